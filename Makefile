@@ -1,0 +1,67 @@
+# crimeplan: `make help` lists the targets.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# Raw data: data/raw when it holds police files, else the shared real data beside the clone.
+RAW_DIR ?= $(shell if [ -d data/raw/police ] && [ -n "$$(ls -A data/raw/police 2>/dev/null)" ]; then echo data/raw; elif [ -d ../shared/data/police ]; then echo ../shared/data; else echo data/raw; fi)
+PROCESSED_DIR ?= data/processed
+OUTPUT_DIR ?= outputs
+FORCE ?= northumbria
+QUARTER ?=
+JOBS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help venv test test-unit test-real report ingest status fetch lab lint format bench clean-outputs
+
+help: ## List the targets
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-14s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m ipykernel install --sys-prefix --name crimeplan --display-name "Python (crimeplan)" >/dev/null
+	@touch $(STAMP)
+
+venv: $(STAMP) ## Create or refresh .venv from pyproject.toml
+
+test: $(STAMP) ## Run every test (unit tier, then real data from ../shared/data when present)
+	$(BIN)/python -m pytest
+
+test-unit: $(STAMP) ## Unit tier only (generated fixtures, no real data)
+	$(BIN)/python -m pytest -m "not realdata"
+
+test-real: $(STAMP) ## Real-data tier only (../shared/data)
+	$(BIN)/python -m pytest -m realdata
+
+report: $(STAMP) ## Produce the quarterly pack (FORCE, QUARTER, RAW_DIR, OUTPUT_DIR, JOBS overridable)
+	$(BIN)/crimeplan run --force $(FORCE) $(if $(QUARTER),--quarter $(QUARTER)) --raw-dir $(RAW_DIR) --processed-dir $(PROCESSED_DIR) --output-dir $(OUTPUT_DIR) $(if $(JOBS),--jobs $(JOBS))
+
+ingest: $(STAMP) ## Build or refresh the processed store from RAW_DIR
+	$(BIN)/crimeplan ingest --raw-dir $(RAW_DIR) --processed-dir $(PROCESSED_DIR)
+
+status: $(STAMP) ## Coverage and ledger of the processed store
+	$(BIN)/crimeplan status --processed-dir $(PROCESSED_DIR)
+
+fetch: $(STAMP) ## Download police months (FROM, TO) and reference data into data/raw (needs internet)
+	$(BIN)/crimeplan fetch --force $(FORCE) --from $(FROM) --to $(TO) --reference --raw-dir data/raw
+
+lab: $(STAMP) ## Open JupyterLab on the project kernel
+	$(BIN)/jupyter lab notebooks/
+
+lint: $(STAMP) ## ruff check and format check
+	$(BIN)/ruff check src tests benchmarks notebooks
+	$(BIN)/ruff format --check src tests benchmarks
+
+format: $(STAMP) ## ruff format and autofix
+	$(BIN)/ruff format src tests benchmarks
+	$(BIN)/ruff check --fix src tests benchmarks
+
+bench: $(STAMP) ## Run the benchmarks (ingest, pack)
+	$(BIN)/python benchmarks/ingest.py
+	$(BIN)/python benchmarks/pack.py
+
+clean-outputs: ## Delete outputs/ (disposable)
+	rm -rf outputs/*
