@@ -10,7 +10,7 @@ import re
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
-QUARTER_PATTERN = re.compile(r"^(?P<year>20\d\d)-Q(?P<q>[1-4])$")
+QUARTER_PATTERN = re.compile(r"(?P<year>20\d\d)-Q(?P<q>[1-4])")
 FORCE_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,40}$")
 AREA_LEVELS = ("lad", "ward", "lsoa")
 
@@ -29,7 +29,7 @@ class Quarter:
     @classmethod
     def parse(cls, text: str) -> Quarter:
         """Parse ``"YYYY-Qn"``; anything else raises :class:`ParameterError`."""
-        m = QUARTER_PATTERN.match(str(text))
+        m = QUARTER_PATTERN.fullmatch(str(text))
         if not m:
             raise ParameterError(f"quarter must look like 2024-Q1, got {text!r}")
         return cls(int(m["year"]), int(m["q"]))
@@ -117,7 +117,7 @@ class RunParameters:
 
     def __post_init__(self) -> None:
         Quarter.parse(self.quarter)
-        if not FORCE_PATTERN.match(str(self.force)):
+        if not FORCE_PATTERN.fullmatch(str(self.force)):
             raise ParameterError(f"force must be a data.police.uk slug like 'northumbria', got {self.force!r}")
         if self.area_level not in AREA_LEVELS:
             raise ParameterError(f"area_level must be one of {AREA_LEVELS}, got {self.area_level!r}")
