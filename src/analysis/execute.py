@@ -1,0 +1,40 @@
+"""Execute one report notebook with Papermill (used by the pack runner and by the tests)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from analysis.params import RunParameters
+from analysis.paths import NOTEBOOKS_DIR
+
+KERNEL_NAME = "python3"  # ipykernel's own spec: the interpreter running this process
+
+
+def report_path(name: str) -> Path:
+    """Path of report notebook ``name`` (stem, e.g. ``"01_crime_by_area"``)."""
+    path = NOTEBOOKS_DIR / f"{name}.ipynb"
+    if not path.exists():
+        raise FileNotFoundError(f"no report notebook {path}")
+    return path
+
+
+def execute_report(name: str, params: RunParameters, output_path: Path, timeout: int = 900) -> Path:
+    """Run notebook ``name`` with ``params`` and write the executed copy to ``output_path``.
+
+    Raises ``papermill.PapermillExecutionError`` when a cell fails (the executed copy, with the
+    error, is still written).
+    """
+    import papermill as pm
+
+    output_path.parent.mkdir(parents=True, exist_ok=True)
+    pm.execute_notebook(
+        str(report_path(name)),
+        str(output_path),
+        parameters=params.as_papermill(),
+        kernel_name=KERNEL_NAME,
+        cwd=str(NOTEBOOKS_DIR),
+        progress_bar=False,
+        execution_timeout=timeout,
+        report_mode=False,
+    )
+    return output_path
