@@ -139,5 +139,18 @@ class RunParameters:
         return [f.name for f in fields(cls)]
 
     @property
-    def tables_dir(self) -> Path:
-        return Path(self.output_dir) / "tables"
+    def processed_path(self) -> Path:
+        """``processed_dir`` as an absolute path (relative paths are taken from the project root)."""
+        return _from_root(self.processed_dir)
+
+    @property
+    def output_path(self) -> Path:
+        """``output_dir`` as an absolute path (relative paths are taken from the project root)."""
+        return _from_root(self.output_dir)
+
+
+def _from_root(path: str) -> Path:
+    from analysis.paths import PROJECT_ROOT
+
+    p = Path(path).expanduser()
+    return p if p.is_absolute() else PROJECT_ROOT / p
