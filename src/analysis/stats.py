@@ -14,6 +14,7 @@ Conventions
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
@@ -280,7 +281,8 @@ def risk_ratios_vs_reference(
     high = np.full(len(out), np.nan)
     flags = np.full(len(out), "", dtype=object)
     work = out.reset_index(drop=True)
-    groups = work.groupby(by, sort=False, dropna=False).groups if by else {(): work.index}
+    keys = by if len(by) != 1 else by[0]
+    groups = work.groupby(keys, sort=False, dropna=False).groups if by else {(): work.index}
     for key, rows in groups.items():
         part = work.loc[rows]
         ref = part[part[group] == reference]
@@ -370,7 +372,9 @@ def poisson_change_test(
     if a + b == 0:
         p_value = 1.0
     else:
-        res = test_poisson_2indep(int(a), ea, int(b), eb, method="exact-cond")
+        with warnings.catch_warnings():  # statsmodels divides by a zero 'before' rate
+            warnings.simplefilter("ignore", RuntimeWarning)
+            res = test_poisson_2indep(int(a), ea, int(b), eb, method="exact-cond")
         p_value = float(min(max(res.pvalue, 0.0), 1.0))
     sqrt_z = 2.0 * (np.sqrt(a) - np.sqrt(b * ea / eb))
     if p_value >= 0.05:
@@ -807,6 +811,8 @@ def suppress_small_counts(
     mask = pd.Series(_primary_mask(counts, threshold, suppress_zero), index=out.index)
     if secondary and mask.any():
         keys = list(by) if by else None
+        if keys and len(keys) == 1:
+            keys = keys[0]
         groups = out.groupby(keys, sort=False, dropna=False).groups if keys else {(): out.index}
         values = counts.astype("Float64")
         for idx in groups.values():
