@@ -41,6 +41,7 @@ class FileServer:
         self.files: dict[str, bytes] = {}
         self.requests: list[tuple[str, str | None]] = []  # (path, Range header)
         self.drop_after: dict[str, int] = {}  # path -> bytes sent before hanging up (once)
+        self.ranges = True  # False: ignore Range headers like a server without range support
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -56,7 +57,7 @@ class FileServer:
                     return
                 start = 0
                 m = re.fullmatch(r"bytes=(\d+)-", rng or "")
-                if m:
+                if m and server.ranges:
                     start = int(m.group(1))
                     if start >= len(body):
                         self.send_response(416)
@@ -259,6 +260,43 @@ def test_resume_after_interrupted_transfer(server, tmp_path):
     with zipfile.ZipFile(io.BytesIO(body)) as zf:
         want = zf.read("2022-06/2022-06-northumbria-street.csv")
     assert (raw / "police" / "2022-06" / "2022-06-northumbria-street.csv").read_bytes() == want
+
+
+def test_server_without_range_support_restarts_from_zero(server, tmp_path):
+    body = _archive(_multi_force_members(["2022-06"]))
+    server.files["/2022-06.zip"] = body
+    server.drop_after["/2022-06.zip"] = 100
+    server.ranges = False
+    with pytest.raises(FetchError):
+        fetch.fetch_police(
+            "cleveland", "2022-06", "2022-06", tmp_path, base_url=server.url, progress=False
+        )
+    fetch.fetch_police(
+        "cleveland", "2022-06", "2022-06", tmp_path, base_url=server.url, progress=False
+    )
+    assert server.requests[-1][1] == "bytes=100-"  # asked to resume, was sent everything
+    assert (tmp_path / ".cache" / "police-archives" / "2022-06.zip").read_bytes() == body
+
+
+def test_stale_part_file_longer_than_the_archive_is_discarded(server, tmp_path):
+    body = _archive(_multi_force_members(["2022-06"]))
+    server.files["/2022-06.zip"] = body
+    part = tmp_path / ".cache" / "police-archives" / "2022-06.zip.part"
+    part.parent.mkdir(parents=True)
+    part.write_bytes(b"x" * (len(body) + 10))
+    fetch.fetch_police(
+        "cleveland", "2022-06", "2022-06", tmp_path, base_url=server.url, progress=False
+    )
+    assert [r for _, r in server.requests] == [f"bytes={len(body) + 10}-", None]  # 416, then whole
+    assert (tmp_path / ".cache" / "police-archives" / "2022-06.zip").read_bytes() == body
+
+
+def test_progress_bar_reports_bytes(server, tmp_path, capsys):
+    body = _archive(_multi_force_members(["2022-06"]))
+    server.files["/2022-06.zip"] = body
+    fetch.fetch_police("durham", "2022-06", "2022-06", tmp_path, base_url=server.url, progress=True)
+    err = capsys.readouterr().err
+    assert "2022-06.zip" in err and f"{len(body) / 1000:.1f}" in err  # rich prints decimal kB
 
 
 def test_cache_hit_makes_no_request_and_rewrites_nothing(server, tmp_path):

@@ -227,13 +227,18 @@ def _say(message: str) -> None:
 # --------------------------------------------------------------------------------------------
 
 
+class _RangeNotSatisfiable(Exception):
+    """HTTP 416: the requested byte range does not exist on the server."""
+
+
 def _open(url: str, headers: Mapping[str, str]) -> http.client.HTTPResponse:
+    """Open ``url`` with ``headers``; failures become one-line :class:`FetchError` s."""
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, **headers})
     try:
         return urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS)  # noqa: S310 - http(s) only
     except urllib.error.HTTPError as err:
-        if err.code == 416:
-            raise
+        if err.code == 416 and "Range" in headers:
+            raise _RangeNotSatisfiable from None
         raise FetchError(f"HTTP {err.code} {err.reason} fetching {url}") from None
     except urllib.error.URLError as err:
         reason = getattr(err.reason, "strerror", None) or str(err.reason)
@@ -287,7 +292,7 @@ def download_resumable(
             headers["If-Range"] = validator
     try:
         response = _open(url, headers)
-    except urllib.error.HTTPError:
+    except _RangeNotSatisfiable:
         # 416: the part file does not fit the server's file (or is already whole); start again.
         part.unlink(missing_ok=True)
         meta_path.unlink(missing_ok=True)
