@@ -1,0 +1,768 @@
+"""Rural crime (notebook ``03_rural_crime``): crime by where it happens on the ONS
+Rural-Urban Classification 2021.
+
+Open data carries no "rural crime" flag, so every figure here is defined by *place*: a street
+crime (data.police.uk) is classified by the Rural-Urban Classification 2021 (RUC 2021, ONS)
+of the LSOA 2021 its snapped location falls in. Denominators are Census 2021 usual residents
+of the LSOAs in each class (ONS). Crimes with no location, or whose snapped point falls in an
+LSOA outside the force's own local authorities, are counted as ``UNCLASSIFIED`` so that the
+classes always add up to the force total.
+
+Section helpers take a :class:`RuralData` (built once by :func:`load`, the only I/O) and return
+a table, a chart or HTML.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from analysis.errors import CrimeplanError
+from analysis.params import Quarter, RunParameters, windows
+from analysis.stats import Z95, change_table, rate_per_1000, spc_verdict, xmr_chart_data
+
+REPORT = "03_rural_crime"
+SOURCE = "data.police.uk street-level crime; ONS RUC 2021 (LSOA 2021); Census 2021 residents"
+ASB = "Anti-social behaviour"
+ALL_CRIME = "All crime (excluding ASB)"
+
+RUC_CLASSES: dict[str, tuple[str, str]] = {
+    "UN1": ("Urban: Nearer to a major town or city", "Urban"),
+    "UF1": ("Urban: Further from a major town or city", "Urban"),
+    "RLN1": ("Larger rural: Nearer to a major town or city", "Rural"),
+    "RLF1": ("Larger rural: Further from a major town or city", "Rural"),
+    "RSN1": ("Smaller rural: Nearer to a major town or city", "Rural"),
+    "RSF1": ("Smaller rural: Further from a major town or city", "Rural"),
+}
+"""The six RUC 2021 LSOA classes (ONS code -> label, urban/rural split)."""
+
+AGGREGATES: dict[str, tuple[str, str]] = {
+    "URBAN": ("All urban LSOAs", "Urban"),
+    "RURAL": ("All rural LSOAs", "Rural"),
+    "FORCE": ("Whole force area (located crimes)", "All"),
+    "UNCLASSIFIED": ("No location, or snapped outside the force area", "Unknown"),
+}
+"""Rows added to the six classes in the published table."""
+
+RURAL_POWERS: dict[str, str] = {
+    "Poaching Prevention Act": "Poaching Prevention Act 1862",
+    "Deer Act": "Deer Act 1991",
+    "Wildlife and Countryside Act": "Wildlife and Countryside Act 1981",
+    "Protection of Badgers Act": "Protection of Badgers Act 1992",
+    "Conservation of Seals Act": "Conservation of Seals Act 1970",
+    "Hunting Act": "Hunting Act 2004",
+    "Salmon and Freshwater Fisheries Act": "Salmon and Freshwater Fisheries Act 1975",
+}
+"""Stop-and-search powers counted as rural/wildlife powers (substring of ``legislation`` ->
+display name)."""
+
+TABLE_COLUMNS = [
+    "window",
+    "ruc_class",
+    "ruc_label",
+    "urban_rural",
+    "crime_type",
+    "count",
+    "population",
+    "rate_per_1000",
+    "rate_low",
+    "rate_high",
+    "location_quotient",
+    "lq_low",
+    "lq_high",
+]
+"""Columns of ``tables/03_rural_crime/rural_urban.csv``, in order."""
+
+
+@dataclass(frozen=True)
+class RuralData:
+    """Everything the rural report needs, pulled from the store once.
+
+    Attributes
+    ----------
+    run : RunParameters
+    lsoa : DataFrame
+        The force's LSOAs 2021: ``lsoa21_code, lsoa21_name, lad_code, lad_name, ruc21_code,
+        ruc21_label, urban_rural, population`` (Census 2021 usual residents).
+    crimes : DataFrame
+        Street counts ``month, lsoa21_code, crime_type, count`` for every month of the force
+        in the store (``lsoa21_code`` null for crimes without a location).
+    searches : DataFrame
+        Stop-and-search rows of the 12 months: ``month, legislation, lsoa21_code``.
+    street_months, search_months : list of str
+        Months present in the store for the force.
+    boundaries : GeoDataFrame or None
+        LSOA 2021 boundaries (``code, name, geometry``) of the force.
+    lad_boundaries : GeoDataFrame or None
+        Local-authority boundaries of the force (map outline).
+    """
+
+    run: RunParameters
+    lsoa: pd.DataFrame
+    crimes: pd.DataFrame
+    searches: pd.DataFrame
+    street_months: list[str]
+    search_months: list[str]
+    boundaries: object = None
+    lad_boundaries: object = None
+
+
+# --------------------------------------------------------------------------- I/O edge
+
+
+def missing_data_reason(store, run: RunParameters) -> str | None:
+    """``None`` when the store has street crime for the quarter and RUC classes, else why not."""
+    months = set(store.months(run.force, "street"))
+    wanted = run.period.months
+    if not months.intersection(wanted):
+        return f"no street-level crime for {run.force} in {run.quarter} in the processed store."
+    lsoa = store.lsoa(run.force)
+    if lsoa.empty or lsoa["ruc21_code"].isna().all():
+        return f"the processed store has no Rural-Urban Classification for {run.force}'s LSOAs."
+    return None
+
+
+def load(run: RunParameters) -> RuralData:
+    """Open the processed store and pull what the rural report needs (the one I/O edge)."""
+    from analysis.store import Store
+
+    store = Store(run.processed_path)
+    reason = missing_data_reason(store, run)
+    if reason:
+        raise CrimeplanError(f"rural crime report cannot run: {reason}")
+    lsoa = store.lsoa(run.force)[
+        [
+            "lsoa21_code",
+            "lsoa21_name",
+            "lad_code",
+            "lad_name",
+            "ruc21_code",
+            "ruc21_label",
+            "urban_rural",
+            "population",
+        ]
+    ].reset_index(drop=True)
+    crimes = store.query(
+        "SELECT month, lsoa21_code, crime_type, count(*) AS count FROM street "
+        "WHERE force = ? GROUP BY month, lsoa21_code, crime_type",
+        [run.force],
+    )
+    crimes["count"] = crimes["count"].astype("int64")
+    twelve = windows(run.period)["12m"]
+    search_months = store.months(run.force, "stop_search")
+    wanted = [m for m in twelve if m in set(search_months)]
+    if wanted:
+        searches = store.stop_search(run.force, wanted)[["month", "legislation", "lsoa21_code"]]
+    else:
+        searches = pd.DataFrame(columns=["month", "legislation", "lsoa21_code"])
+    try:
+        boundaries = store.boundaries("lsoa", run.force)
+        lad_boundaries = store.boundaries("lad", run.force)
+    except CrimeplanError:
+        boundaries = lad_boundaries = None
+    return RuralData(
+        run=run,
+        lsoa=lsoa,
+        crimes=crimes,
+        searches=searches.reset_index(drop=True),
+        street_months=store.months(run.force, "street"),
+        search_months=search_months,
+        boundaries=boundaries,
+        lad_boundaries=lad_boundaries,
+    )
+
+
+# --------------------------------------------------------------------------- pure functions
+
+
+def report_windows(quarter: Quarter) -> dict[str, list[str]]:
+    """The four windows the report uses: ``quarter``, ``year_earlier_quarter``, ``12m`` and
+    ``previous_12m`` (the 12 months ending a year before)."""
+    w = windows(quarter)
+    return {
+        "quarter": w["quarter"],
+        "year_earlier_quarter": w["year_earlier_quarter"],
+        "12m": w["12m"],
+        "previous_12m": quarter.year_earlier.twelve_months,
+    }
+
+
+def classify_crimes(crimes: pd.DataFrame, lsoa: pd.DataFrame) -> pd.DataFrame:
+    """Attach each crime count's RUC 2021 class.
+
+    Parameters
+    ----------
+    crimes : DataFrame
+        ``lsoa21_code`` (null when no location) plus any other columns.
+    lsoa : DataFrame
+        The force's LSOAs with ``lsoa21_code, ruc21_code, ruc21_label, urban_rural``.
+
+    Returns
+    -------
+    DataFrame
+        ``crimes`` with ``ruc_class, ruc_label, urban_rural`` added. LSOAs outside the force's
+        own local authorities, and crimes without a location, get ``UNCLASSIFIED``.
+
+    Raises
+    ------
+    CrimeplanError
+        When a force LSOA has an RUC code that is not one of the six 2021 classes.
+    """
+    unknown = sorted(set(lsoa["ruc21_code"].dropna()) - set(RUC_CLASSES))
+    if unknown:
+        raise CrimeplanError(f"unknown RUC 2021 codes in the lsoa table: {', '.join(unknown)}")
+    if lsoa["ruc21_code"].isna().any():
+        missing = lsoa.loc[lsoa["ruc21_code"].isna(), "lsoa21_code"].head(3).tolist()
+        raise CrimeplanError(f"force LSOAs without an RUC 2021 class, e.g. {', '.join(missing)}")
+    codes = lsoa.set_index("lsoa21_code")["ruc21_code"]
+    out = crimes.copy()
+    out["ruc_class"] = out["lsoa21_code"].map(codes).fillna("UNCLASSIFIED")
+    labels = {
+        **{k: v[0] for k, v in RUC_CLASSES.items()},
+        **{k: v[0] for k, v in AGGREGATES.items()},
+    }
+    split = {
+        **{k: v[1] for k, v in RUC_CLASSES.items()},
+        **{k: v[1] for k, v in AGGREGATES.items()},
+    }
+    out["ruc_label"] = out["ruc_class"].map(labels)
+    out["urban_rural"] = out["ruc_class"].map(split)
+    return out
+
+
+def location_quotient(
+    area_count: object, area_total: object, force_count: object, force_total: object
+) -> pd.DataFrame:
+    """Location quotient of one crime type in an area within the force, with a 95% interval.
+
+    ``LQ = (area_count / area_total) / (force_count / force_total)``: the crime type's share of
+    the area's crime divided by its share of the force's crime (the area is part of the force).
+    LQ > 1 means the type is over-represented in the area.
+
+    The interval is a log-scale delta-method interval that respects the nesting: with
+    ``a`` = area count, ``A`` = area total, ``c = force_count - a`` and ``C = force_total - A``
+    (the rest of the force), ``a`` and ``c`` are treated as independent binomials given their
+    totals, so
+    ``Var(ln LQ) = (1/a - 1/b)^2 · a(1 - a/A) + (1/b)^2 · c(1 - c/C)`` with ``b = a + c``,
+    and ``LQ × exp(±1.959964 · sqrt(Var))``.
+
+    Returns
+    -------
+    DataFrame
+        ``lq, low, high``. ``lq = 0`` with no interval when the area count is 0; ``NaN``
+        everywhere when a total is 0 or the force count is 0; no interval when the area is the
+        whole force (``area_total == force_total``), since that is not a comparison.
+    """
+    a, big_a, b, big_b = (
+        np.atleast_1d(np.asarray(v, dtype=float))
+        for v in np.broadcast_arrays(area_count, area_total, force_count, force_total)
+    )
+    if np.any((a > b) | (big_a > big_b) | (a > big_a) | (b > big_b)):
+        raise ValueError("location_quotient: area counts must lie within the force counts")
+    c, big_c = b - a, big_b - big_a
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lq = np.where((big_a > 0) & (b > 0), (a / big_a) / (b / big_b), np.nan)
+        var = (1 / a - 1 / b) ** 2 * a * (1 - a / big_a)
+        var = var + np.where(big_c > 0, (1 / b) ** 2 * c * (1 - c / big_c), 0.0)
+        se = np.sqrt(var)
+        estimable = (a > 0) & (big_a < big_b) & np.isfinite(lq)
+        low = np.where(estimable, lq * np.exp(-Z95 * se), np.nan)
+        high = np.where(estimable, lq * np.exp(Z95 * se), np.nan)
+    index = area_count.index if isinstance(area_count, pd.Series) else None
+    return pd.DataFrame({"lq": lq, "low": low, "high": high}, index=index)
+
+
+def window_counts(classified: pd.DataFrame, months: list[str]) -> pd.DataFrame:
+    """Counts by ``ruc_class`` and ``crime_type`` over ``months``, with the aggregate rows.
+
+    Returns every combination of the six classes, ``URBAN``, ``RURAL``, ``FORCE`` (the six
+    classes together) and ``UNCLASSIFIED`` with every crime type seen in ``classified``, plus
+    the ``ALL_CRIME`` type (all types except ASB); missing combinations are 0.
+    """
+    part = classified[classified["month"].isin(months)]
+    types = sorted(classified["crime_type"].unique())
+    base = part.groupby(["ruc_class", "crime_type"])["count"].sum()
+    rows = []
+    classes = list(RUC_CLASSES) + ["UNCLASSIFIED"]
+    grid = pd.MultiIndex.from_product([classes, types], names=["ruc_class", "crime_type"])
+    base = base.reindex(grid, fill_value=0).reset_index()
+    rows.append(base)
+    for agg, members in (
+        ("URBAN", [k for k, v in RUC_CLASSES.items() if v[1] == "Urban"]),
+        ("RURAL", [k for k, v in RUC_CLASSES.items() if v[1] == "Rural"]),
+        ("FORCE", list(RUC_CLASSES)),
+    ):
+        sub = base[base["ruc_class"].isin(members)].groupby("crime_type", as_index=False)["count"]
+        rows.append(sub.sum().assign(ruc_class=agg))
+    out = pd.concat(rows, ignore_index=True)
+    crime_only = out[out["crime_type"] != ASB].groupby("ruc_class", as_index=False)["count"].sum()
+    out = pd.concat([out, crime_only.assign(crime_type=ALL_CRIME)], ignore_index=True)
+    out["count"] = out["count"].astype("int64")
+    return out[["ruc_class", "crime_type", "count"]]
+
+
+def class_populations(lsoa: pd.DataFrame) -> pd.Series:
+    """Census 2021 usual residents by ``ruc_class`` (six classes, URBAN, RURAL, FORCE)."""
+    by_class = lsoa.groupby("ruc21_code")["population"].sum(min_count=1)
+    pops = {k: by_class.get(k, 0.0) for k in RUC_CLASSES}
+    pops["URBAN"] = sum(pops[k] for k, v in RUC_CLASSES.items() if v[1] == "Urban")
+    pops["RURAL"] = sum(pops[k] for k, v in RUC_CLASSES.items() if v[1] == "Rural")
+    pops["FORCE"] = float(lsoa["population"].sum(min_count=1))
+    pops["UNCLASSIFIED"] = np.nan
+    return pd.Series(pops, dtype=float)
+
+
+def rural_urban_table(data: RuralData) -> pd.DataFrame:
+    """The published table ``rural_urban.csv``: counts, rates and location quotients.
+
+    Definitions
+    -----------
+    * ``window``: ``quarter`` (the reporting quarter) or ``12m`` (the 12 months ending with it);
+      counts cover the months of the window present in the store.
+    * ``count``: street-level crimes (data.police.uk) of ``crime_type`` whose snapped location
+      lies in an LSOA 2021 of class ``ruc_class`` (RUC 2021, ONS). ``ALL_CRIME`` excludes ASB.
+    * ``rate_per_1000``: count / Census 2021 usual residents of the class's LSOAs × 1,000, with
+      a 95% Poisson interval (:func:`analysis.stats.rate_per_1000`).
+    * ``location_quotient``: (class count of the type / class count of all crime excluding
+      ASB) / (force count of the type / force count of all crime excluding ASB), reference =
+      the force's located crimes (``FORCE``), with the interval of :func:`location_quotient`.
+      Not given for ASB (not a crime), the ``FORCE`` and ``UNCLASSIFIED`` rows.
+    """
+    classified = classify_crimes(data.crimes, data.lsoa)
+    pops = class_populations(data.lsoa)
+    win = report_windows(data.run.period)
+    frames = []
+    for name in ("quarter", "12m"):
+        counts = window_counts(classified, win[name]).assign(window=name)
+        frames.append(counts)
+    table = pd.concat(frames, ignore_index=True)
+    labels = {**RUC_CLASSES, **AGGREGATES}
+    table["ruc_label"] = table["ruc_class"].map(lambda k: labels[k][0])
+    table["urban_rural"] = table["ruc_class"].map(lambda k: labels[k][1])
+    table["population"] = table["ruc_class"].map(pops)
+    table = rate_per_1000(table, count="count", population="population")
+    table = _with_location_quotients(table)
+    order = {k: i for i, k in enumerate(list(RUC_CLASSES) + list(AGGREGATES))}
+    table["_o"] = table["ruc_class"].map(order)
+    table["_t"] = (table["crime_type"] != ALL_CRIME).astype(int)
+    table = table.sort_values(
+        ["window", "_o", "_t", "crime_type"], ascending=[False, True, True, True]
+    )
+    return table[TABLE_COLUMNS].reset_index(drop=True)
+
+
+def _with_location_quotients(table: pd.DataFrame) -> pd.DataFrame:
+    """Add ``location_quotient, lq_low, lq_high`` (see :func:`location_quotient`)."""
+    out = table.copy()
+    crime = out["crime_type"] != ASB
+    totals = out[out["crime_type"] == ALL_CRIME].set_index(["window", "ruc_class"])["count"]
+    force = out[out["ruc_class"] == "FORCE"].set_index(["window", "crime_type"])["count"]
+    key_total = pd.MultiIndex.from_arrays([out["window"], out["ruc_class"]])
+    key_force_type = pd.MultiIndex.from_arrays([out["window"], out["crime_type"]])
+    key_force_all = pd.MultiIndex.from_arrays([out["window"], ["FORCE"] * len(out)])
+    area_total = totals.reindex(key_total).to_numpy(dtype=float)
+    force_count = force.reindex(key_force_type).to_numpy(dtype=float)
+    force_total = totals.reindex(key_force_all).to_numpy(dtype=float)
+    lq = location_quotient(out["count"].to_numpy(dtype=float), area_total, force_count, force_total)
+    keep = (crime & ~out["ruc_class"].isin(["FORCE", "UNCLASSIFIED"])).to_numpy()
+    out["location_quotient"] = np.where(keep, lq["lq"], np.nan)
+    out["lq_low"] = np.where(keep, lq["low"], np.nan)
+    out["lq_high"] = np.where(keep, lq["high"], np.nan)
+    return out
+
+
+def months_note(data: RuralData) -> str:
+    """One sentence on which months of the windows are missing from the store."""
+    present = set(data.street_months)
+    win = report_windows(data.run.period)
+    parts = []
+    for name, label in (("quarter", "the quarter"), ("12m", "the 12 months")):
+        missing = [m for m in win[name] if m not in present]
+        if missing:
+            parts.append(f"{label} lacks {', '.join(missing)}")
+    if not parts:
+        return "Every month of the quarter and of the 12 months is in the store."
+    return "Months missing from the store: " + "; ".join(parts) + " (counts cover the months held)."
+
+
+def change_vs_year_before(data: RuralData) -> pd.DataFrame:
+    """Change against the year before, by urban/rural split and crime type.
+
+    Compares the quarter with the same quarter a year earlier and the 12 months with the
+    previous 12 months using the exact conditional Poisson test
+    (:func:`analysis.stats.change_table`), with each window's exposure = months present in
+    the store (so a missing month does not read as a fall).
+
+    Returns
+    -------
+    DataFrame
+        ``comparison, ruc_class, crime_type, count_before, count_after, months_before,
+        months_after, ratio, p_value, sqrt_z, verdict`` for ``URBAN``, ``RURAL`` and ``FORCE``.
+    """
+    classified = classify_crimes(data.crimes, data.lsoa)
+    win = report_windows(data.run.period)
+    present = set(data.street_months)
+    frames = []
+    for label, before, after in (
+        ("quarter vs same quarter a year earlier", "year_earlier_quarter", "quarter"),
+        ("12 months vs previous 12 months", "previous_12m", "12m"),
+    ):
+        b = window_counts(classified, win[before]).rename(columns={"count": "count_before"})
+        a = window_counts(classified, win[after]).rename(columns={"count": "count_after"})
+        merged = b.merge(a, on=["ruc_class", "crime_type"])
+        merged = merged[merged["ruc_class"].isin(["URBAN", "RURAL", "FORCE"])]
+        merged["months_before"] = sum(m in present for m in win[before])
+        merged["months_after"] = sum(m in present for m in win[after])
+        if merged["months_before"].iloc[0] == 0 or merged["months_after"].iloc[0] == 0:
+            merged = merged.assign(ratio=np.nan, p_value=np.nan, sqrt_z=np.nan)
+            merged["verdict"] = "not tested (no months in the store)"
+        else:
+            merged = change_table(
+                merged, "count_before", "count_after", "months_before", "months_after"
+            )
+        frames.append(merged.assign(comparison=label))
+    out = pd.concat(frames, ignore_index=True)
+    cols = ["comparison", "ruc_class", "crime_type", "count_before", "count_after"]
+    rest = ["months_before", "months_after", "ratio", "p_value", "sqrt_z", "verdict"]
+    return out[cols + rest]
+
+
+def monthly_rural_series(data: RuralData) -> pd.DataFrame:
+    """Monthly counts in rural LSOAs (RUC 2021 rural classes): ``month, rural_crime,
+    rural_asb`` (crime excludes ASB), one row per month present in the store."""
+    classified = classify_crimes(data.crimes, data.lsoa)
+    rural = classified[classified["urban_rural"] == "Rural"]
+    is_asb = rural["crime_type"] == ASB
+    crime = rural[~is_asb].groupby("month")["count"].sum()
+    asb = rural[is_asb].groupby("month")["count"].sum()
+    months = sorted(data.street_months)
+    return pd.DataFrame(
+        {
+            "month": months,
+            "rural_crime": crime.reindex(months, fill_value=0).astype("int64").to_numpy(),
+            "rural_asb": asb.reindex(months, fill_value=0).astype("int64").to_numpy(),
+        }
+    )
+
+
+def lsoa_rates(data: RuralData) -> pd.DataFrame:
+    """Crime (excluding ASB) per 1,000 residents by rural LSOA over the 12 months.
+
+    Returns ``lsoa21_code, lsoa21_name, lad_name, ruc21_code, count, population,
+    rate_per_1000, rate_low, rate_high`` for the force's rural LSOAs.
+    """
+    months = report_windows(data.run.period)["12m"]
+    part = data.crimes[data.crimes["month"].isin(months) & (data.crimes["crime_type"] != ASB)]
+    counts = part.groupby("lsoa21_code")["count"].sum()
+    rural_codes = [k for k, v in RUC_CLASSES.items() if v[1] == "Rural"]
+    rural = data.lsoa[data.lsoa["ruc21_code"].isin(rural_codes)].copy()
+    rural["count"] = rural["lsoa21_code"].map(counts).fillna(0).astype("int64")
+    rural = rate_per_1000(rural, count="count", population="population")
+    cols = ["lsoa21_code", "lsoa21_name", "lad_name", "ruc21_code", "count", "population"]
+    return rural[cols + ["rate_per_1000", "rate_low", "rate_high"]].reset_index(drop=True)
+
+
+def rural_power_searches(data: RuralData) -> pd.DataFrame:
+    """Stop and search under rural/wildlife powers and searches located in rural LSOAs.
+
+    Definitions: a rural-power search is one whose ``legislation`` names one of
+    :data:`RURAL_POWERS`; a search is "in a rural LSOA" when its point lies in one of the
+    force's LSOAs of a rural RUC 2021 class. Windows: the quarter and the 12 months (months
+    present in the store). Rates per 1,000 Census 2021 residents with 95% Poisson intervals.
+
+    Returns
+    -------
+    DataFrame
+        ``measure, quarter, twelve_months, population, rate_per_1000, rate_low, rate_high``.
+    """
+    s = data.searches
+    quarter_months = set(data.run.period.months)
+    in_q = s["month"].isin(quarter_months)
+    rows = []
+    legislation = s["legislation"].fillna("")
+    any_power = pd.Series(False, index=s.index)
+    for key, name in RURAL_POWERS.items():
+        hit = legislation.str.contains(key, regex=False)
+        any_power |= hit
+        if hit.any():
+            rows.append(
+                (f"Searches under the {name}", int((hit & in_q).sum()), int(hit.sum()), np.nan)
+            )
+    rows.append(
+        (
+            "Searches under any rural or wildlife power",
+            int((any_power & in_q).sum()),
+            int(any_power.sum()),
+            np.nan,
+        )
+    )
+    split = data.lsoa.set_index("lsoa21_code")["ruc21_code"].map(
+        {k: v[1] for k, v in RUC_CLASSES.items()}
+    )
+    where = s["lsoa21_code"].map(split)
+    pops = class_populations(data.lsoa)
+    for label, key in (("rural", "Rural"), ("urban", "Urban")):
+        hit = where == key
+        rows.append(
+            (
+                f"Searches (all powers) located in {label} LSOAs",
+                int((hit & in_q).sum()),
+                int(hit.sum()),
+                pops[key.upper()],
+            )
+        )
+    unlocated = where.isna()
+    rows.append(
+        (
+            "Searches with no location or outside the force's LSOAs",
+            int((unlocated & in_q).sum()),
+            int(unlocated.sum()),
+            np.nan,
+        )
+    )
+    rows.append(("All searches", int(in_q.sum()), len(s), np.nan))
+    out = pd.DataFrame(rows, columns=["measure", "quarter", "twelve_months", "population"])
+    return rate_per_1000(out, count="twelve_months", population="population")
+
+
+# --------------------------------------------------------------------------- notebook sections
+
+
+def _verdict_text(row: pd.Series) -> str:
+    if pd.isna(row["p_value"]):
+        return str(row["verdict"])
+    return f"{row['verdict']} (p = {row['p_value']:.2g})"
+
+
+def class_rates_table(data: RuralData):
+    """Section table: all crime (excluding ASB) by RUC 2021 class, quarter and 12 months.
+
+    Counts, rates per 1,000 Census 2021 residents with 95% Poisson intervals, and the change
+    on the same quarter a year earlier (exact conditional Poisson test, exposure = months
+    present). Reference for the change: the same quarter a year earlier.
+    """
+    from analysis.tables import report_table
+
+    table = rural_urban_table(data)
+    crime = table[table["crime_type"] == ALL_CRIME]
+    q = crime[crime["window"] == "quarter"].set_index("ruc_class")
+    y = crime[crime["window"] == "12m"].set_index("ruc_class")
+    change = change_vs_year_before(data)
+    change = change[
+        (change["crime_type"] == ALL_CRIME) & change["comparison"].str.startswith("quarter")
+    ].set_index("ruc_class")
+    out = pd.DataFrame(
+        {
+            "ruc_label": q["ruc_label"],
+            "population": q["population"],
+            "q_count": q["count"],
+            "q_rate": q["rate_per_1000"],
+            "q_low": q["rate_low"],
+            "q_high": q["rate_high"],
+            "y_count": y["count"],
+            "y_rate": y["rate_per_1000"],
+            "y_low": y["rate_low"],
+            "y_high": y["rate_high"],
+        }
+    )
+    out["change"] = change.reindex(out.index).apply(
+        lambda r: "" if pd.isna(r["verdict"]) else _verdict_text(r), axis=1
+    )
+    out = out.reset_index(drop=True)
+    return report_table(
+        out,
+        columns={
+            "ruc_label": "Rural-urban class (RUC 2021)",
+            "population": "Residents (Census 2021)",
+            "q_count": "Crimes, quarter",
+            "y_count": "Crimes, 12 months",
+            "change": "Quarter vs same quarter a year earlier",
+        },
+        caption=(
+            f"Crime (excluding ASB) by rural-urban class, {data.run.period.label()} and the "
+            "12 months to its end; rates per 1,000 residents with 95% intervals"
+        ),
+        intervals=[
+            ("q_rate", "q_low", "q_high", "Rate per 1,000, quarter (95% CI)"),
+            ("y_rate", "y_low", "y_high", "Rate per 1,000, 12 months (95% CI)"),
+        ],
+        counts=["population", "q_count", "y_count"],
+        notes=[
+            "Count: street-level crimes (data.police.uk) whose snapped location lies in an "
+            "LSOA 2021 of the class (ONS RUC 2021); denominator: Census 2021 usual residents "
+            "of those LSOAs. 95% Poisson intervals.",
+            "Change: exact conditional Poisson test against the same quarter a year earlier, "
+            "allowing for months missing from the store.",
+            months_note(data),
+        ],
+    )
+
+
+def rural_types_table(data: RuralData):
+    """Section table: crime types in rural LSOAs over the 12 months.
+
+    Count, rate per 1,000 rural residents (95% Poisson interval), location quotient against
+    the force (95% interval, :func:`location_quotient`) and the change on the previous 12
+    months (exact conditional Poisson test). Sorted by location quotient.
+    """
+    from analysis.tables import report_table
+
+    table = rural_urban_table(data)
+    rural = table[(table["ruc_class"] == "RURAL") & (table["window"] == "12m")]
+    rural = rural.set_index("crime_type")
+    change = change_vs_year_before(data)
+    change = change[
+        (change["ruc_class"] == "RURAL") & change["comparison"].str.startswith("12")
+    ].set_index("crime_type")
+    rural = rural.assign(change=change.reindex(rural.index).apply(_verdict_text, axis=1))
+    rural = rural.reset_index().sort_values(
+        "location_quotient", ascending=False, na_position="last"
+    )
+    return report_table(
+        rural,
+        columns={
+            "crime_type": "Crime type",
+            "count": "Crimes in rural LSOAs, 12 months",
+            "change": "12 months vs previous 12 months",
+        },
+        caption=(
+            "Crime types in rural LSOAs, 12 months to the end of "
+            f"{data.run.period.label()}: rates, location quotients and change"
+        ),
+        intervals=[
+            ("rate_per_1000", "rate_low", "rate_high", "Rate per 1,000 rural residents (95% CI)"),
+            ("location_quotient", "lq_low", "lq_high", "Location quotient vs force (95% CI)"),
+        ],
+        counts=["count"],
+        notes=[
+            "Location quotient = (type's share of rural crime) / (type's share of the force's "
+            "located crime); above 1 = over-represented in rural areas. 95% interval: log-scale "
+            "delta method allowing for rural crime being part of the force total.",
+            "Change: exact conditional Poisson test, exposure = months present in the store. "
+            + months_note(data),
+            "ASB is not a crime: no location quotient is given for it.",
+        ],
+    )
+
+
+def rural_map(data: RuralData):
+    """Map: crime (excluding ASB) per 1,000 residents in each rural LSOA, 12 months.
+
+    Only rural LSOAs are coloured (natural breaks, 5 classes); local-authority boundaries are
+    drawn on top, so Northumberland fills the frame at a readable scale.
+    """
+    from analysis.charts import choropleth
+
+    if data.boundaries is None:
+        raise CrimeplanError("the processed store has no LSOA boundaries for the rural map")
+    rates = lsoa_rates(data)
+    gdf = data.boundaries.merge(rates, left_on="code", right_on="lsoa21_code", how="inner")
+    k = int(min(5, max(2, gdf["rate_per_1000"].nunique())))
+    return choropleth(
+        gdf,
+        "rate_per_1000",
+        title=(
+            "Crime per 1,000 residents in rural LSOAs, 12 months to the end of "
+            f"{data.run.period.label()}"
+        ),
+        source=SOURCE + "; ONS LSOA 2021 boundaries",
+        k=k,
+        outline=data.lad_boundaries,
+    )
+
+
+def rural_spc(data: RuralData):
+    """SPC (XmR) charts of monthly rural crime and rural ASB, with one verdict each.
+
+    Returns an ``IPython.display.HTML`` holding both charts (with alt text) and the two
+    sentences from :func:`analysis.stats.spc_verdict`.
+    """
+    from html import escape
+
+    from IPython.display import HTML
+
+    from analysis.charts import spc_chart
+
+    series = monthly_rural_series(data).set_index("month")
+    parts = []
+    for column, measure in (
+        ("rural_crime", "Crime (excluding ASB) in rural LSOAs"),
+        ("rural_asb", "Anti-social behaviour in rural LSOAs"),
+    ):
+        xmr = xmr_chart_data(series[column])
+        chart = spc_chart(
+            xmr,
+            title=f"{measure}, by month (XmR chart)",
+            y_label="Incidents a month",
+            source="data.police.uk street-level crime; ONS RUC 2021",
+        )
+        parts.append(f"<p>{escape(spc_verdict(xmr, measure))}</p>")
+        parts.append(chart._repr_html_())
+    gaps = _gaps(list(series.index))
+    if gaps:
+        parts.append(f"<p>Months absent from the store (not plotted): {escape(gaps)}.</p>")
+    return HTML("\n".join(parts))
+
+
+def _gaps(months: list[str]) -> str:
+    """Months missing between the first and last month of ``months``, as text."""
+    if not months:
+        return ""
+    full = pd.period_range(months[0], months[-1], freq="M").strftime("%Y-%m")
+    return ", ".join(m for m in full if m not in set(months))
+
+
+def rural_powers_table(data: RuralData):
+    """Section table: stop and search under rural powers and in rural LSOAs (see
+    :func:`rural_power_searches` for the definitions)."""
+    from analysis.tables import report_table
+
+    table = rural_power_searches(data)
+    present = [m for m in report_windows(data.run.period)["12m"] if m in set(data.search_months)]
+    return report_table(
+        table,
+        columns={
+            "measure": "Searches",
+            "quarter": f"{data.run.period.label()}",
+            "twelve_months": "12 months",
+        },
+        caption="Stop and search under rural and wildlife powers, and searches in rural LSOAs",
+        intervals=[
+            ("rate_per_1000", "rate_low", "rate_high", "Per 1,000 residents, 12 months (95% CI)"),
+        ],
+        counts=["quarter", "twelve_months"],
+        notes=[
+            "Rural powers: " + ", ".join(RURAL_POWERS.values()) + " (only those used are listed).",
+            "Location: the search's point in an LSOA 2021 of a rural RUC 2021 class; "
+            "denominator: Census 2021 residents of those LSOAs.",
+            f"Stop-and-search months held for the 12 months: {len(present)} of 12.",
+        ],
+    )
+
+
+def publish_tables(data: RuralData):
+    """Write ``tables/03_rural_crime/rural_urban.csv`` and list it.
+
+    Crime counts by area are published by data.police.uk at street level already, so the
+    table is not suppressed. Returns a ReportTable listing the file, rows and columns.
+    """
+    from analysis.outputs import write_table
+    from analysis.tables import report_table
+
+    table = rural_urban_table(data)
+    write_table(table.round(6), data.run.output_path, REPORT, "rural_urban")
+    listing = pd.DataFrame(
+        {
+            "file": [f"tables/{REPORT}/rural_urban.csv"],
+            "rows": [len(table)],
+            "columns": [", ".join(TABLE_COLUMNS)],
+        }
+    )
+    return report_table(
+        listing,
+        columns={"file": "File", "rows": "Rows", "columns": "Columns"},
+        caption="Published tables",
+        counts=["rows"],
+    )

@@ -1,0 +1,286 @@
+"""Tests of the rural crime report (notebook 03_rural_crime)."""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats as sps
+
+from analysis.params import Quarter, RunParameters
+from analysis.paths import SHARED_DATA_DIR
+from analysis.reports import rural_crime as rc
+
+RUC = {
+    "E01000001": ("UN1", 1000),
+    "E01000002": ("UN1", 2000),
+    "E01000003": ("UF1", 1500),
+    "E01000004": ("RLN1", 1200),
+    "E01000005": ("RLF1", 800),
+    "E01000006": ("RSN1", 600),
+    "E01000007": ("RSF1", 400),
+}
+
+
+def _lsoa() -> pd.DataFrame:
+    rows = []
+    for code, (ruc, pop) in RUC.items():
+        label, split = rc.RUC_CLASSES[ruc]
+        rows.append((code, f"name {code}", "E06000057", "Northumberland", ruc, label, split, pop))
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "lsoa21_code",
+            "lsoa21_name",
+            "lad_code",
+            "lad_name",
+            "ruc21_code",
+            "ruc21_label",
+            "urban_rural",
+            "population",
+        ],
+    )
+
+
+def _crimes(seed: int = 1) -> pd.DataFrame:
+    """Random monthly counts by LSOA and type for 2021-01..2022-12, plus unlocated and
+    out-of-force rows."""
+    rng = np.random.default_rng(seed)
+    months = pd.period_range("2021-01", "2022-12", freq="M").strftime("%Y-%m")
+    types = ["Burglary", "Vehicle crime", "Violence and sexual offences", rc.ASB]
+    rows = []
+    for m in months:
+        for code in list(RUC) + [None, "E01099999"]:
+            for t in types:
+                n = int(rng.poisson(6 if t != "Burglary" else 2))
+                if n:
+                    rows.append((m, code, t, n))
+    return pd.DataFrame(rows, columns=["month", "lsoa21_code", "crime_type", "count"])
+
+
+def _data(crimes=None, searches=None, quarter="2022-Q4", street_months=None) -> rc.RuralData:
+    crimes = _crimes() if crimes is None else crimes
+    if searches is None:
+        searches = pd.DataFrame(
+            {
+                "month": ["2022-11", "2022-05", "2022-12", "2022-10", "2022-02", "2022-10"],
+                "legislation": [
+                    "Poaching Prevention Act 1862 (section 2)",
+                    "Poaching Prevention Act 1862 (section 2)",
+                    "Deer Act 1991 (section 12)",
+                    "Misuse of Drugs Act 1971 (section 23)",
+                    "Police and Criminal Evidence Act 1984 (section 1)",
+                    "Misuse of Drugs Act 1971 (section 23)",
+                ],
+                "lsoa21_code": [
+                    "E01000007",
+                    "E01000004",
+                    None,
+                    "E01000001",
+                    "E01000006",
+                    "E01000002",
+                ],
+            }
+        )
+    months = sorted(crimes["month"].unique()) if street_months is None else street_months
+    return rc.RuralData(
+        run=RunParameters(quarter=quarter),
+        lsoa=_lsoa(),
+        crimes=crimes,
+        searches=searches,
+        street_months=months,
+        search_months=months,
+    )
+
+
+# --------------------------------------------------------------------------- location quotients
+
+
+def _delta_var_numeric(a, big_a, b, big_b):
+    """Var(ln LQ) by numerical derivatives (independent of the closed form in the module)."""
+    c, big_c = b - a, big_b - big_a
+
+    def ln_lq(x, y):  # x = area count, y = rest-of-force count
+        return math.log(x / big_a) - math.log((x + y) / (big_a + big_c))
+
+    h = 1e-5
+    d_a = (ln_lq(a + h, c) - ln_lq(a - h, c)) / (2 * h)
+    d_c = (ln_lq(a, c + h) - ln_lq(a, c - h)) / (2 * h)
+    return d_a**2 * a * (1 - a / big_a) + d_c**2 * c * (1 - c / big_c)
+
+
+@pytest.mark.parametrize(
+    "a,big_a,b,big_b", [(40, 400, 300, 6000), (12, 150, 20, 900), (90, 200, 500, 3000)]
+)
+def test_location_quotient_matches_a_second_computation(a, big_a, b, big_b):
+    got = rc.location_quotient(a, big_a, b, big_b)
+    lq = (a / big_a) / (b / big_b)
+    se = math.sqrt(_delta_var_numeric(a, big_a, b, big_b))
+    z = sps.norm.ppf(0.975)
+    assert got["lq"].iloc[0] == pytest.approx(lq, rel=1e-12)
+    assert got["low"].iloc[0] == pytest.approx(lq * math.exp(-z * se), rel=1e-6)
+    assert got["high"].iloc[0] == pytest.approx(lq * math.exp(z * se), rel=1e-6)
+
+
+def test_location_quotient_interval_covers_about_95_percent():
+    """Simulate rural and rest-of-force counts with a known LQ; the interval should cover it
+    close to 95% of the time."""
+    rng = np.random.default_rng(42)
+    big_a, big_c, p_a, p_c = 500, 5000, 0.12, 0.08
+    true_lq = p_a / ((big_a * p_a + big_c * p_c) / (big_a + big_c))
+    a = rng.binomial(big_a, p_a, 4000)
+    c = rng.binomial(big_c, p_c, 4000)
+    ci = rc.location_quotient(a, big_a, a + c, big_a + big_c)
+    covered = ((ci["low"] <= true_lq) & (true_lq <= ci["high"])).mean()
+    assert 0.93 <= covered <= 0.97
+
+
+def test_location_quotient_edge_cases():
+    got = rc.location_quotient([0, 5, 5], [100, 100, 100], [10, 0 + 5, 5], [1000, 100, 1000])
+    assert got["lq"].iloc[0] == 0 and np.isnan(got["low"].iloc[0])
+    # the area is the whole force: LQ 1, not a comparison
+    assert got["lq"].iloc[1] == 1 and np.isnan(got["high"].iloc[1])
+    assert got["lq"].iloc[2] == pytest.approx((5 / 100) / (5 / 1000))
+    with pytest.raises(ValueError):
+        rc.location_quotient(11, 100, 10, 1000)
+
+
+# --------------------------------------------------------------------------- classification
+
+
+def test_classify_crimes_assigns_each_class_and_unclassified():
+    crimes = pd.DataFrame(
+        {
+            "month": ["2022-10"] * 4,
+            "lsoa21_code": ["E01000004", "E01000001", None, "E01099999"],
+            "crime_type": ["Burglary"] * 4,
+            "count": [1, 2, 3, 4],
+        }
+    )
+    out = rc.classify_crimes(crimes, _lsoa())
+    assert out["ruc_class"].tolist() == ["RLN1", "UN1", "UNCLASSIFIED", "UNCLASSIFIED"]
+    assert out["urban_rural"].tolist() == ["Rural", "Urban", "Unknown", "Unknown"]
+    assert out["ruc_label"].iloc[0] == "Larger rural: Nearer to a major town or city"
+
+
+def test_classify_crimes_rejects_unknown_ruc_codes():
+    lsoa = _lsoa()
+    lsoa.loc[0, "ruc21_code"] = "A1"
+    with pytest.raises(rc.CrimeplanError, match="A1"):
+        rc.classify_crimes(_crimes(), lsoa)
+
+
+def test_rural_urban_table_counts_rates_and_quotients():
+    data = _data()
+    crimes = data.crimes
+    table = rc.rural_urban_table(data)
+    assert list(table.columns) == rc.TABLE_COLUMNS
+    months = Quarter(2022, 4).months
+    q = crimes[crimes["month"].isin(months)]
+    for crime_type in ["Burglary", rc.ASB]:
+        part = table[(table["window"] == "quarter") & (table["crime_type"] == crime_type)]
+        six = part[part["ruc_class"].isin(list(rc.RUC_CLASSES) + ["UNCLASSIFIED"])]
+        # counts by class (plus unclassified) sum to the force total
+        assert six["count"].sum() == q.loc[q["crime_type"] == crime_type, "count"].sum()
+    # rural burglary and its rate, computed here from the input rows
+    rural_codes = [c for c, (r, _) in RUC.items() if r.startswith("R")]
+    rural_pop = sum(p for c, (r, p) in RUC.items() if r.startswith("R"))
+    rq = q[q["lsoa21_code"].isin(rural_codes)]
+    located = q[q["lsoa21_code"].isin(list(RUC))]
+    a = rq.loc[rq["crime_type"] == "Burglary", "count"].sum()
+    big_a = rq.loc[rq["crime_type"] != rc.ASB, "count"].sum()
+    b = located.loc[located["crime_type"] == "Burglary", "count"].sum()
+    big_b = located.loc[located["crime_type"] != rc.ASB, "count"].sum()
+    row = table[
+        (table["window"] == "quarter")
+        & (table["ruc_class"] == "RURAL")
+        & (table["crime_type"] == "Burglary")
+    ].iloc[0]
+    assert row["count"] == a
+    assert row["population"] == rural_pop
+    assert row["rate_per_1000"] == pytest.approx(a / rural_pop * 1000)
+    assert row["location_quotient"] == pytest.approx((a / big_a) / (b / big_b))
+    assert row["lq_low"] < row["location_quotient"] < row["lq_high"]
+    # 12-month window: 12 months of counts
+    y = crimes[crimes["month"].isin(Quarter(2022, 4).twelve_months)]
+    all_12 = table[
+        (table["window"] == "12m")
+        & (table["ruc_class"] == "FORCE")
+        & (table["crime_type"] == rc.ALL_CRIME)
+    ]["count"].iloc[0]
+    expected = y[y["lsoa21_code"].isin(list(RUC)) & (y["crime_type"] != rc.ASB)]["count"].sum()
+    assert all_12 == expected
+    # no location quotient for ASB, the force row or unclassified crimes
+    no_lq = table[
+        (table["crime_type"] == rc.ASB) | table["ruc_class"].isin(["FORCE", "UNCLASSIFIED"])
+    ]
+    assert no_lq["location_quotient"].isna().all()
+
+
+def test_change_vs_year_before_uses_the_exact_conditional_test():
+    data = _data()
+    change = rc.change_vs_year_before(data)
+    row = change[
+        change["comparison"].str.startswith("quarter")
+        & (change["ruc_class"] == "RURAL")
+        & (change["crime_type"] == "Vehicle crime")
+    ].iloc[0]
+    crimes = data.crimes
+    rural_codes = [c for c, (r, _) in RUC.items() if r.startswith("R")]
+    sel = crimes["lsoa21_code"].isin(rural_codes) & (crimes["crime_type"] == "Vehicle crime")
+    before = crimes[sel & crimes["month"].isin(Quarter(2021, 4).months)]["count"].sum()
+    after = crimes[sel & crimes["month"].isin(Quarter(2022, 4).months)]["count"].sum()
+    assert (row["count_before"], row["count_after"]) == (before, after)
+    p = sps.binomtest(int(after), int(before + after), 0.5).pvalue
+    assert row["p_value"] == pytest.approx(p, rel=1e-6)
+
+
+def test_change_allows_for_a_missing_month():
+    data = _data()
+    months = [m for m in data.street_months if m != "2022-02"]
+    crimes = data.crimes[data.crimes["month"] != "2022-02"]
+    data = _data(crimes=crimes, street_months=months)
+    change = rc.change_vs_year_before(data)
+    row = change[
+        change["comparison"].str.startswith("12")
+        & (change["ruc_class"] == "FORCE")
+        & (change["crime_type"] == rc.ALL_CRIME)
+    ].iloc[0]
+    assert (row["months_before"], row["months_after"]) == (12, 11)
+    n = int(row["count_before"] + row["count_after"])
+    p = sps.binomtest(int(row["count_after"]), n, 11 / 23).pvalue
+    assert row["p_value"] == pytest.approx(p, rel=1e-6)
+    assert "2022-02" in rc.months_note(data)
+
+
+def test_monthly_rural_series_and_lsoa_rates():
+    data = _data()
+    series = rc.monthly_rural_series(data)
+    crimes = data.crimes
+    rural_codes = [c for c, (r, _) in RUC.items() if r.startswith("R")]
+    oct_rows = crimes[(crimes["month"] == "2022-10") & crimes["lsoa21_code"].isin(rural_codes)]
+    got = series.set_index("month").loc["2022-10"]
+    assert got["rural_asb"] == oct_rows.loc[oct_rows["crime_type"] == rc.ASB, "count"].sum()
+    assert got["rural_crime"] == oct_rows.loc[oct_rows["crime_type"] != rc.ASB, "count"].sum()
+    rates = rc.lsoa_rates(data).set_index("lsoa21_code")
+    assert set(rates.index) == set(rural_codes)
+    y = crimes[crimes["month"].isin(Quarter(2022, 4).twelve_months)]
+    n = y[(y["lsoa21_code"] == "E01000007") & (y["crime_type"] != rc.ASB)]["count"].sum()
+    assert rates.loc["E01000007", "rate_per_1000"] == pytest.approx(n / 400 * 1000)
+
+
+def test_rural_power_searches():
+    table = rc.rural_power_searches(_data()).set_index("measure")
+    poach = table.loc["Searches under the Poaching Prevention Act 1862"]
+    assert (poach["quarter"], poach["twelve_months"]) == (1, 2)
+    anyp = table.loc["Searches under any rural or wildlife power"]
+    assert (anyp["quarter"], anyp["twelve_months"]) == (2, 3)
+    rural = table.loc["Searches (all powers) located in rural LSOAs"]
+    assert (rural["quarter"], rural["twelve_months"]) == (1, 3)
+    assert rural["rate_per_1000"] == pytest.approx(3 / 3000 * 1000)
+    assert table.loc["All searches", "twelve_months"] == 6
