@@ -1,0 +1,377 @@
+"""Stop-and-search disparity report: pure functions, notebook on fixtures, notebook on real data."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats as sps
+
+from analysis.errors import CrimeplanError
+from analysis.params import RunParameters
+from analysis.reports import stop_search as ss
+
+Z = 1.959963984540054
+WHITE_BRIT = "White - English/Welsh/Scottish/Northern Irish/British"
+BLACK_AFR = "Black/African/Caribbean/Black British - African"
+ASIAN_PAK = "Asian/Asian British - Pakistani"
+MIXED_WBC = "Mixed/Multiple ethnic groups - White and Black Caribbean"
+MIXED_WA = "Mixed/Multiple ethnic groups - White and Asian"
+OTHER_ANY = "Other ethnic group - Any other ethnic group"
+NOT_STATED = "Other ethnic group - Not stated"
+
+
+# --------------------------------------------------------------------------- builders
+
+
+def _row(month, self_eth, officer_eth, lad="E1", outcome="A no further action disposal",
+         linked=None, removal=False, type_="Person search", legislation="PACE s1",
+         obj="Controlled drugs", located=True):  # fmt: skip
+    return {
+        "force": "testforce",
+        "month": month,
+        "type": type_,
+        "self_defined_ethnicity": self_eth,
+        "officer_defined_ethnicity": officer_eth,
+        "legislation": legislation,
+        "object_of_search": obj,
+        "outcome": outcome,
+        "outcome_linked_to_object": linked,
+        "removal_of_more_than_outer_clothing": removal,
+        "longitude": -1.6 if located else None,
+        "latitude": 55.0 if located else None,
+        "lad_code": lad if located else None,
+        "lad_name": {"E1": "Alpha", "E2": "Beta"}.get(lad) if located else None,
+        "in_force_area": bool(located and lad in ("E1", "E2")),
+    }
+
+
+def _population() -> pd.DataFrame:
+    # 19-category style rows for two LADs (values chosen by hand)
+    rows = []
+    spec = {
+        "E1": {"White: English": 9000, "White: Gypsy or Irish Traveller": 100, "White: Roma": 50,
+               "Black: African": 400, "Asian: Pakistani": 300,
+               "Mixed or Multiple ethnic groups: White and Black Caribbean": 60,
+               "Mixed or Multiple ethnic groups: White and Asian": 40, "Other ethnic group: Arab": 50},
+        "E2": {"White: English": 19000, "White: Gypsy or Irish Traveller": 0, "White: Roma": 0,
+               "Black: African": 100, "Asian: Pakistani": 700,
+               "Mixed or Multiple ethnic groups: White and Black Caribbean": 40,
+               "Mixed or Multiple ethnic groups: White and Asian": 60, "Other ethnic group: Arab": 100},
+    }  # fmt: skip
+    for lad, groups in spec.items():
+        for name, pop in groups.items():
+            broad = {"Mixed or Multiple ethnic groups": "Mixed", "Other ethnic group": "Other"}.get(
+                name.split(":")[0], name.split(":")[0]
+            )
+            rows.append({"lad_code": lad, "lad_name": {"E1": "Alpha", "E2": "Beta"}[lad],
+                         "ethnic_group_code": len(rows), "ethnic_group": name,
+                         "broad_group": broad, "population": pop})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def _data(rows, quarter="2021-Q4", months=None) -> ss.StopSearchData:
+    searches = pd.DataFrame(rows)
+    searches["outcome_linked_to_object"] = searches["outcome_linked_to_object"].astype("boolean")
+    lads = pd.DataFrame({"lad_code": ["E1", "E2"], "lad_name": ["Alpha", "Beta"]})
+    return ss.StopSearchData(
+        run=RunParameters(force="testforce", quarter=quarter),
+        searches=searches,
+        population=_population(),
+        lads=lads,
+        force_code="E23999999",
+        force_name="Test force",
+        months=sorted(set(months or searches["month"])),
+    )
+
+
+def _standard_rows():
+    """Quarter 2021-Q4 rows: E1 White 40, Black 12, Asian 6, Mixed WBC 3; E2 White 50, Black 2,
+    Asian 9; plus 5 not stated (self) of which 3 officer White; 2 unlocated White; 1 vehicle only;
+    and 2021-03 (inside the 12 months, outside the quarter) White 10, Black 4 in E1."""
+    rows = []
+    rows += [_row("2021-10", WHITE_BRIT, "White", "E1") for _ in range(40)]
+    rows += [
+        _row("2021-11", BLACK_AFR, "Black", "E1", outcome="Arrest", linked=True) for _ in range(12)
+    ]
+    rows += [_row("2021-12", ASIAN_PAK, "Asian", "E1") for _ in range(6)]
+    rows += [_row("2021-12", MIXED_WBC, "Mixed", "E1") for _ in range(3)]
+    rows += [
+        _row("2021-10", WHITE_BRIT, "White", "E2", outcome="Arrest", linked=None) for _ in range(50)
+    ]
+    rows += [_row("2021-11", BLACK_AFR, "Black", "E2", removal=True) for _ in range(2)]
+    rows += [_row("2021-11", ASIAN_PAK, "Asian", "E2", outcome="Community resolution", linked=True)
+             for _ in range(9)]  # fmt: skip
+    rows += [_row("2021-12", NOT_STATED, "White", "E2") for _ in range(3)]
+    rows += [_row("2021-12", "", "", "E2") for _ in range(2)]
+    rows += [_row("2021-12", WHITE_BRIT, "White", located=False) for _ in range(2)]
+    rows += [_row("2021-12", WHITE_BRIT, "White", "E1", type_="Vehicle search")]
+    rows += [_row("2021-03", WHITE_BRIT, "White", "E1") for _ in range(10)]
+    rows += [_row("2021-03", BLACK_AFR, "Black", "E1") for _ in range(4)]
+    return rows
+
+
+# --------------------------------------------------------------------------- ethnicity
+
+
+def test_self_defined_strings_map_to_ons_broad_groups():
+    values = pd.Series([WHITE_BRIT, BLACK_AFR, ASIAN_PAK, MIXED_WBC, MIXED_WA, OTHER_ANY,
+                        NOT_STATED, "", None, "White - Irish"])  # fmt: skip
+    got = ss.broad_ethnic_group(values, "self")
+    expected = ["White", "Black", "Asian", "Mixed", "Mixed", "Other", None, None, None, "White"]
+    assert [None if pd.isna(v) else v for v in got] == expected
+
+
+def test_mixed_white_black_variant_moves_only_white_and_black_mixed():
+    values = pd.Series(
+        [MIXED_WBC, MIXED_WA, "Mixed/Multiple ethnic groups - White and Black African"]
+    )
+    got = ss.broad_ethnic_group(values, "self", mixed_white_black_as="Black")
+    assert list(got) == ["Black", "Mixed", "Black"]
+    # officer-defined has no such detail: Mixed stays Mixed
+    assert list(ss.broad_ethnic_group(pd.Series(["Mixed"]), "officer", "Black")) == ["Mixed"]
+
+
+def test_officer_defined_and_unknown_values():
+    got = ss.broad_ethnic_group(
+        pd.Series(["White", "Black", "Asian", "Mixed", "Other", ""]), "officer"
+    )
+    assert [None if pd.isna(v) else v for v in got] == [
+        "White",
+        "Black",
+        "Asian",
+        "Mixed",
+        "Other",
+        None,
+    ]
+    with pytest.raises(CrimeplanError, match="Martian"):
+        ss.broad_ethnic_group(pd.Series(["Martian"]), "officer")
+    with pytest.raises(CrimeplanError, match="Purple"):
+        ss.broad_ethnic_group(pd.Series(["Purple - Any"]), "self")
+
+
+def test_combined_is_self_else_officer():
+    frame = pd.DataFrame({"self_defined_ethnicity": [NOT_STATED, BLACK_AFR, ""],
+                          "officer_defined_ethnicity": ["Asian", "White", ""]})  # fmt: skip
+    got = ss.with_ethnic_groups(frame)
+    assert list(got["group_combined"].fillna("NA")) == ["Asian", "Black", "NA"]
+
+
+def test_population_variants():
+    pop = ss.population_by_group(_population()).set_index(["lad_code", "group"])["population"]
+    assert (
+        pop[("E1", "White")] == 9150 and pop[("E1", "Mixed")] == 100 and pop[("E2", "Black")] == 100
+    )
+    wb = ss.population_by_group(_population(), "Black").set_index(["lad_code", "group"])[
+        "population"
+    ]
+    assert wb[("E1", "Black")] == 460 and wb[("E1", "Mixed")] == 40
+    gr = ss.population_by_group(_population(), base="census2021_gypsy_roma_other")
+    gr = gr.set_index(["lad_code", "group"])["population"]
+    assert gr[("E1", "White")] == 9000 and gr[("E1", "Other")] == 200
+
+
+# --------------------------------------------------------------------------- rates
+
+
+def test_force_rates_and_ratios_match_hand_computation():
+    data = _data(_standard_rows())
+    table = ss.search_rates_unsuppressed(data)
+    force = table[(table["window"] == "quarter") & (table["area_level"] == "force")
+                  & (table["ethnicity_definition"] == "self")].set_index("group")  # fmt: skip
+    # hand counts: White 40+50+2 (unlocated) = 92; Black 14; Asian 15; Mixed 3; vehicle-only excluded
+    assert force.loc["White", "searches"] == 92
+    assert force.loc["Black", "searches"] == 14
+    assert force.loc["Asian", "searches"] == 15
+    assert force.loc["Mixed", "searches"] == 3
+    white_pop, black_pop = 9150 + 19000, 500
+    assert force.loc["White", "population"] == white_pop
+    assert force.loc["Black", "rate_per_1000"] == pytest.approx(14 / black_pop * 1000)
+    rr = (14 / black_pop) / (92 / white_pop)
+    se = math.sqrt(1 / 14 - 1 / black_pop + 1 / 92 - 1 / white_pop)
+    assert force.loc["Black", "rr_vs_white"] == pytest.approx(rr)
+    assert force.loc["Black", "rr_low"] == pytest.approx(rr * math.exp(-Z * se))
+    assert force.loc["Black", "rr_high"] == pytest.approx(rr * math.exp(Z * se))
+    # Byar's approximation for the Black rate (count >= 10), written out
+    a = 14
+    low = a * (1 - 1 / (9 * a) - Z / (3 * math.sqrt(a))) ** 3 / black_pop * 1000
+    assert force.loc["Black", "rate_low"] == pytest.approx(low, rel=1e-6)
+
+
+def test_twelve_months_and_combined_definition():
+    data = _data(_standard_rows())
+    table = ss.search_rates_unsuppressed(data)
+    pick = table[(table["area_level"] == "force")].set_index(
+        ["window", "ethnicity_definition", "group"]
+    )
+    assert pick.loc[("12m", "self", "White"), "searches"] == 102
+    assert pick.loc[("12m", "self", "Black"), "searches"] == 18
+    # combined: the 3 self 'Not stated' with officer White join White; the 2 blank-both stay out
+    assert pick.loc[("quarter", "combined", "White"), "searches"] == 95
+    assert pick.loc[("quarter", "officer", "White"), "searches"] == 95
+
+
+def test_lad_rates_count_only_located_searches():
+    data = _data(_standard_rows())
+    table = ss.search_rates_unsuppressed(data)
+    lad = table[(table["window"] == "quarter") & (table["area_level"] == "lad")
+                & (table["ethnicity_definition"] == "self")].set_index(["area_code", "group"])  # fmt: skip
+    assert lad.loc[("E1", "White"), "searches"] == 40
+    assert lad.loc[("E2", "White"), "searches"] == 50
+    assert lad.loc[("E2", "Black"), "searches"] == 2
+    assert lad.loc[("E2", "Black"), "population"] == 100
+    rr = (12 / 400) / (40 / 9150)
+    assert lad.loc[("E1", "Black"), "rr_vs_white"] == pytest.approx(rr)
+
+
+def _recoverable(wide: pd.DataFrame) -> bool:
+    """True when some row or column holds exactly one suppressed cell (solvable from its total)."""
+    mask = wide.isna()
+    return bool((mask.sum(axis=1) == 1).any() or (mask.sum(axis=0) == 1).any())
+
+
+def test_suppression_hides_small_counts_and_their_rates():
+    data = _data(_standard_rows())
+    raw = ss.search_rates_unsuppressed(data)
+    out = ss.suppressed_search_rates(raw)
+    assert len(out) == len(raw)
+    shown = out["searches"].dropna()
+    assert not shown.between(1, 4).any(), "a count of 1-4 was published"
+    # every suppressed row has no rate or ratio that would reveal it
+    sup = out[out["suppressed"]]
+    assert sup[ss.RATE_COLUMNS + ss.RR_COLUMNS].isna().all().all()
+    assert sup["searches"].isna().all()
+    # the E2 Black count of 2 and the E1 Mixed count of 3 are suppressed
+    lad = out[(out["window"] == "quarter") & (out["area_level"] == "lad")
+              & (out["ethnicity_definition"] == "self")]  # fmt: skip
+    wide = lad.pivot(index="area_code", columns="group", values="searches")
+    assert pd.isna(wide.loc["E2", "Black"]) and pd.isna(wide.loc["E1", "Mixed"])
+    assert not _recoverable(wide)
+    # force level: one group total is published, so a lone suppressed group is protected too
+    for _, part in out[out["area_level"] == "force"].groupby(["window", "ethnicity_definition"]):
+        assert part["searches"].isna().sum() != 1
+
+
+def test_reference_row_suppressed_blanks_all_ratios():
+    table = pd.DataFrame({
+        "window": "quarter", "ethnicity_definition": "self", "area_level": "force",
+        "area_code": "X", "area_name": "X", "group": list(ss.GROUPS),
+        "searches": [20, 30, 10, 3, 0], "population": [1000, 1000, 1000, 5000, 100],
+    })  # fmt: skip
+    from analysis import stats
+
+    table = stats.rate_per_1000(table, "searches", "population")
+    table = stats.risk_ratios_vs_reference(table, "group", "searches", "population", "White")
+    table = table.rename(columns={"rr_vs_ref": "rr_vs_white"})
+    out = ss.suppressed_search_rates(table)
+    assert out["rr_vs_white"].isna().all()
+
+
+def test_sensitivity_variants_move_counts_and_hide_small_differences():
+    rows = _standard_rows()
+    rows += [_row("2021-10", MIXED_WBC, "Mixed", "E1") for _ in range(7)]  # now 10 Mixed WBC
+    data = _data(rows)
+    sens = ss.sensitivity_ratios(data)
+    key = ["window", "ethnicity_definition", "mixed_white_black", "population_base", "group"]
+    s = sens.set_index(key)
+    assert s.loc[("quarter", "self", "Mixed", "census2021", "Black"), "searches"] == 14
+    assert s.loc[("quarter", "self", "Black", "census2021", "Black"), "searches"] == 24
+    rr = (24 / 600) / (92 / 28150)
+    assert s.loc[
+        ("quarter", "self", "Black", "census2021", "Black"), "rr_vs_white"
+    ] == pytest.approx(rr)
+    # Gypsy/Roma base moves 150 residents out of White
+    rr_gr = (14 / 500) / (92 / 28000)
+    got = s.loc[("quarter", "self", "Mixed", "census2021_gypsy_roma_other", "Black"), "rr_vs_white"]
+    assert got == pytest.approx(rr_gr)
+    assert not sens["searches"].dropna().between(1, 4).any()
+
+
+# --------------------------------------------------------------------------- outcomes
+
+
+def test_outcome_flags_definitions():
+    frame = pd.DataFrame({
+        "outcome": ["Arrest", "Arrest", "A no further action disposal", "Community resolution"],
+        "outcome_linked_to_object": pd.array([True, None, True, False], dtype="boolean"),
+    })  # fmt: skip
+    got = ss.outcome_flags(frame)
+    assert list(got["arrest"]) == [True, True, False, False]
+    assert list(got["any_outcome"]) == [True, True, False, True]
+    # linked to the object AND an outcome other than no further action
+    assert list(got["linked_find"]) == [True, False, False, False]
+
+
+def _wilson(k, n):
+    p = k / n
+    centre = (p + Z**2 / (2 * n)) / (1 + Z**2 / n)
+    half = Z / (1 + Z**2 / n) * math.sqrt(p * (1 - p) / n + Z**2 / (4 * n**2))
+    return centre - half, centre + half
+
+
+def test_outcomes_by_group_counts_and_wilson_intervals():
+    data = _data(_standard_rows())
+    table = ss.outcomes_by_group(data)
+    q = table[table["window"] == "quarter"].set_index("group")
+    assert q.loc["White", "searches"] == 92 and q.loc["White", "arrests"] == 50
+    assert q.loc["Black", "arrests"] == 12 and q.loc["Black", "linked_finds"] == 12
+    assert q.loc["Asian", "any_outcomes"] == 9 and q.loc["Asian", "linked_finds"] == 9
+    assert q.loc["White", "linked_finds"] == 0  # arrests with a blank link are not linked finds
+    low, high = _wilson(50, 92)
+    assert q.loc["White", "arrest_rate"] == pytest.approx(50 / 92)
+    assert q.loc["White", "arrest_rate_low"] == pytest.approx(low)
+    assert q.loc["White", "arrest_rate_high"] == pytest.approx(high)
+    assert q.loc["All searches", "searches"] == 92 + 14 + 15 + 3 + 5
+    # Mixed (3 searches) is suppressed with everything on its row
+    assert pd.isna(q.loc["Mixed", "searches"]) and pd.isna(q.loc["Mixed", "arrest_rate"])
+    for col in ["searches", "arrests", "any_outcomes", "linked_finds"]:
+        assert not table[col].dropna().between(1, 4).any()
+
+
+def test_hit_rate_test_across_areas_matches_hand_chi_square():
+    data = _data(_standard_rows())
+    funnel = ss.outcome_rate_by_area(data, "quarter")
+    f = funnel.set_index("lad_code")
+    # located quarter searches: E1 61 (12 outcomes), E2 66 (59 outcomes)
+    assert f.loc["E1", "searches"] == 61 and f.loc["E1", "any_outcomes"] == 12
+    assert f.loc["E2", "searches"] == 66 and f.loc["E2", "any_outcomes"] == 59
+    obs = np.array([[12, 49], [59, 7]], dtype=float)
+    exp = obs.sum(axis=1, keepdims=True) * obs.sum(axis=0, keepdims=True) / obs.sum()
+    chi2 = ((obs - exp) ** 2 / exp).sum()
+    assert funnel.attrs["chi2"] == pytest.approx(chi2)
+    assert funnel.attrs["p_value"] == pytest.approx(sps.chi2.sf(chi2, 1))
+
+
+def test_crosstab_and_removal_by_group():
+    data = _data(_standard_rows())
+    wide = ss.crosstab_by_group(data, "legislation", "quarter")
+    row = wide.set_index("legislation").loc["PACE s1"]
+    assert row["Total"] == 129 and row["White"] == 92
+    removal = ss.removal_by_group(data, "quarter").set_index("group")
+    # 2 Black removals of 14 -> suppressed (count under 5)
+    assert pd.isna(removal.loc["Black", "removals"])
+    assert removal.loc["White", "removals"] == 0
+
+
+def test_monthly_series_ratio_by_hand():
+    data = _data(_standard_rows())
+    series = ss.monthly_series(data)
+    assert list(series.index) == ["2021-03", "2021-10", "2021-11", "2021-12"]
+    assert series.loc["2021-11", "black"] == 14 and series.loc["2021-10", "white"] == 90
+    assert series.loc["2021-03", "rr_black_white"] == pytest.approx((4 / 500) / (10 / 28150))
+
+
+def test_data_quality_counts():
+    data = _data(_standard_rows())
+    dq = ss.data_quality_table(data)
+    q = dq[dq["window"] == "quarter"].set_index("measure")
+    assert q.loc["Self-defined ethnicity not stated", "numerator"] == 5
+    assert q.loc["Self-defined ethnicity not stated", "denominator"] == 129
+    assert q.loc["Neither self- nor officer-defined stated", "numerator"] == 2
+    assert q.loc["Searches without a location", "numerator"] == 2
+    assert q.loc["Vehicle-only searches (excluded)", "numerator"] == 1
+    months = dq[(dq["window"] == "12m") & dq["measure"].str.startswith("Months missing")]
+    # 12 months to 2021-12 with only 2021-03, -10, -11, -12 held
+    assert months["numerator"].iloc[0] == 8
