@@ -10,29 +10,40 @@ from analysis.paths import NOTEBOOKS_DIR
 KERNEL_NAME = "python3"  # ipykernel's own spec: the interpreter running this process
 
 
-def report_path(name: str) -> Path:
-    """Path of report notebook ``name`` (stem, e.g. ``"01_crime_by_area"``)."""
-    path = NOTEBOOKS_DIR / f"{name}.ipynb"
+def report_path(name: str, notebooks_dir: Path | None = None) -> Path:
+    """Path of report notebook ``name`` (stem, e.g. ``"01_crime_by_area"``).
+
+    ``notebooks_dir`` defaults to the project's ``notebooks/`` folder (tests may point elsewhere).
+    """
+    path = Path(notebooks_dir or NOTEBOOKS_DIR) / f"{name}.ipynb"
     if not path.exists():
         raise FileNotFoundError(f"no report notebook {path}")
     return path
 
 
-def execute_report(name: str, params: RunParameters, output_path: Path, timeout: int = 900) -> Path:
+def execute_report(
+    name: str,
+    params: RunParameters,
+    output_path: Path,
+    timeout: int = 900,
+    notebooks_dir: Path | None = None,
+) -> Path:
     """Run notebook ``name`` with ``params`` and write the executed copy to ``output_path``.
 
-    Raises ``papermill.PapermillExecutionError`` when a cell fails (the executed copy, with the
-    error, is still written).
+    Only the validated plain values of :class:`RunParameters` are injected. Raises
+    ``papermill.PapermillExecutionError`` when a cell fails (the executed copy, with the error, is
+    still written).
     """
     import papermill as pm
 
+    source = report_path(name, notebooks_dir)
     output_path.parent.mkdir(parents=True, exist_ok=True)
     pm.execute_notebook(
-        str(report_path(name)),
+        str(source),
         str(output_path),
         parameters=params.as_papermill(),
         kernel_name=KERNEL_NAME,
-        cwd=str(NOTEBOOKS_DIR),
+        cwd=str(source.parent),
         progress_bar=False,
         execution_timeout=timeout,
         report_mode=False,

@@ -1,0 +1,146 @@
+"""Run manifest (``manifest.json``) and the cache keys that let an unchanged pack skip its work.
+
+A manifest records what produced a pack: the parameters, the code version (git commit when the
+project is a git checkout, the package version, and a fingerprint of the package's own files), the
+store snapshot, the raw input files with their sha256, the versions of the packages that shape the
+numbers and the documents, and one entry per notebook (status, reason, seconds, outputs, cache key).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+from collections.abc import Iterable, Mapping
+from importlib import metadata
+from pathlib import Path
+
+from analysis.paths import CONFIG_DIR, PACKAGE_DIR, PROJECT_ROOT
+
+MANIFEST_NAME = "manifest.json"
+MANIFEST_SCHEMA = 1
+DISTRIBUTION = "crimeplan-analysis"
+RECORDED_PACKAGES = (
+    "crimeplan-analysis", "pandas", "numpy", "pyarrow", "duckdb", "geopandas", "shapely",
+    "statsmodels", "scipy", "esda", "libpysal", "mapclassify", "pandera", "matplotlib",
+    "seaborn", "papermill", "nbconvert", "nbformat", "nbclient", "ipykernel", "weasyprint",
+    "pypdf", "jinja2",
+)  # fmt: skip
+
+
+def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
+    """Hex sha256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def code_fingerprint(roots: Iterable[Path] = (PACKAGE_DIR, CONFIG_DIR)) -> str:
+    """sha256 over the package's source, templates and config (path and bytes of every file).
+
+    Unlike the git commit it also changes with uncommitted edits, so it is what the cache uses.
+    """
+    digest = hashlib.sha256()
+    for root in roots:
+        if not root.exists():
+            continue
+        for path in sorted(p for p in root.rglob("*") if p.is_file()):
+            if "__pycache__" in path.parts or path.suffix in (".pyc", ".tmp"):
+                continue
+            digest.update(str(path.relative_to(root.parent)).encode())
+            digest.update(b"\0")
+            digest.update(path.read_bytes())
+            digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def _git(*args: str) -> str | None:
+    if not (PROJECT_ROOT / ".git").exists():
+        return None
+    try:
+        done = subprocess.run(
+            ["git", *args], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=10, check=True
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip()
+
+
+def code_version() -> dict:
+    """``{"package", "version", "git_commit", "git_dirty", "fingerprint"}`` of this installation.
+
+    ``git_commit`` is None outside a git checkout; ``git_dirty`` says whether the package, the
+    notebooks or the config differ from that commit.
+    """
+    try:
+        version = metadata.version(DISTRIBUTION)
+    except metadata.PackageNotFoundError:
+        version = None
+    commit = _git("rev-parse", "HEAD")
+    dirty = None
+    if commit:
+        status = _git("status", "--porcelain", "--", "src", "notebooks", "config")
+        dirty = bool(status) if status is not None else None
+    return {
+        "package": DISTRIBUTION,
+        "version": version,
+        "git_commit": commit,
+        "git_dirty": dirty,
+        "fingerprint": code_fingerprint(),
+    }
+
+
+def package_versions(names: Iterable[str] = RECORDED_PACKAGES) -> dict[str, str | None]:
+    """Installed version of each distribution (None when not installed)."""
+    versions: dict[str, str | None] = {}
+    for name in names:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def cache_key(
+    notebook: Path, fingerprint: str, parameters: Mapping[str, object], snapshot: str, pdf: bool
+) -> str:
+    """Key of one notebook's outputs: sha256 of the notebook file, the code fingerprint, the run
+    parameters, the store snapshot id and whether PDFs are made. Equal keys mean equal outputs."""
+    digest = hashlib.sha256()
+    digest.update(notebook.read_bytes())
+    payload = {
+        "code": fingerprint,
+        "parameters": dict(parameters),
+        "snapshot": snapshot,
+        "pdf": pdf,
+    }
+    digest.update(json.dumps(payload, sort_keys=True, default=str).encode())
+    return digest.hexdigest()
+
+
+def combined_key(entries: Iterable[tuple[str, str]], fingerprint: str) -> str:
+    """Key of the combined pack: the (name, cache key) of every report it contains, in order."""
+    payload = {"reports": [list(e) for e in entries], "code": fingerprint}
+    return hashlib.sha256(json.dumps(payload).encode()).hexdigest()
+
+
+def read_manifest(folder: Path) -> dict | None:
+    """The manifest of a previous run in ``folder``, or None when absent or unreadable."""
+    path = folder / MANIFEST_NAME
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
+def write_manifest(manifest: Mapping, folder: Path) -> Path:
+    """Write ``manifest`` to ``<folder>/manifest.json`` atomically and return the path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / MANIFEST_NAME
+    tmp = folder / f".{MANIFEST_NAME}.{os.getpid()}.tmp"
+    tmp.write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+    return path

@@ -1,0 +1,286 @@
+"""Executed notebook -> accessible HTML -> tagged PDF (PDF/UA-1), per report and for the whole pack.
+
+The executed notebook is converted by nbconvert with the ``crimeplan_report`` template
+(``src/analysis/templates/``): markdown and outputs only -- no code cells, no prompts, no
+``parameters`` / ``injected-parameters`` cells, no stderr. The fragment is wrapped in
+``document.html.j2`` (cover, contents with page numbers, the reports, an appendix with methodology
+links, the data-quality ledger of the period and the run's provenance) and printed by WeasyPrint
+with ``pdf_variant="pdf/ua-1"``: a tagged PDF whose figures keep their ``alt`` text and captions and
+whose tables keep their captions and header cells.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+REPORT_TEMPLATE = "crimeplan_report"
+HIDDEN_CELL_TAGS = ("parameters", "injected-parameters", "remove-cell")
+PUBLISHER = "Office of the Police and Crime Commissioner (open-data evidence pack)"
+
+METHODOLOGY_LINKS = (
+    ("data.police.uk: about the data, its categories and known issues", "https://data.police.uk/about/"),
+    ("Statistical methods used in this pack (project documentation)", "https://github.com/crimeplan/crimeplan/blob/main/docs/methodology/statistics.md"),
+    ("Home Office Counting Rules for recorded crime", "https://www.gov.uk/government/publications/counting-rules-for-recorded-crime"),
+    ("ONS Census 2021 population and ethnic group estimates", "https://www.ons.gov.uk/census"),
+    ("ONS geography lookups (LSOA, ward, local authority, police force area)", "https://geoportal.statistics.gov.uk/"),
+    ("English Indices of Deprivation 2019 (MHCLG)", "https://www.gov.uk/government/statistics/english-indices-of-deprivation-2019"),
+    ("Ministry of Justice proven reoffending statistics", "https://www.gov.uk/government/collections/proven-reoffending-statistics"),
+    ("Open Government Licence v3.0", "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"),
+)  # fmt: skip
+
+_HEADING = re.compile(r"<h([1-6])(?:\s[^>]*)?>(.*?)</h\1>", re.DOTALL | re.IGNORECASE)
+_ANCHOR_LINK = re.compile(r'<a class="anchor-link"[^>]*>.*?</a>', re.DOTALL)
+_TAG = re.compile(r"<[^>]+>")
+NUM_CLASS = ' class="num"'
+
+
+@dataclass(frozen=True)
+class Heading:
+    """One heading of a report body: ``level`` (1-6), plain ``text`` and the ``id`` it now has."""
+
+    level: int
+    text: str
+    id: str
+
+
+@dataclass(frozen=True)
+class ReportFragment:
+    """The printable body of one executed notebook.
+
+    Attributes
+    ----------
+    name : str
+        Notebook stem, e.g. ``"01_crime_by_area"``.
+    title : str
+        Text of the first level-1 heading (the notebook's title), else ``name``.
+    body : str
+        HTML fragment (no ``<html>``/``<body>``), headings renumbered ``<name>-<n>``.
+    headings : tuple of Heading
+        Every heading, in order, for the contents page.
+    """
+
+    name: str
+    title: str
+    body: str
+    headings: tuple[Heading, ...]
+
+
+@dataclass(frozen=True)
+class PackContext:
+    """Everything printed around the reports: cover facts and the appendix.
+
+    The appendix tables are HTML strings made by :func:`html_table` from the store (data-quality
+    facts and ledger rows of the period) and the run manifest (provenance, input checksums).
+    """
+
+    force: str
+    force_name: str
+    quarter: str
+    quarter_label: str
+    published: date
+    quality_table: str = ""
+    ledger_table: str = ""
+    provenance_table: str = ""
+    inputs_table: str = ""
+    quality_note: str = ""
+    provenance_note: str = ""
+    methodology_links: tuple[tuple[str, str], ...] = METHODOLOGY_LINKS
+    publisher: str = PUBLISHER
+    extra: dict = field(default_factory=dict)
+
+
+def plain_text(fragment: str) -> str:
+    """Text of an HTML fragment with tags removed and entities decoded (for headings)."""
+    return " ".join(html.unescape(_TAG.sub("", fragment)).split())
+
+
+def renumber_headings(body: str, prefix: str) -> tuple[str, tuple[Heading, ...]]:
+    """Give every heading of ``body`` a unique id ``<prefix>-<n>`` and drop nbconvert's pilcrow links.
+
+    Returns the new HTML and the headings in document order.
+    """
+    found: list[Heading] = []
+
+    def _swap(match: re.Match) -> str:
+        level = int(match.group(1))
+        inner = _ANCHOR_LINK.sub("", match.group(2))
+        heading = Heading(level, plain_text(inner), f"{prefix}-{len(found) + 1}")
+        found.append(heading)
+        return f'<h{level} id="{heading.id}">{inner}</h{level}>'
+
+    return _HEADING.sub(_swap, body), tuple(found)
+
+
+def printable_notebook(nb):
+    """Copy of notebook ``nb`` without the parameters cells (or any cell tagged ``remove-cell``)
+    and with every code cell's source blanked, so no Python can reach the publication."""
+    import copy
+
+    out = copy.deepcopy(nb)
+    kept = []
+    for cell in out.cells:
+        tags = set(cell.get("metadata", {}).get("tags", []))
+        if tags & set(HIDDEN_CELL_TAGS):
+            continue
+        if cell.cell_type == "code":
+            cell.source = ""
+        kept.append(cell)
+    out.cells = kept
+    return out
+
+
+def report_fragment(executed: Path | object, name: str | None = None) -> ReportFragment:
+    """Convert an executed notebook (path or ``nbformat.NotebookNode``) to a :class:`ReportFragment`."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    if isinstance(executed, (str, Path)):
+        nb = nbformat.read(str(executed), as_version=4)
+        name = name or Path(executed).stem
+    else:
+        nb = executed
+    name = name or "report"
+    exporter = HTMLExporter(
+        template_name=REPORT_TEMPLATE,
+        extra_template_basedirs=[str(TEMPLATES_DIR)],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+    )
+    body, _ = exporter.from_notebook_node(printable_notebook(nb))
+    body, headings = renumber_headings(body, prefix=re.sub(r"[^A-Za-z0-9_-]", "-", name))
+    title = next((h.text for h in headings if h.level == 1), name)
+    return ReportFragment(name=name, title=title, body=body, headings=headings)
+
+
+def html_table(table: pd.DataFrame, caption: str, max_rows: int | None = None) -> str:
+    """Accessible HTML table (``<caption>``, ``<th scope="col">``, numbers right-aligned).
+
+    Rows beyond ``max_rows`` are not printed; the caption then says how many are shown.
+    """
+    shown = table if max_rows is None else table.head(max_rows)
+    if max_rows is not None and len(table) > max_rows:
+        caption = f"{caption} (first {max_rows} of {len(table):,} rows; all rows in manifest.json)"
+    numeric = {
+        c
+        for c in shown.columns
+        if pd.api.types.is_numeric_dtype(shown[c]) and not pd.api.types.is_bool_dtype(shown[c])
+    }
+    head = "".join(
+        f'<th scope="col"{NUM_CLASS if c in numeric else ""}>{html.escape(str(c))}</th>'
+        for c in shown.columns
+    )
+    rows = []
+    for record in shown.itertuples(index=False):
+        cells = []
+        for col, value in zip(shown.columns, record, strict=True):
+            if value is None or (not isinstance(value, str) and pd.isna(value)):
+                text = ""
+            elif col in numeric and isinstance(value, (int, float)) and float(value).is_integer():
+                text = f"{int(value):,}"
+            else:
+                text = str(value)
+            cls = NUM_CLASS if col in numeric else ""
+            cells.append(f"<td{cls}>{html.escape(text)}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return (
+        f"<table><caption>{html.escape(caption)}</caption><thead><tr>{head}</tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def _environment():
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html", "j2")),
+    )
+
+
+def document_html(
+    title: str,
+    subtitle: str,
+    fragments: Sequence[ReportFragment],
+    context: PackContext,
+    not_included: Iterable[dict] = (),
+    kicker: str = "Police and Crime Plan evidence",
+) -> str:
+    """The full printable HTML document: cover, contents, ``fragments`` in order, appendix.
+
+    ``not_included`` lists reports left out (dicts with ``title``, ``status``, ``reason``); they
+    are named on the contents page so a reader knows what is missing and why.
+    """
+    from markupsafe import Markup
+
+    toc = [
+        {"level": h.level, "text": h.text, "id": h.id}
+        for frag in fragments
+        for h in frag.headings
+        if h.level <= 2
+    ]
+    toc += [
+        {"level": 1, "text": "Appendix: methods, data quality and provenance", "id": "appendix"},
+        {"level": 2, "text": "Methodology and sources", "id": "appendix-methods"},
+        {"level": 2, "text": f"Data quality for {context.quarter}", "id": "appendix-quality"},
+        {"level": 2, "text": "Provenance", "id": "appendix-provenance"},
+    ]
+    template = _environment().get_template("document.html.j2")
+    return template.render(
+        title=title,
+        subtitle=subtitle,
+        kicker=kicker,
+        css=Markup((TEMPLATES_DIR / "print.css").read_text(encoding="utf-8")),
+        force_name=context.force_name,
+        quarter=context.quarter,
+        quarter_label=context.quarter_label,
+        published=f"{context.published.day} {context.published:%B %Y}",
+        published_iso=context.published.isoformat(),
+        publisher=context.publisher,
+        status_note=(
+            "Statistics derived from police open data (data.police.uk) and ONS, MHCLG and Ministry "
+            "of Justice reference data, published under the Open Government Licence v3.0. "
+            "Produced by the commissioner's office from public data; these are not accredited "
+            "official statistics. Every figure states its definition, source and, where it is an "
+            "estimate or a comparison, its 95% interval or test."
+        ),
+        toc=toc,
+        not_included=list(not_included),
+        sections=[{"name": f.name, "title": f.title, "body": Markup(f.body)} for f in fragments],
+        methodology_links=[{"text": t, "url": u} for t, u in context.methodology_links],
+        quality_note=context.quality_note,
+        quality_table=Markup(context.quality_table),
+        ledger_table=Markup(context.ledger_table),
+        provenance_note=context.provenance_note,
+        provenance_table=Markup(context.provenance_table),
+        inputs_table=Markup(context.inputs_table),
+    )
+
+
+def write_pdf(document: str, path: Path) -> Path:
+    """Print HTML ``document`` to a tagged PDF/UA-1 file at ``path`` (written atomically)."""
+    from weasyprint import HTML
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    HTML(string=document, base_url=str(path.parent)).write_pdf(str(tmp), pdf_variant="pdf/ua-1")
+    os.replace(tmp, path)
+    return path
+
+
+def write_text(text: str, path: Path) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+    return path
