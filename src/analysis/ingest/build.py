@@ -1,0 +1,509 @@
+"""Orchestration: inputs -> new snapshot -> atomic ``CURRENT`` swap; idempotent and incremental."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+import shutil
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+import geopandas as gpd
+import pandas as pd
+from rich.console import Console
+
+from analysis import schemas
+from analysis.catalog import Catalog, load_catalog
+from analysis.errors import CrimeplanError, InputError
+from analysis.ingest import police
+from analysis.ingest.files import PoliceFile, check_police_file, discover_police_files, file_facts
+from analysis.ingest.reference import load_reference
+
+INGEST_VERSION = "1"
+"""Bump when the meaning of any stored column changes: forces a full rebuild."""
+KINDS = ("street", "outcomes", "stop_search")
+GEO_TABLES = ("boundaries_lsoa", "boundaries_ward", "boundaries_lad", "boundaries_pfa")
+
+
+@dataclass
+class IngestReport:
+    """What an ingest run did.
+
+    Attributes
+    ----------
+    snapshot_id : str
+        The snapshot ``CURRENT`` names after the run.
+    changed : bool
+        False when the inputs were unchanged and no work was done.
+    files, files_parsed, files_reused : int
+        Police files found; parsed in this run; reused from the previous snapshot.
+    rows_read, rows_loaded, rows_quarantined : int
+        Police data rows over all files (``rows_read == rows_loaded + rows_quarantined``).
+    quarantined_by_reason : dict
+        ``reason -> rows``.
+    warnings : list of str
+    seconds : float
+    """
+
+    processed_dir: Path
+    snapshot_id: str
+    changed: bool
+    files: int = 0
+    files_parsed: int = 0
+    files_reused: int = 0
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    quarantined_by_reason: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def current_snapshot_id(processed_dir: Path) -> str | None:
+    """The snapshot id ``<processed>/CURRENT`` names, or None when there is no complete store."""
+    pointer = Path(processed_dir) / "CURRENT"
+    if not pointer.is_file():
+        return None
+    sid = pointer.read_text(encoding="utf-8").strip()
+    return sid if sid and (Path(processed_dir) / "snapshots" / sid).is_dir() else None
+
+
+def _clean_stale(processed_dir: Path, keep: str | None) -> None:
+    """Delete half-written snapshots, work folders and pointer temp files left by a crash."""
+    snapdir = processed_dir / "snapshots"
+    if snapdir.is_dir():
+        for child in snapdir.iterdir():
+            if child.name != keep:
+                shutil.rmtree(child, ignore_errors=True) if child.is_dir() else child.unlink()
+    for child in processed_dir.glob(".work-*"):
+        shutil.rmtree(child, ignore_errors=True)
+    for child in processed_dir.glob("CURRENT.tmp*"):
+        child.unlink()
+
+
+def _swap_current(processed_dir: Path, sid: str) -> None:
+    tmp = processed_dir / f"CURRENT.tmp-{sid}"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(sid + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, processed_dir / "CURRENT")
+
+
+def _reference_inputs(raw_dir: Path, catalog: Catalog) -> list[tuple[str, Path]]:
+    out = []
+    for key in catalog.reference:
+        for path in catalog.reference_files(raw_dir, key):
+            out.append((key, path))
+    return out
+
+
+def _link_tree(src: Path, dst: Path) -> None:
+    """Hard-link (or copy, across devices) every file of ``src`` into ``dst``."""
+
+    def link(s: str, d: str) -> None:
+        try:
+            os.link(s, d)
+        except OSError:
+            shutil.copy2(s, d)
+
+    shutil.copytree(src, dst, copy_function=link, dirs_exist_ok=True)
+
+
+def _partition(kind_dir: Path, force: str, month: str) -> Path:
+    return kind_dir / f"force={force}" / f"month={month}"
+
+
+def _hash_key(*parts: object) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def ingest(raw_dir: str | Path, processed_dir: str | Path, progress: bool = False) -> IngestReport:
+    """Validate the raw folder and (re)build the processed store; see docs/architecture.md.
+
+    Parameters
+    ----------
+    raw_dir : path
+        Folder with ``police/`` (monthly CSVs anywhere below it) and ``reference/``.
+    processed_dir : path
+        Store folder; receives ``snapshots/<id>/`` and the ``CURRENT`` pointer.
+    progress : bool
+        Show step messages while working.
+
+    Returns
+    -------
+    IngestReport
+
+    Raises
+    ------
+    InputError
+        A raw file is unusable (the previous store stays current and untouched).
+    """
+    started = time.perf_counter()
+    raw_dir, processed_dir = Path(raw_dir), Path(processed_dir)
+    console = Console(stderr=True, quiet=not progress)
+    if not raw_dir.is_dir():
+        raise CrimeplanError(f"raw folder {raw_dir} does not exist")
+    catalog = load_catalog()
+    processed_dir.mkdir(parents=True, exist_ok=True)
+    prev_id = current_snapshot_id(processed_dir)
+    _clean_stale(processed_dir, prev_id)
+    prev_dir = processed_dir / "snapshots" / prev_id if prev_id else None
+    prev_manifest = json.loads((prev_dir / "manifest.json").read_text()) if prev_dir else {}
+    cache = {i["path"]: i for i in prev_manifest.get("inputs", [])}
+
+    console.log("checking police files")
+    files = discover_police_files(raw_dir, catalog)
+    for pf in files:
+        check_police_file(pf, catalog.header(pf.file_kind))
+    warnings: list[str] = []
+    inputs = []
+    for key, path in _reference_inputs(raw_dir, catalog):
+        rel = path.relative_to(raw_dir).as_posix()
+        facts = file_facts(path, cache.get(rel))
+        pinned = catalog.reference[key].get("sha256")
+        if pinned and pinned != facts.sha256:
+            warnings.append(f"{rel}: sha256 differs from the catalog pin (a newer edition?)")
+        inputs.append({"path": rel, "kind": "reference", **facts.__dict__})
+    facts_by_rel = {}
+    for pf in files:
+        facts = file_facts(pf.path, cache.get(pf.rel))
+        facts_by_rel[pf.rel] = facts
+        inputs.append({"path": pf.rel, "kind": pf.kind, **facts.__dict__})
+    reference_key = _hash_key(
+        INGEST_VERSION,
+        catalog.digest,
+        [(i["path"], i["sha256"]) for i in inputs if i["kind"] == "reference"],
+    )
+    build_key = _hash_key(reference_key, [(i["path"], i["sha256"]) for i in inputs])
+    if prev_manifest.get("build_key") == build_key:
+        report = IngestReport(
+            processed_dir, prev_id, changed=False, files=len(files), files_reused=len(files)
+        )
+        _fill_totals(report, prev_dir)
+        report.seconds = time.perf_counter() - started
+        Console(stderr=True).print(
+            f"store {prev_id} is up to date: inputs unchanged, nothing to do"
+        )
+        return report
+
+    incremental = prev_manifest.get("reference_key") == reference_key
+    prev_sha = (
+        {i["path"]: i["sha256"] for i in prev_manifest.get("inputs", [])} if incremental else {}
+    )
+    reuse = {pf.rel for pf in files if prev_sha.get(pf.rel) == facts_by_rel[pf.rel].sha256}
+
+    sid = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
+    snap = processed_dir / "snapshots" / sid
+    work = processed_dir / f".work-{sid}"
+    snap.mkdir(parents=True)
+    work.mkdir()
+    try:
+        report = _build(
+            raw_dir, catalog, files, facts_by_rel, reuse, prev_dir, snap, work, console, warnings
+        )
+        pd.DataFrame(
+            [{"path": i["path"], "sha256": i["sha256"], "bytes": i["bytes"]} for i in inputs]
+        ).to_parquet(snap / "inputs.parquet", index=False)
+        manifest = {
+            "snapshot": sid,
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "ingest_version": INGEST_VERSION,
+            "raw_dir": str(raw_dir.resolve()),
+            "reference_key": reference_key,
+            "build_key": build_key,
+            "inputs": inputs,
+            "warnings": warnings,
+        }
+        (snap / "manifest.json").write_text(json.dumps(manifest, indent=1))
+        _swap_current(processed_dir, sid)
+    except BaseException:
+        shutil.rmtree(snap, ignore_errors=True)
+        raise
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    _clean_stale(processed_dir, sid)
+    report.processed_dir, report.snapshot_id = processed_dir, sid
+    report.seconds = time.perf_counter() - started
+    print_summary(report)
+    return report
+
+
+def _fill_totals(report: IngestReport, snap: Path) -> None:
+    ledger = pd.read_parquet(snap / "ledger.parquet")
+    quarantine = pd.read_parquet(snap / "quarantine.parquet", columns=["reason"])
+    report.rows_read = int(ledger["rows_read"].sum())
+    report.rows_loaded = int(ledger["rows_loaded"].sum())
+    report.rows_quarantined = int(ledger["rows_quarantined"].sum())
+    report.quarantined_by_reason = {
+        str(k): int(v) for k, v in quarantine["reason"].value_counts().items()
+    }
+
+
+def _write_reference(tables: dict[str, pd.DataFrame], snap: Path) -> None:
+    for name, frame in tables.items():
+        if isinstance(frame, gpd.GeoDataFrame):
+            frame.to_parquet(snap / f"{name}.parquet", index=False)
+        else:
+            frame.to_parquet(snap / f"{name}.parquet", index=False)
+
+
+def _build(
+    raw_dir: Path,
+    catalog: Catalog,
+    files: list[PoliceFile],
+    facts: dict,
+    reuse: set[str],
+    prev_dir: Path | None,
+    snap: Path,
+    work: Path,
+    console: Console,
+    warnings: list[str],
+) -> IngestReport:
+    console.log("loading reference data")
+    reference = load_reference(raw_dir, catalog)
+    for name, frame in reference.items():
+        schemas.validate_reference(name, frame)
+    _write_reference(reference, snap)
+
+    con = duckdb.connect(str(work / "ingest.duckdb"))
+    con.execute(f"SET temp_directory = '{work / 'tmp'}'")
+    con.execute("SET memory_limit = '1500MB'")
+    con.execute("SET preserve_insertion_order = true")
+    police.register_lookups(con, reference)
+    known_forces = set(reference["forces"]["force"])
+    for force in sorted({pf.force for pf in files} - known_forces):
+        warnings.append(
+            f"force '{force}' is not a known police force area: in_force_area left null"
+        )
+
+    ledger_parts, quarantine_parts = [], []
+    prev_ledger = pd.read_parquet(prev_dir / "ledger.parquet") if prev_dir and reuse else None
+    prev_quarantine = (
+        pd.read_parquet(prev_dir / "quarantine.parquet") if prev_dir and reuse else None
+    )
+    if prev_ledger is not None:
+        ledger_parts.append(prev_ledger[prev_ledger["source_file"].isin(reuse)])
+        quarantine_parts.append(prev_quarantine[prev_quarantine["source_file"].isin(reuse)])
+    boundaries_lsoa = reference.get("boundaries_lsoa")
+    parsed = 0
+    for kind in KINDS:
+        kind_dir = snap / kind
+        kind_dir.mkdir()
+        kind_files = [pf for pf in files if pf.kind == kind]
+        for pf in kind_files:
+            if pf.rel in reuse:
+                src = _partition(prev_dir / kind, pf.force, pf.month)
+                if src.is_dir():
+                    _link_tree(src, _partition(kind_dir, pf.force, pf.month))
+        todo = [pf for pf in kind_files if pf.rel not in reuse]
+        header = catalog.header({"stop_search": "stop-and-search"}.get(kind, kind))
+        if not todo:
+            _write_empty(con, kind, header, kind_dir)
+            continue
+        console.log(f"parsing {len(todo)} {kind} file(s)")
+        parsed += len(todo)
+        rows = {pf.rel: facts[pf.rel].newlines - 1 for pf in todo}
+        police.stage_files(con, kind, todo, header, rows)
+        if kind == "stop_search":
+            police.stop_search_points(con, boundaries_lsoa)
+        else:
+            police.file_vintages(con, kind)
+            police.split_points(con, kind, boundaries_lsoa, reference["lsoa_2011_2021"])
+        police.classify(con, kind, header)
+        cols = ", ".join(police.COLUMNS[kind])
+        _write_empty(con, kind, header, kind_dir)
+        new_dir = work / f"new_{kind}"
+        con.execute(
+            f"""COPY (SELECT {cols} FROM classified_{kind} WHERE reason IS NULL)
+                TO '{new_dir}' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (force, month),
+                                WRITE_PARTITION_COLUMNS true, OVERWRITE_OR_IGNORE true)"""
+        )
+        if new_dir.is_dir():
+            for force_dir in new_dir.iterdir():
+                for month_dir in force_dir.iterdir():
+                    dst = kind_dir / force_dir.name / month_dir.name
+                    dst.parent.mkdir(parents=True, exist_ok=True)
+                    os.replace(month_dir, dst)
+        quarantine_parts.append(
+            con.execute(
+                f"""SELECT '{kind}' AS kind, force, month, source_file, source_line, reason, record
+                    FROM classified_{kind} WHERE reason IS NOT NULL ORDER BY source_file, source_line"""
+            ).df()
+        )
+        led = con.execute(
+            f"""SELECT '{kind}' AS kind, m.force, m.month, m.source_file, m.data_rows AS rows_read,
+                       count(c.source_line) FILTER (WHERE c.reason IS NULL) AS rows_loaded,
+                       count(c.source_line) FILTER (WHERE c.reason IS NOT NULL) AS rows_quarantined
+                FROM files_{kind} m LEFT JOIN classified_{kind} c USING (source_file)
+                GROUP BY ALL ORDER BY m.source_file"""
+        ).df()
+        led.insert(4, "sha256", led["source_file"].map(lambda r: facts[r].sha256))
+        ledger_parts.append(led)
+        for table in ("stage", "classified"):
+            con.execute(f"DROP TABLE IF EXISTS {table}_{kind}")
+    con.close()
+
+    ledger = pd.concat([p for p in ledger_parts if len(p)] or [_empty_ledger()], ignore_index=True)
+    ledger = ledger.astype(
+        {"rows_read": "int64", "rows_loaded": "int64", "rows_quarantined": "int64"}
+    )
+    ledger = ledger.sort_values(["kind", "force", "month"], ignore_index=True)
+    unbalanced = ledger[ledger["rows_read"] != ledger["rows_loaded"] + ledger["rows_quarantined"]]
+    if len(unbalanced):
+        raise InputError(
+            unbalanced["source_file"].iloc[0], "rows read != rows loaded + quarantined"
+        )
+    quarantine = pd.concat(
+        [p for p in quarantine_parts if len(p)]
+        or [pd.DataFrame(columns=police.QUARANTINE_COLUMNS)],
+        ignore_index=True,
+    )[police.QUARANTINE_COLUMNS].astype({"source_line": "int32"})
+    schemas.validate_reference("ledger", ledger)
+    ledger.to_parquet(snap / "ledger.parquet", index=False)
+    quarantine.to_parquet(snap / "quarantine.parquet", index=False)
+    for kind in KINDS:
+        schemas.validate_police(kind, snap / kind)
+    quality = quality_table(snap, ledger)
+    quality.to_parquet(snap / "quality.parquet", index=False)
+
+    report = IngestReport(snap.parent.parent, snap.name, changed=True, files=len(files))
+    report.files_parsed, report.files_reused = parsed, len(files) - parsed
+    report.warnings = warnings
+    _fill_totals(report, snap)
+    return report
+
+
+def _empty_ledger() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "kind": pd.Series(dtype=str), "force": pd.Series(dtype=str), "month": pd.Series(dtype=str),
+            "source_file": pd.Series(dtype=str), "sha256": pd.Series(dtype=str),
+            "rows_read": pd.Series(dtype="int64"), "rows_loaded": pd.Series(dtype="int64"),
+            "rows_quarantined": pd.Series(dtype="int64"),
+        }
+    )  # fmt: skip
+
+
+def _write_empty(
+    con: duckdb.DuckDBPyConnection, kind: str, header: list[str], kind_dir: Path
+) -> None:
+    """Write ``<kind>/_schema.parquet`` (0 rows, full schema) so the table exists without data."""
+    target = kind_dir / "_schema.parquet"
+    if target.exists():
+        return
+    con.execute(
+        f"CREATE TABLE IF NOT EXISTS stage_{kind} AS SELECT 0::INTEGER AS file_index, 0::BIGINT AS rn, "
+        + ", ".join(f"NULL::VARCHAR AS {police.raw_column(h)}" for h in header)
+        + " WHERE false"
+    )
+    con.execute(
+        f"""CREATE TABLE IF NOT EXISTS files_{kind} AS
+            SELECT 0 AS file_index, ''::VARCHAR AS source_file, ''::VARCHAR AS force,
+                   ''::VARCHAR AS month, 0::BIGINT AS row_offset, 0::BIGINT AS data_rows WHERE false"""
+    )
+    if kind == "stop_search":
+        con.execute(
+            """CREATE TABLE IF NOT EXISTS points_stop_search AS SELECT 0.0::DOUBLE AS longitude,
+               0.0::DOUBLE AS latitude, ''::VARCHAR AS lsoa21_code WHERE false"""
+        )
+    else:
+        con.execute(
+            f"""CREATE TABLE IF NOT EXISTS vintage_{kind} AS
+                SELECT 0::INTEGER AS file_index, 0::SMALLINT AS vintage WHERE false"""
+        )
+        con.execute(
+            f"""CREATE TABLE IF NOT EXISTS split_{kind} AS SELECT ''::VARCHAR AS code,
+                0.0::DOUBLE AS longitude, 0.0::DOUBLE AS latitude, ''::VARCHAR AS lsoa21_code WHERE false"""
+        )
+    exists = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [f"classified_{kind}"]
+    ).fetchone()[0]
+    if not exists:
+        police.classify(con, kind, header)
+    cols = ", ".join(police.COLUMNS[kind])
+    con.execute(
+        f"COPY (SELECT {cols} FROM classified_{kind} WHERE false) TO '{target}' (FORMAT parquet)"
+    )
+
+
+def quality_table(snap: Path, ledger: pd.DataFrame) -> pd.DataFrame:
+    """Data-quality facts per force x month x kind, including months missing inside each range.
+
+    Columns: ``force, month, kind, present`` (a file exists), ``rows`` (loaded),
+    ``no_location_rows`` (no LSOA code / no coordinates for stop and search),
+    ``outside_force_rows`` (``in_force_area`` false), ``duplicate_crime_ids`` (rows whose
+    Crime ID repeats an earlier row of the same file), ``asb_rows``, ``lsoa_vintage`` (the one
+    vintage of the month's LSOA codes; null if none or mixed).
+    """
+    con = duckdb.connect()
+    parts = []
+    for kind in KINDS:
+        glob = (snap / kind / "**" / "*.parquet").as_posix()
+        if kind == "stop_search":
+            extra = """count(*) FILTER (WHERE longitude IS NULL) AS no_location_rows,
+                       0::BIGINT AS duplicate_crime_ids, 0::BIGINT AS asb_rows, NULL::SMALLINT AS lsoa_vintage"""
+        else:
+            asb = "count(*) FILTER (WHERE is_asb)" if kind == "street" else "0::BIGINT"
+            extra = f"""count(*) FILTER (WHERE lsoa_code_raw IS NULL) AS no_location_rows,
+                        (count(crime_id) - count(DISTINCT crime_id)) AS duplicate_crime_ids,
+                        {asb} AS asb_rows,
+                        CASE WHEN min(lsoa_vintage) = max(lsoa_vintage) THEN min(lsoa_vintage) END AS lsoa_vintage"""
+        parts.append(
+            con.execute(
+                f"""SELECT force, month, '{kind}' AS kind, count(*) AS rows,
+                           count(*) FILTER (WHERE in_force_area = false) AS outside_force_rows, {extra}
+                    FROM read_parquet('{glob}', hive_partitioning=false) GROUP BY force, month"""
+            ).df()
+        )
+    con.close()
+    facts = pd.concat(parts, ignore_index=True)
+    grid = []
+    for (kind, force), group in ledger.groupby(["kind", "force"]):
+        months = pd.period_range(group["month"].min(), group["month"].max(), freq="M").strftime(
+            "%Y-%m"
+        )
+        present = set(group["month"])
+        grid += [
+            {"force": force, "month": m, "kind": kind, "present": m in present} for m in months
+        ]
+    frame = pd.DataFrame(grid, columns=["force", "month", "kind", "present"]).merge(
+        facts, on=["force", "month", "kind"], how="left"
+    )
+    for col in (
+        "rows",
+        "no_location_rows",
+        "outside_force_rows",
+        "duplicate_crime_ids",
+        "asb_rows",
+    ):
+        frame[col] = frame[col].fillna(0).astype("int64")
+    frame["lsoa_vintage"] = frame["lsoa_vintage"].astype("Int16")
+    return frame.sort_values(["force", "kind", "month"], ignore_index=True)
+
+
+def print_summary(report: IngestReport, console: Console | None = None) -> None:
+    """Rich summary of an ingest: files, rows read/loaded/quarantined, quarantine by reason."""
+    from rich.table import Table
+
+    console = console or Console(stderr=True)
+    table = Table(title=f"ingest -> snapshot {report.snapshot_id} ({report.seconds:.1f} s)")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    for label, value in [
+        ("police files", report.files),
+        ("  parsed", report.files_parsed),
+        ("  reused", report.files_reused),
+        ("rows read", report.rows_read),
+        ("rows loaded", report.rows_loaded),
+        ("rows quarantined", report.rows_quarantined),
+    ] + [(f"  {reason}", n) for reason, n in sorted(report.quarantined_by_reason.items())]:
+        table.add_row(label, f"{value:,}")
+    console.print(table)
+    for warning in report.warnings:
+        console.print(f"[yellow]warning:[/yellow] {warning}")

@@ -1,0 +1,406 @@
+"""Police CSVs -> typed, harmonised rows, in bulk with DuckDB (no per-row Python).
+
+Steps per kind: (1) one ``read_csv`` over all the kind's changed files into a staging table
+(all VARCHAR, rejects stored so ragged rows and invalid UTF-8 name their file and line);
+(2) data checks that are fatal (row count vs line count, file month vs ``Month`` column);
+(3) point in polygon, in geopandas, only for the few distinct points that need it (split or
+irregular 2011 LSOAs; stop-and-search); (4) one SQL statement that types, quarantines,
+harmonises LSOA 2011 -> 2021 and attaches ward/LAD/force area.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import duckdb
+import geopandas as gpd
+import pandas as pd
+
+from analysis.errors import InputError
+from analysis.ingest.files import PoliceFile
+from analysis.ingest.reference import UK_BBOX
+
+ASB = "Anti-social behaviour"
+
+
+def raw_column(header_name: str) -> str:
+    """Staging column name of a CSV header field (``"LSOA code"`` -> ``c_lsoa_code``)."""
+    return "c_" + re.sub(r"[^a-z0-9]+", "_", header_name.lower()).strip("_")
+
+
+def _sql_list(items: Sequence[str]) -> str:
+    return "[" + ", ".join("'" + str(i).replace("'", "''") + "'" for i in items) + "]"
+
+
+def stage_files(
+    con: duckdb.DuckDBPyConnection,
+    kind: str,
+    files: list[PoliceFile],
+    header: list[str],
+    data_rows: dict[str, int],
+) -> None:
+    """Parse ``files`` (one kind) into table ``stage_<kind>`` plus ``files_<kind>``.
+
+    ``stage_<kind>`` holds ``file_index, rn`` (row number over the whole scan, in file order)
+    and one VARCHAR column per header field. ``files_<kind>`` maps ``file_index`` to the file,
+    with ``row_offset`` so that ``source_line = rn - row_offset + 1``.
+
+    Raises
+    ------
+    InputError
+        A rejected row (wrong number of fields, invalid UTF-8) naming its file and line; a file
+        whose parsed row count differs from its line count; a ``Month`` value that differs
+        from the month in the file name.
+    """
+    offsets, total = [], 0
+    for pf in files:
+        offsets.append(total)
+        total += data_rows[pf.rel]
+    meta = pd.DataFrame(
+        {
+            "file_index": range(len(files)),
+            "source_file": [f.rel for f in files],
+            "force": [f.force for f in files],
+            "month": [f.month for f in files],
+            "row_offset": offsets,
+            "data_rows": [data_rows[f.rel] for f in files],
+        }
+    )
+    con.register("meta_df", meta)
+    con.execute(f"CREATE OR REPLACE TABLE files_{kind} AS SELECT * FROM meta_df")
+    con.unregister("meta_df")
+    cols = ", ".join(f"'{raw_column(h)}': 'VARCHAR'" for h in header)
+    paths = _sql_list([str(f.path) for f in files])
+    con.execute(f"DROP TABLE IF EXISTS stage_{kind}")
+    con.execute(
+        f"""
+        CREATE TABLE stage_{kind} AS
+        SELECT CAST(file_index AS INTEGER) AS file_index, row_number() OVER () AS rn,
+               * EXCLUDE (filename)
+        FROM read_csv({paths}, columns={{{cols}}}, header=true, delim=',', quote='"', escape='"',
+                      auto_detect=false, filename=true, null_padding=false,
+                      store_rejects=true, rejects_table='rej_{kind}', rejects_scan='rejscan_{kind}',
+                      max_line_size=1048576)
+        """
+    )
+    rejects = con.execute(
+        f"""SELECT s.file_path, r.line, r.error_type, r.error_message
+            FROM rej_{kind} r JOIN rejscan_{kind} s USING (scan_id, file_id)
+            ORDER BY s.file_path, r.line LIMIT 1"""
+    ).fetchall()
+    if rejects:
+        path, line, etype, message = rejects[0]
+        rel = next((f.rel for f in files if str(f.path) == path), path)
+        what = {
+            "INVALID UNICODE": "bytes that are not UTF-8",
+            "TOO MANY COLUMNS": "more fields than the header (ragged row)",
+            "MISSING COLUMNS": "fewer fields than the header (ragged row)",
+        }.get(str(etype), f"{etype}: {str(message).splitlines()[0]}")
+        raise InputError(rel, what, int(line))
+    mismatch = con.execute(
+        f"""SELECT m.source_file, m.data_rows, count(s.rn) AS parsed
+            FROM files_{kind} m LEFT JOIN stage_{kind} s USING (file_index)
+            GROUP BY ALL HAVING count(s.rn) <> m.data_rows ORDER BY 1 LIMIT 1"""
+    ).fetchall()
+    if mismatch:
+        rel, lines, parsed = mismatch[0]
+        raise InputError(
+            rel,
+            f"{parsed} rows parsed but {lines} data lines (blank line or line break inside quotes?)",
+        )
+    if "Month" in header:
+        bad = con.execute(
+            f"""SELECT m.source_file, s.rn - m.row_offset + 1, s.c_month, m.month
+                FROM stage_{kind} s JOIN files_{kind} m USING (file_index)
+                WHERE s.c_month IS DISTINCT FROM m.month ORDER BY s.rn LIMIT 1"""
+        ).fetchall()
+        if bad:
+            rel, line, got, want = bad[0]
+            raise InputError(
+                rel, f"Month {got!r} differs from the file name's month {want}", int(line)
+            )
+
+
+def register_lookups(con: duckdb.DuckDBPyConnection, reference: dict[str, pd.DataFrame]) -> None:
+    """Create ``lsoa``, ``code11`` (2011 code -> children facts), ``force_lads`` in ``con``."""
+    lsoa = reference["lsoa"]
+    bridge = reference["lsoa_2011_2021"]
+    forces = reference["forces"]
+    con.register("lsoa_df", lsoa)
+    con.register("bridge_df", bridge)
+    con.register("forces_df", forces)
+    con.execute("CREATE OR REPLACE TABLE lsoa AS SELECT * FROM lsoa_df")
+    con.execute(
+        """CREATE OR REPLACE TABLE code11 AS
+           SELECT b.lsoa11_code AS code, any_value(b.chgind) AS chgind, count(*) AS n_children,
+                  first(b.lsoa21_code ORDER BY l.population DESC NULLS LAST, b.lsoa21_code) AS pop_child
+           FROM bridge_df b LEFT JOIN lsoa_df l USING (lsoa21_code) GROUP BY 1"""
+    )
+    con.execute(
+        "CREATE OR REPLACE TABLE code21 AS SELECT DISTINCT lsoa21_code AS code FROM lsoa_df"
+    )
+    con.execute(
+        "CREATE OR REPLACE TABLE force_lads AS SELECT DISTINCT force, lad_code FROM forces_df"
+    )
+    for name in ("lsoa_df", "bridge_df", "forces_df"):
+        con.unregister(name)
+
+
+def file_vintages(con: duckdb.DuckDBPyConnection, kind: str) -> None:
+    """Table ``vintage_<kind>(file_index, vintage)``: the LSOA vintage of each file's codes.
+
+    2011 when the file has codes that exist only in 2011 and none only in 2021; 2021 when the
+    reverse or when every code is unchanged (valid in both); null when it mixes both.
+    """
+    con.execute(
+        f"""CREATE OR REPLACE TABLE vintage_{kind} AS
+        SELECT s.file_index,
+          CASE WHEN count(c11.code) FILTER (WHERE c21.code IS NULL) > 0
+                    AND count(c21.code) FILTER (WHERE c11.code IS NULL) = 0 THEN 2011
+               WHEN count(c11.code) FILTER (WHERE c21.code IS NULL) = 0 THEN 2021
+               ELSE NULL END::SMALLINT AS vintage
+        FROM stage_{kind} s
+        LEFT JOIN code11 c11 ON c11.code = NULLIF(s.c_lsoa_code, '')
+        LEFT JOIN code21 c21 ON c21.code = NULLIF(s.c_lsoa_code, '')
+        GROUP BY 1"""
+    )
+
+
+def _points_in_polygons(points: pd.DataFrame, polygons: gpd.GeoDataFrame) -> pd.DataFrame:
+    """For each point (``longitude, latitude`` + keys), the ``code`` of the polygon containing it."""
+    if points.empty or polygons is None or polygons.empty:
+        return points.assign(code=pd.Series([None] * len(points), dtype=object))
+    geo = gpd.GeoDataFrame(
+        points, geometry=gpd.points_from_xy(points["longitude"], points["latitude"]), crs=4326
+    )
+    hit = gpd.sjoin(geo, polygons[["code", "geometry"]], how="left", predicate="within")
+    hit = hit[~hit.index.duplicated(keep="first")]
+    return pd.DataFrame(hit.drop(columns=["geometry", "index_right"], errors="ignore"))
+
+
+def split_points(
+    con: duckdb.DuckDBPyConnection,
+    kind: str,
+    lsoa_boundaries: gpd.GeoDataFrame | None,
+    bridge: pd.DataFrame,
+) -> None:
+    """Table ``split_<kind>(code, longitude, latitude, lsoa21_code)``: 2021 child containing the point.
+
+    Only distinct points of rows whose 2011 code was split or irregular are tested, and only
+    against that code's own 2021 children.
+    """
+    points = con.execute(
+        f"""SELECT DISTINCT NULLIF(s.c_lsoa_code, '') AS code,
+                   TRY_CAST(NULLIF(s.c_longitude, '') AS DOUBLE) AS longitude,
+                   TRY_CAST(NULLIF(s.c_latitude, '') AS DOUBLE) AS latitude
+            FROM stage_{kind} s JOIN code11 c ON c.code = NULLIF(s.c_lsoa_code, '')
+            WHERE c.chgind IN ('S', 'X')"""
+    ).df()
+    points = points.dropna(subset=["longitude", "latitude"])
+    result = pd.DataFrame(columns=["code", "longitude", "latitude", "lsoa21_code"])
+    if not points.empty and lsoa_boundaries is not None:
+        candidates = bridge[bridge["chgind"].isin(["S", "X"])][["lsoa11_code", "lsoa21_code"]]
+        polys = lsoa_boundaries.merge(candidates, left_on="code", right_on="lsoa21_code")
+        polys = polys.drop(columns="code").rename(columns={"lsoa11_code": "parent"})
+        polys = gpd.GeoDataFrame(
+            polys.rename(columns={"lsoa21_code": "code"}), geometry="geometry", crs=4326
+        )
+        geo = gpd.GeoDataFrame(
+            points, geometry=gpd.points_from_xy(points["longitude"], points["latitude"]), crs=4326
+        )
+        hit = gpd.sjoin(
+            geo,
+            polys[["code", "parent", "geometry"]].rename(columns={"code": "child"}),
+            predicate="within",
+        )
+        hit = hit[hit["code"] == hit["parent"]]
+        hit = hit[~hit.index.duplicated(keep="first")]
+        result = pd.DataFrame(
+            {
+                "code": hit["code"],
+                "longitude": hit["longitude"],
+                "latitude": hit["latitude"],
+                "lsoa21_code": hit["child"],
+            }
+        )
+    con.register("split_df", result.astype({"longitude": "float64", "latitude": "float64"}))
+    con.execute(f"CREATE OR REPLACE TABLE split_{kind} AS SELECT * FROM split_df")
+    con.unregister("split_df")
+
+
+def stop_search_points(
+    con: duckdb.DuckDBPyConnection, lsoa_boundaries: gpd.GeoDataFrame | None
+) -> None:
+    """Table ``points_stop_search(longitude, latitude, lsoa21_code)`` by point in polygon (LSOA 2021)."""
+    points = (
+        con.execute(
+            """SELECT DISTINCT TRY_CAST(NULLIF(c_longitude, '') AS DOUBLE) AS longitude,
+                           TRY_CAST(NULLIF(c_latitude, '') AS DOUBLE) AS latitude
+           FROM stage_stop_search"""
+        )
+        .df()
+        .dropna()
+    )
+    hit = _points_in_polygons(points, lsoa_boundaries)
+    hit = hit.rename(columns={"code": "lsoa21_code"})[["longitude", "latitude", "lsoa21_code"]]
+    con.register(
+        "pts_df", hit.astype({"longitude": "float64", "latitude": "float64", "lsoa21_code": object})
+    )
+    con.execute("CREATE OR REPLACE TABLE points_stop_search AS SELECT * FROM pts_df")
+    con.unregister("pts_df")
+
+
+_LON, _LAT = f"BETWEEN {UK_BBOX[0]} AND {UK_BBOX[2]}", f"BETWEEN {UK_BBOX[1]} AND {UK_BBOX[3]}"
+
+_COORD_REASONS = f"""
+    WHEN (NULLIF(s.c_longitude, '') IS NULL) <> (NULLIF(s.c_latitude, '') IS NULL) THEN 'only-one-coordinate'
+    WHEN NULLIF(s.c_longitude, '') IS NOT NULL
+         AND (TRY_CAST(s.c_longitude AS DOUBLE) IS NULL OR TRY_CAST(s.c_latitude AS DOUBLE) IS NULL)
+         THEN 'unparseable-coordinates'
+    WHEN NULLIF(s.c_longitude, '') IS NOT NULL
+         AND NOT (TRY_CAST(s.c_longitude AS DOUBLE) {_LON} AND TRY_CAST(s.c_latitude AS DOUBLE) {_LAT})
+         THEN 'coordinates-outside-uk'
+"""
+
+
+def classified_sql(kind: str, header: list[str]) -> str:
+    """SQL of every staged row of ``kind`` with its store columns and a quarantine ``reason``.
+
+    ``reason`` is null for rows that load. ``record`` is the raw row as JSON (header names).
+    """
+    record = "json_object(" + ", ".join(f"'{h}', s.{raw_column(h)}" for h in header) + ")"
+    prov = f"""m.force, m.month, m.source_file, CAST(s.rn - m.row_offset + 1 AS INTEGER) AS source_line,
+               {record} AS record"""
+    if kind == "stop_search":
+        return f"""
+        SELECT {prov},
+          NULLIF(s.c_type, '') AS type,
+          CAST(TRY_CAST(NULLIF(s.c_date, '') AS TIMESTAMPTZ) AT TIME ZONE 'UTC' AS TIMESTAMP) AS datetime,
+          CASE lower(s.c_part_of_a_policing_operation) WHEN 'true' THEN true WHEN 'false' THEN false END AS part_of_operation,
+          NULLIF(s.c_policing_operation, '') AS policing_operation,
+          NULLIF(s.c_gender, '') AS gender,
+          NULLIF(s.c_age_range, '') AS age_range,
+          NULLIF(s.c_self_defined_ethnicity, '') AS self_defined_ethnicity,
+          NULLIF(s.c_officer_defined_ethnicity, '') AS officer_defined_ethnicity,
+          NULLIF(s.c_legislation, '') AS legislation,
+          NULLIF(s.c_object_of_search, '') AS object_of_search,
+          NULLIF(s.c_outcome, '') AS outcome,
+          CASE lower(s.c_outcome_linked_to_object_of_search) WHEN 'true' THEN true WHEN 'false' THEN false END
+            AS outcome_linked_to_object,
+          CASE lower(s.c_removal_of_more_than_just_outer_clothing) WHEN 'true' THEN true WHEN 'false' THEN false END
+            AS removal_of_more_than_outer_clothing,
+          TRY_CAST(NULLIF(s.c_longitude, '') AS DOUBLE) AS longitude,
+          TRY_CAST(NULLIF(s.c_latitude, '') AS DOUBLE) AS latitude,
+          p.lsoa21_code,
+          CASE {_COORD_REASONS}
+               WHEN NULLIF(s.c_date, '') IS NULL OR TRY_CAST(s.c_date AS TIMESTAMPTZ) IS NULL THEN 'unparseable-date'
+               ELSE NULL END AS reason
+        FROM stage_stop_search s JOIN files_stop_search m USING (file_index)
+        LEFT JOIN points_stop_search p
+          ON p.longitude = TRY_CAST(NULLIF(s.c_longitude, '') AS DOUBLE)
+         AND p.latitude = TRY_CAST(NULLIF(s.c_latitude, '') AS DOUBLE)
+        """
+    street = kind == "street"
+    specific = (
+        """NULLIF(s.c_crime_type, '') AS crime_type, NULLIF(s.c_crime_type, '') = 'Anti-social behaviour' AS is_asb,
+           NULLIF(s.c_last_outcome_category, '') AS last_outcome_category,"""
+        if street
+        else "NULLIF(s.c_outcome_type, '') AS outcome_type,"
+    )
+    id_reasons = (
+        f"""WHEN NULLIF(s.c_crime_type, '') IS NULL THEN 'missing-crime-type'
+            WHEN NULLIF(trim(s.c_crime_id), '') IS NULL AND s.c_crime_type <> '{ASB}' THEN 'missing-crime-id'
+            WHEN NULLIF(trim(s.c_crime_id), '') IS NOT NULL AND s.c_crime_type = '{ASB}' THEN 'asb-with-crime-id'"""
+        if street
+        else """WHEN NULLIF(trim(s.c_crime_id), '') IS NULL THEN 'missing-crime-id'
+                WHEN NULLIF(s.c_outcome_type, '') IS NULL THEN 'missing-outcome-type'"""
+    )
+    return f"""
+    WITH t AS (
+      SELECT {prov},
+        NULLIF(trim(s.c_crime_id), '') AS crime_id,
+        {specific}
+        TRY_CAST(NULLIF(s.c_longitude, '') AS DOUBLE) AS longitude,
+        TRY_CAST(NULLIF(s.c_latitude, '') AS DOUBLE) AS latitude,
+        NULLIF(s.c_location, '') AS location,
+        NULLIF(s.c_lsoa_code, '') AS lsoa_code_raw,
+        NULLIF(s.c_lsoa_name, '') AS lsoa_name_raw,
+        CASE WHEN NULLIF(s.c_lsoa_code, '') IS NULL THEN NULL
+             WHEN c11.code IS NOT NULL AND c21.code IS NULL THEN 2011
+             WHEN c21.code IS NOT NULL AND c11.code IS NULL THEN 2021
+             ELSE coalesce(v.vintage, 2021) END::SMALLINT AS lsoa_vintage,
+        c11.chgind, c11.n_children, c11.pop_child, sp.lsoa21_code AS point_child,
+        CASE {_COORD_REASONS}
+             {id_reasons}
+             WHEN NULLIF(s.c_lsoa_code, '') IS NOT NULL AND c11.code IS NULL AND c21.code IS NULL THEN 'unknown-lsoa'
+             ELSE NULL END AS reason
+      FROM stage_{kind} s JOIN files_{kind} m USING (file_index)
+      LEFT JOIN vintage_{kind} v USING (file_index)
+      LEFT JOIN code11 c11 ON c11.code = NULLIF(s.c_lsoa_code, '')
+      LEFT JOIN code21 c21 ON c21.code = NULLIF(s.c_lsoa_code, '')
+      LEFT JOIN split_{kind} sp ON sp.code = NULLIF(s.c_lsoa_code, '')
+            AND sp.longitude = TRY_CAST(NULLIF(s.c_longitude, '') AS DOUBLE)
+            AND sp.latitude = TRY_CAST(NULLIF(s.c_latitude, '') AS DOUBLE)
+    )
+    SELECT t.* EXCLUDE (chgind, n_children, pop_child, point_child),
+      CASE WHEN lsoa_code_raw IS NULL THEN NULL
+           WHEN lsoa_vintage = 2021 THEN lsoa_code_raw
+           WHEN chgind IN ('U', 'M') THEN pop_child
+           ELSE coalesce(point_child, pop_child) END AS lsoa21_code,
+      CASE WHEN lsoa_code_raw IS NULL THEN 'no-location'
+           WHEN lsoa_vintage = 2021 THEN '2021-code'
+           WHEN chgind = 'U' THEN 'unchanged'
+           WHEN chgind = 'M' THEN 'merged'
+           WHEN chgind = 'S' THEN CASE WHEN point_child IS NOT NULL THEN 'split-point' ELSE 'split-population' END
+           ELSE CASE WHEN point_child IS NOT NULL THEN 'irregular-point' ELSE 'irregular-population' END
+      END AS lsoa_allocation
+    FROM t
+    """
+
+
+STREET_COLUMNS = [
+    "force", "month", "crime_id", "crime_type", "is_asb", "last_outcome_category", "longitude",
+    "latitude", "location", "lsoa_code_raw", "lsoa_name_raw", "lsoa_vintage", "lsoa21_code",
+    "lsoa_allocation", "ward_code", "ward_name", "lad_code", "lad_name", "in_force_area",
+    "source_file", "source_line",
+]  # fmt: skip
+OUTCOMES_COLUMNS = [
+    "force", "month", "crime_id", "outcome_type", "longitude", "latitude", "location",
+    "lsoa_code_raw", "lsoa_name_raw", "lsoa_vintage", "lsoa21_code", "lsoa_allocation",
+    "ward_code", "ward_name", "lad_code", "lad_name", "in_force_area", "source_file", "source_line",
+]  # fmt: skip
+STOP_SEARCH_COLUMNS = [
+    "force", "month", "type", "datetime", "part_of_operation", "policing_operation", "gender",
+    "age_range", "self_defined_ethnicity", "officer_defined_ethnicity", "legislation",
+    "object_of_search", "outcome", "outcome_linked_to_object", "removal_of_more_than_outer_clothing",
+    "longitude", "latitude", "lsoa21_code", "ward_code", "ward_name", "lad_code", "lad_name",
+    "in_force_area", "source_file", "source_line",
+]  # fmt: skip
+COLUMNS = {
+    "street": STREET_COLUMNS,
+    "outcomes": OUTCOMES_COLUMNS,
+    "stop_search": STOP_SEARCH_COLUMNS,
+}
+QUARANTINE_COLUMNS = ["kind", "force", "month", "source_file", "source_line", "reason", "record"]
+
+
+def _select_expr(column: str) -> str:
+    if column in ("ward_code", "ward_name", "lad_code", "lad_name"):
+        return f"l.{column}"
+    if column == "in_force_area":
+        return """CASE WHEN c.lsoa21_code IS NULL OR c.force NOT IN (SELECT force FROM force_lads) THEN NULL
+                       ELSE fl.lad_code IS NOT NULL END AS in_force_area"""
+    return f"c.{column}"
+
+
+def classify(con: duckdb.DuckDBPyConnection, kind: str, header: list[str]) -> None:
+    """Materialise ``classified_<kind>``: every staged row, store columns + ward/LAD + ``reason``."""
+    cols = ", ".join(_select_expr(c) for c in COLUMNS[kind])
+    con.execute(
+        f"""CREATE OR REPLACE TABLE classified_{kind} AS
+        SELECT {cols}, c.reason, c.record
+        FROM ({classified_sql(kind, header)}) c
+        LEFT JOIN lsoa l ON l.lsoa21_code = c.lsoa21_code
+        LEFT JOIN force_lads fl ON fl.force = c.force AND fl.lad_code = l.lad_code"""
+    )

@@ -1,0 +1,131 @@
+"""pandera schemas of the processed-store tables (docs/architecture.md is the contract).
+
+Police tables are checked with pandera's polars backend on a lazy scan of the written Parquet
+(column names, order-independent presence and dtypes; cheap on 20M rows). Reference tables,
+the ledger and quality are small and checked in full with the pandas backend.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pandera.pandas as pa
+import pandera.polars as pap
+import polars as pl
+
+from analysis.errors import CrimeplanError
+
+_S, _B, _F, _I16, _I32 = pl.Utf8, pl.Boolean, pl.Float64, pl.Int16, pl.Int32
+
+
+def _pl(columns: dict[str, object], nullable: set[str] = frozenset()) -> pap.DataFrameSchema:
+    return pap.DataFrameSchema(
+        {name: pap.Column(dtype, nullable=name in nullable) for name, dtype in columns.items()},
+        strict=True,
+    )
+
+
+_LSOA_COLS = {
+    "longitude": _F, "latitude": _F, "location": _S, "lsoa_code_raw": _S, "lsoa_name_raw": _S,
+    "lsoa_vintage": _I16, "lsoa21_code": _S, "lsoa_allocation": _S, "ward_code": _S,
+    "ward_name": _S, "lad_code": _S, "lad_name": _S, "in_force_area": _B,
+}  # fmt: skip
+_GEO_NULLABLE = set(_LSOA_COLS) - {"lsoa_allocation"}
+
+STREET = _pl(
+    {"force": _S, "month": _S, "crime_id": _S, "crime_type": _S, "is_asb": _B, "last_outcome_category": _S,
+     **_LSOA_COLS, "source_file": _S, "source_line": _I32},
+    nullable={"crime_id", "last_outcome_category", *_GEO_NULLABLE},
+)  # fmt: skip
+OUTCOMES = _pl(
+    {"force": _S, "month": _S, "crime_id": _S, "outcome_type": _S, **_LSOA_COLS,
+     "source_file": _S, "source_line": _I32},
+    nullable=_GEO_NULLABLE,
+)  # fmt: skip
+STOP_SEARCH = _pl(
+    {"force": _S, "month": _S, "type": _S, "datetime": pl.Datetime("us"), "part_of_operation": _B,
+     "policing_operation": _S, "gender": _S, "age_range": _S, "self_defined_ethnicity": _S,
+     "officer_defined_ethnicity": _S, "legislation": _S, "object_of_search": _S, "outcome": _S,
+     "outcome_linked_to_object": _B, "removal_of_more_than_outer_clothing": _B, "longitude": _F,
+     "latitude": _F, "lsoa21_code": _S, "ward_code": _S, "ward_name": _S, "lad_code": _S,
+     "lad_name": _S, "in_force_area": _B, "source_file": _S, "source_line": _I32},
+    nullable={"type", "part_of_operation", "policing_operation", "gender", "age_range",
+              "self_defined_ethnicity", "officer_defined_ethnicity", "legislation",
+              "object_of_search", "outcome", "outcome_linked_to_object",
+              "removal_of_more_than_outer_clothing", "longitude", "latitude", "lsoa21_code",
+              "ward_code", "ward_name", "lad_code", "lad_name", "in_force_area"},
+)  # fmt: skip
+POLICE = {"street": STREET, "outcomes": OUTCOMES, "stop_search": STOP_SEARCH}
+
+_CODE = r"^[EWSN]\d{8}$"
+REFERENCE: dict[str, pa.DataFrameSchema] = {
+    "lsoa": pa.DataFrameSchema(
+        {
+            "lsoa21_code": pa.Column(str, pa.Check.str_matches(_CODE), unique=True),
+            "lad_code": pa.Column(str, pa.Check.str_matches(_CODE)),
+            "ward_code": pa.Column(str),
+            "imd_decile": pa.Column("Int16", pa.Check.in_range(1, 10), nullable=True),
+            "population": pa.Column("Int64", pa.Check.ge(0), nullable=True),
+        }
+    ),
+    "lsoa_2011_2021": pa.DataFrameSchema(
+        {
+            "lsoa11_code": pa.Column(str, pa.Check.str_matches(_CODE)),
+            "lsoa21_code": pa.Column(str, pa.Check.str_matches(_CODE)),
+            "chgind": pa.Column(str, pa.Check.isin(["U", "S", "M", "X"])),
+            "weight": pa.Column(float, pa.Check.in_range(0, 1)),
+        }
+    ),
+    "forces": pa.DataFrameSchema(
+        {"force": pa.Column(str), "pfa_code": pa.Column(str), "lad_code": pa.Column(str)}
+    ),
+    "population_lad_ethnicity": pa.DataFrameSchema(
+        {
+            "ethnic_group_code": pa.Column("Int16", pa.Check.in_range(1, 19)),
+            "broad_group": pa.Column(
+                str, pa.Check.isin(["Asian", "Black", "Mixed", "White", "Other"])
+            ),
+            "population": pa.Column("Int64", pa.Check.ge(0)),
+        }
+    ),
+    "population_lsoa_age": pa.DataFrameSchema(
+        {
+            "lsoa21_code": pa.Column(str),
+            "age_group": pa.Column(str),
+            "population": pa.Column("Int64", pa.Check.ge(0)),
+        }
+    ),
+    "ledger": pa.DataFrameSchema(
+        {
+            "kind": pa.Column(str, pa.Check.isin(["street", "outcomes", "stop_search"])),
+            "source_file": pa.Column(str, unique=True),
+            "sha256": pa.Column(str, pa.Check.str_length(64, 64)),
+            "rows_read": pa.Column("int64", pa.Check.ge(0)),
+            "rows_loaded": pa.Column("int64", pa.Check.ge(0)),
+            "rows_quarantined": pa.Column("int64", pa.Check.ge(0)),
+        }
+    ),
+}
+
+
+def validate_reference(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """Validate a reference table (or the ledger) if a schema exists for ``name``."""
+    schema = REFERENCE.get(name)
+    if schema is None:
+        return frame
+    try:
+        return schema.validate(frame, lazy=False)
+    except (pa.errors.SchemaError, pa.errors.SchemaErrors) as err:
+        raise CrimeplanError(
+            f"reference table '{name}' failed validation: {str(err).splitlines()[0]}"
+        ) from err
+
+
+def validate_police(kind: str, table_dir: Path) -> None:
+    """Schema-level check of every Parquet file of police table ``kind`` (lazy, polars)."""
+    for path in sorted(Path(table_dir).rglob("*.parquet")):
+        try:
+            POLICE[kind].validate(pl.scan_parquet(path))
+        except (pap.errors.SchemaError, pap.errors.SchemaErrors) as err:
+            raise CrimeplanError(f"{path}: store table '{kind}' failed validation: {err}") from err
