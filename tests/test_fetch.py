@@ -548,3 +548,37 @@ def test_real_police_files_extracted_byte_for_byte(server, tmp_path):
     for path in extracted:
         month = path.parent.name
         assert _sha256(path) == manifest[f"northumbria/{month}/{path.name}"]
+
+
+@pytest.mark.realdata
+@needs_shared
+def test_real_reference_files_through_pooch_match_the_pins(server, tmp_path, capsys):
+    """Every direct download in the real catalog, served locally from ../shared/data, lands verified."""
+    catalog = yaml.safe_load((CONFIG_DIR / "catalog.yml").read_text())["reference"]
+    local = {}
+    expected = {}
+    for name, entry in catalog.items():
+        if entry.get("download") == "manual":
+            continue
+        local[name] = dict(entry)
+        for rel, url, _sha in fetch.reference_downloads(entry):
+            path = "/" + url.split("://", 1)[1].split("/", 1)[1]
+            server.files[path] = (SHARED_DATA_DIR / rel).read_bytes()
+            expected[rel] = server.files[path]
+        if entry.get("download_url"):
+            local[name]["download_url"] = server.url + "/" + entry["download_url"].split("/", 3)[3]
+        else:
+            local[name]["downloads"] = [
+                {**d, "download_url": server.url + "/" + d["download_url"].split("/", 3)[3]}
+                for d in entry["downloads"]
+            ]
+    manual = [name for name, entry in catalog.items() if entry.get("download") == "manual"]
+    local.update({name: catalog[name] for name in manual})
+
+    report = fetch.fetch_reference(tmp_path, catalog=local, progress=False)
+
+    assert _tree(tmp_path) == expected
+    assert sorted(report.downloaded) == sorted(expected)
+    assert sorted(m[0] for m in report.manual) == sorted(manual)
+    err = capsys.readouterr().err
+    assert all(name in err for name in manual)
