@@ -1,0 +1,41 @@
+"""Session fixtures shared by every test module: synthetic and real raw trees and their stores."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from analysis.fixtures import write_fixture_raw
+from analysis.ingest import ingest
+from analysis.paths import SHARED_DATA_DIR
+
+
+@pytest.fixture(scope="session")
+def fixture_raw_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small synthetic raw tree (``analysis.fixtures.write_fixture_raw``); treat as read-only."""
+    return write_fixture_raw(tmp_path_factory.mktemp("fixture_raw"))
+
+
+@pytest.fixture(scope="session")
+def fixture_store_dir(fixture_raw_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``fixture_raw_dir`` ingested into a processed store; treat as read-only."""
+    processed = tmp_path_factory.mktemp("fixture_store")
+    ingest(fixture_raw_dir, processed)
+    return processed
+
+
+@pytest.fixture(scope="session")
+def real_raw_dir() -> Path:
+    """The real shared data (``analysis.paths.SHARED_DATA_DIR``); skips when it is absent."""
+    if not SHARED_DATA_DIR.is_dir():
+        pytest.skip("../shared/data absent")
+    return SHARED_DATA_DIR
+
+
+@pytest.fixture(scope="session")
+def real_store_dir(real_raw_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real shared data ingested once per test session; treat as read-only."""
+    processed = tmp_path_factory.mktemp("real_store")
+    ingest(real_raw_dir, processed)
+    return processed
