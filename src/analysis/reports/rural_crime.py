@@ -253,7 +253,8 @@ def location_quotient(
     DataFrame
         ``lq, low, high``. ``lq = 0`` with no interval when the area count is 0; ``NaN``
         everywhere when a total is 0 or the force count is 0; no interval when the area is the
-        whole force (``area_total == force_total``), since that is not a comparison.
+        whole force (``area_total == force_total``), since that is not a comparison, or when
+        the type is all of the crime (variance 0, e.g. the all-crime row).
     """
     a, big_a, b, big_b = (
         np.atleast_1d(np.asarray(v, dtype=float))
@@ -267,7 +268,7 @@ def location_quotient(
         var = (1 / a - 1 / b) ** 2 * a * (1 - a / big_a)
         var = var + np.where(big_c > 0, (1 / b) ** 2 * c * (1 - c / big_c), 0.0)
         se = np.sqrt(var)
-        estimable = (a > 0) & (big_a < big_b) & np.isfinite(lq)
+        estimable = (a > 0) & (big_a < big_b) & np.isfinite(lq) & (var > 0)
         low = np.where(estimable, lq * np.exp(-Z95 * se), np.nan)
         high = np.where(estimable, lq * np.exp(Z95 * se), np.nan)
     index = area_count.index if isinstance(area_count, pd.Series) else None
@@ -365,11 +366,17 @@ def _with_location_quotients(table: pd.DataFrame) -> pd.DataFrame:
     area_total = totals.reindex(key_total).to_numpy(dtype=float)
     force_count = force.reindex(key_force_type).to_numpy(dtype=float)
     force_total = totals.reindex(key_force_all).to_numpy(dtype=float)
-    lq = location_quotient(out["count"].to_numpy(dtype=float), area_total, force_count, force_total)
     keep = (crime & ~out["ruc_class"].isin(["FORCE", "UNCLASSIFIED"])).to_numpy()
-    out["location_quotient"] = np.where(keep, lq["lq"], np.nan)
-    out["lq_low"] = np.where(keep, lq["low"], np.nan)
-    out["lq_high"] = np.where(keep, lq["high"], np.nan)
+    lq = location_quotient(
+        out["count"].to_numpy(dtype=float)[keep],
+        area_total[keep],
+        force_count[keep],
+        force_total[keep],
+    )
+    for col, src in (("location_quotient", "lq"), ("lq_low", "low"), ("lq_high", "high")):
+        values = np.full(len(out), np.nan)
+        values[keep] = lq[src].to_numpy()
+        out[col] = values
     return out
 
 
@@ -378,10 +385,10 @@ def months_note(data: RuralData) -> str:
     present = set(data.street_months)
     win = report_windows(data.run.period)
     parts = []
-    for name, label in (("quarter", "the quarter"), ("12m", "the 12 months")):
+    for name, label in (("quarter", "the quarter lacks"), ("12m", "the 12 months lack")):
         missing = [m for m in win[name] if m not in present]
         if missing:
-            parts.append(f"{label} lacks {', '.join(missing)}")
+            parts.append(f"{label} {', '.join(missing)}")
     if not parts:
         return "Every month of the quarter and of the 12 months is in the store."
     return "Months missing from the store: " + "; ".join(parts) + " (counts cover the months held)."
@@ -570,14 +577,17 @@ def class_rates_table(data: RuralData):
     out["change"] = change.reindex(out.index).apply(
         lambda r: "" if pd.isna(r["verdict"]) else _verdict_text(r), axis=1
     )
-    out = out.reset_index(drop=True)
+    unclassified = out.loc["UNCLASSIFIED"]
+    out = out.drop(index="UNCLASSIFIED").reset_index(drop=True)
     return report_table(
         out,
         columns={
             "ruc_label": "Rural-urban class (RUC 2021)",
             "population": "Residents (Census 2021)",
             "q_count": "Crimes, quarter",
+            "q_rate": "",
             "y_count": "Crimes, 12 months",
+            "y_rate": "",
             "change": "Quarter vs same quarter a year earlier",
         },
         caption=(
@@ -595,6 +605,9 @@ def class_rates_table(data: RuralData):
             "of those LSOAs. 95% Poisson intervals.",
             "Change: exact conditional Poisson test against the same quarter a year earlier, "
             "allowing for months missing from the store.",
+            f"Not classified (no location, or snapped outside the force's LSOAs): "
+            f"{int(unclassified['q_count']):,} crimes in the quarter, "
+            f"{int(unclassified['y_count']):,} in the 12 months.",
             months_note(data),
         ],
     )
@@ -610,7 +623,9 @@ def rural_types_table(data: RuralData):
     from analysis.tables import report_table
 
     table = rural_urban_table(data)
-    rural = table[(table["ruc_class"] == "RURAL") & (table["window"] == "12m")]
+    rural = table[
+        (table["ruc_class"] == "RURAL") & (table["window"] == "12m") & (table["crime_type"] != ASB)
+    ]
     rural = rural.set_index("crime_type")
     change = change_vs_year_before(data)
     change = change[
@@ -625,6 +640,8 @@ def rural_types_table(data: RuralData):
         columns={
             "crime_type": "Crime type",
             "count": "Crimes in rural LSOAs, 12 months",
+            "rate_per_1000": "",
+            "location_quotient": "",
             "change": "12 months vs previous 12 months",
         },
         caption=(
@@ -642,8 +659,10 @@ def rural_types_table(data: RuralData):
             "delta method allowing for rural crime being part of the force total.",
             "Change: exact conditional Poisson test, exposure = months present in the store. "
             + months_note(data),
-            "ASB is not a crime: no location quotient is given for it.",
+            "ASB is not a crime and is left out here; rural ASB is in the SPC section and "
+            "the published table.",
         ],
+        digits=2,
     )
 
 
@@ -670,6 +689,8 @@ def rural_map(data: RuralData):
         source=SOURCE + "; ONS LSOA 2021 boundaries",
         k=k,
         outline=data.lad_boundaries,
+        label="lsoa21_name",
+        legend_title="Crimes per 1,000 residents",
     )
 
 
@@ -717,9 +738,15 @@ def _gaps(months: list[str]) -> str:
 def rural_powers_table(data: RuralData):
     """Section table: stop and search under rural powers and in rural LSOAs (see
     :func:`rural_power_searches` for the definitions)."""
-    from analysis.tables import report_table
+    from analysis.tables import format_interval, report_table
 
     table = rural_power_searches(data)
+    table["rate"] = [
+        format_interval(r, lo, hi, digits=2, missing="")
+        for r, lo, hi in zip(
+            table["rate_per_1000"], table["rate_low"], table["rate_high"], strict=True
+        )
+    ]
     present = [m for m in report_windows(data.run.period)["12m"] if m in set(data.search_months)]
     return report_table(
         table,
@@ -727,11 +754,9 @@ def rural_powers_table(data: RuralData):
             "measure": "Searches",
             "quarter": f"{data.run.period.label()}",
             "twelve_months": "12 months",
+            "rate": "Per 1,000 residents, 12 months (95% CI)",
         },
         caption="Stop and search under rural and wildlife powers, and searches in rural LSOAs",
-        intervals=[
-            ("rate_per_1000", "rate_low", "rate_high", "Per 1,000 residents, 12 months (95% CI)"),
-        ],
         counts=["quarter", "twelve_months"],
         notes=[
             "Rural powers: " + ", ".join(RURAL_POWERS.values()) + " (only those used are listed).",
