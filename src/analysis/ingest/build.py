@@ -404,7 +404,7 @@ def _write_empty(
     )
     con.execute(
         f"""CREATE TABLE IF NOT EXISTS files_{kind} AS
-            SELECT 0 AS file_index, ''::VARCHAR AS source_file, ''::VARCHAR AS force,
+            SELECT 0 AS file_index, ''::VARCHAR AS source_file, ''::VARCHAR AS path, ''::VARCHAR AS force,
                    ''::VARCHAR AS month, 0::BIGINT AS row_offset, 0::BIGINT AS data_rows WHERE false"""
     )
     if kind == "stop_search":

@@ -62,7 +62,7 @@ def discover_police_files(raw_dir: Path, catalog: Catalog) -> list[PoliceFile]:
             )
             key = (pf.force, pf.month, pf.kind)
             if key in found:
-                first, second = sorted([found[key].rel, pf.rel])
+                first, second = sorted([found[key].path, pf.path])
                 raise InputError(
                     second, f"second file for {pf.force} {pf.month} {pf.kind} (also {first})"
                 )
@@ -78,7 +78,7 @@ def check_police_file(pf: PoliceFile, expected: list[str]) -> None:
     """
     size = pf.path.stat().st_size
     if size == 0:
-        raise InputError(pf.rel, "empty file (no header line)")
+        raise InputError(pf.path, "empty file (no header line)")
     with open(pf.path, "rb") as fh:
         head = fh.read(min(size, 4096))
         fh.seek(size - 1)
@@ -89,21 +89,25 @@ def check_police_file(pf: PoliceFile, expected: list[str]) -> None:
     try:
         text = first_line.decode("utf-8")
     except UnicodeDecodeError as err:
-        raise InputError(pf.rel, f"header is not UTF-8 ({err.reason})", 1) from err
+        raise InputError(pf.path, f"header is not UTF-8 ({err.reason})", 1) from err
     got = next(csv.reader([text]))
     if got != expected:
         known = set(expected)
         if not known.intersection(got):
-            raise InputError(pf.rel, f"no header line (file starts with data: {text[:60]!r})", 1)
+            raise InputError(pf.path, f"no header line (file starts with data: {text[:60]!r})", 1)
         extra = [c for c in got if c not in known]
         missing = [c for c in expected if c not in got]
+        if len(got) == len(expected) and extra:
+            raise InputError(
+                pf.path, f"header has {extra} where {missing} expected (wrong header)", 1
+            )
         if extra:
-            raise InputError(pf.rel, f"unexpected column(s) {extra} in header", 1)
+            raise InputError(pf.path, f"unexpected column(s) {extra} in header", 1)
         if missing:
-            raise InputError(pf.rel, f"missing column(s) {missing} in header", 1)
-        raise InputError(pf.rel, f"header columns out of order: {got}", 1)
+            raise InputError(pf.path, f"missing column(s) {missing} in header", 1)
+        raise InputError(pf.path, f"header columns out of order: {got}", 1)
     if last != b"\n":
-        raise InputError(pf.rel, "file does not end with a line break (truncated download?)")
+        raise InputError(pf.path, "file does not end with a line break (truncated download?)")
 
 
 @dataclass(frozen=True)

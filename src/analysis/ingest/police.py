@@ -61,6 +61,7 @@ def stage_files(
         {
             "file_index": range(len(files)),
             "source_file": [f.rel for f in files],
+            "path": [str(f.path) for f in files],
             "force": [f.force for f in files],
             "month": [f.month for f in files],
             "row_offset": offsets,
@@ -91,15 +92,15 @@ def stage_files(
     ).fetchall()
     if rejects:
         path, line, etype, message = rejects[0]
-        rel = next((f.rel for f in files if str(f.path) == path), path)
         what = {
             "INVALID UNICODE": "bytes that are not UTF-8",
+            "INVALID ENCODING": "bytes that are not UTF-8",
             "TOO MANY COLUMNS": "more fields than the header (ragged row)",
             "MISSING COLUMNS": "fewer fields than the header (ragged row)",
         }.get(str(etype), f"{etype}: {str(message).splitlines()[0]}")
-        raise InputError(rel, what, int(line))
+        raise InputError(path, what, int(line))
     mismatch = con.execute(
-        f"""SELECT m.source_file, m.data_rows, count(s.rn) AS parsed
+        f"""SELECT m.path, m.data_rows, count(s.rn) AS parsed
             FROM files_{kind} m LEFT JOIN stage_{kind} s USING (file_index)
             GROUP BY ALL HAVING count(s.rn) <> m.data_rows ORDER BY 1 LIMIT 1"""
     ).fetchall()
@@ -111,7 +112,7 @@ def stage_files(
         )
     if "Month" in header:
         bad = con.execute(
-            f"""SELECT m.source_file, s.rn - m.row_offset + 1, s.c_month, m.month
+            f"""SELECT m.path, s.rn - m.row_offset + 1, s.c_month, m.month
                 FROM stage_{kind} s JOIN files_{kind} m USING (file_index)
                 WHERE s.c_month IS DISTINCT FROM m.month ORDER BY s.rn LIMIT 1"""
         ).fetchall()
