@@ -122,6 +122,8 @@ class JusticeData:
     street_months: list[str]
     outcome_months: list[str]
     unmatched_outcomes: int = 0
+    joined: pd.DataFrame | None = None
+    """:func:`latest_outcomes` of ``crimes`` and ``outcomes`` (computed by :func:`load`)."""
 
 
 # --------------------------------------------------------------------------- I/O edge
@@ -171,6 +173,7 @@ def load(run: RunParameters) -> JusticeData:
     )["n"].iloc[0]
     lads = store.lsoa(run.force)[["lad_code", "lad_name"]].drop_duplicates()
     return JusticeData(
+        joined=latest_outcomes(crimes, outcomes),
         run=run,
         crimes=crimes,
         outcomes=outcomes,
@@ -207,8 +210,7 @@ def outcome_group(outcome_type: pd.Series) -> pd.Series:
 
 def _month_index(month: pd.Series) -> pd.Series:
     """``"YYYY-MM"`` -> months since year 0 (for month arithmetic)."""
-    parts = month.str.split("-", expand=True).astype(int)
-    return parts[0] * 12 + parts[1] - 1
+    return month.str.slice(0, 4).astype(int) * 12 + month.str.slice(5, 7).astype(int) - 1
 
 
 def latest_outcomes(crimes: pd.DataFrame, outcomes: pd.DataFrame) -> pd.DataFrame:
@@ -261,6 +263,13 @@ def latest_outcomes(crimes: pd.DataFrame, outcomes: pd.DataFrame) -> pd.DataFram
     return out
 
 
+def _joined(data: JusticeData) -> pd.DataFrame:
+    """The crimes with their latest outcomes (cached on ``data`` by :func:`load`)."""
+    if data.joined is not None:
+        return data.joined
+    return latest_outcomes(data.crimes, data.outcomes)
+
+
 def outcome_distribution(joined: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     """Share of crimes in each latest-outcome group, by ``by``, with 95% Wilson intervals.
 
@@ -273,13 +282,11 @@ def outcome_distribution(joined: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     DataFrame
         ``by`` columns, ``outcome_group, crimes, count, share, low, high``.
     """
-    counts = joined.groupby([*by, "outcome_group"]).size()
+    counts = joined.groupby([*by, "outcome_group"]).size().rename("count").reset_index()
     cells = joined.groupby(by).size().rename("crimes").reset_index()
     grid = cells.merge(pd.DataFrame({"outcome_group": GROUP_ORDER}), how="cross")
-    grid["count"] = [
-        int(counts.get((*(row[c] for c in by), row["outcome_group"]), 0))
-        for _, row in grid[[*by, "outcome_group"]].iterrows()
-    ]
+    grid = grid.merge(counts, on=[*by, "outcome_group"], how="left")
+    grid["count"] = grid["count"].fillna(0).astype("int64")
     ci = wilson_interval(grid["count"], grid["crimes"])
     grid["share"] = ci["share"].to_numpy()
     grid["low"] = ci["low"].to_numpy()
@@ -296,7 +303,7 @@ def outcome_rates_table(data: JusticeData) -> pd.DataFrame:
     ``lad`` (crimes located in the force's own local authorities; LAD 2024 codes), with 95%
     Wilson intervals.
     """
-    joined = latest_outcomes(data.crimes, data.outcomes)
+    joined = _joined(data)
     joined = pd.concat([joined, joined.assign(crime_type=ALL_CRIME)], ignore_index=True)
     win = windows(data.run.period)
     lads = set(data.force_lads["lad_code"])
@@ -334,7 +341,7 @@ def positive_rates(data: JusticeData) -> pd.DataFrame:
     DataFrame
         ``area_code, area_name, window, crimes, positive, share, share_low, share_high``.
     """
-    joined = latest_outcomes(data.crimes, data.outcomes)
+    joined = _joined(data)
     win = windows(data.run.period)
     names = dict(zip(data.force_lads["lad_code"], data.force_lads["lad_name"], strict=True))
     rows = []
@@ -365,7 +372,7 @@ def positive_by_months_since(
     DataFrame
         ``cohort, months_since, crimes, positive, share, low, high``.
     """
-    joined = latest_outcomes(data.crimes, data.outcomes)
+    joined = _joined(data)
     if not data.outcome_months:
         return pd.DataFrame(
             columns=["cohort", "months_since", "crimes", "positive", "share", "low", "high"]
@@ -374,7 +381,8 @@ def positive_by_months_since(
     crime_m = _month_index(joined["month"])
     lag = _month_index(joined["first_positive_month"].fillna("9999-12")) - crime_m
     if cohort == "quarter":
-        label = joined["month"].map(lambda m: str(Quarter.of_month(m)))
+        mon = joined["month"].str.slice(5, 7).astype(int)
+        label = joined["month"].str.slice(0, 4) + "-Q" + ((mon - 1) // 3 + 1).astype(str)
     else:
         label = joined["month"]
     work = pd.DataFrame({"cohort": label, "crime_m": crime_m, "lag": lag})
@@ -408,7 +416,7 @@ def time_to_charge(data: JusticeData) -> pd.DataFrame:
     DataFrame
         ``band, charged, count, share, low, high``.
     """
-    joined = latest_outcomes(data.crimes, data.outcomes)
+    joined = _joined(data)
     joined = joined[joined["month"].isin(windows(data.run.period)["12m"])]
     charged = joined[joined["first_charge_month"].notna()]
     lag = _month_index(charged["first_charge_month"]) - _month_index(charged["month"])
@@ -429,3 +437,230 @@ def time_to_charge(data: JusticeData) -> pd.DataFrame:
         else (np.nan, np.nan)
     )
     return out
+
+
+# --------------------------------------------------------------------------- notebook sections
+
+
+def _percent_interval(share: float, low: float, high: float) -> str:
+    """``"5.8% (95% CI 5.5–6.0%)"`` from fractions."""
+    from analysis.tables import format_rate
+
+    return (
+        f"{format_rate(100 * share)}% (95% CI {format_rate(100 * low)}\u2013"
+        f"{format_rate(100 * high)}%)"
+    )
+
+
+def headline(data: JusticeData):
+    """Headline sentences: positive outcome rate and the no-suspect share for the quarter's
+    crimes (95% Wilson intervals), with the outcome month the picture runs to."""
+    from IPython.display import Markdown
+
+    from analysis.tables import format_count
+
+    table = outcome_rates_table(data)
+    cell = table[
+        (table["window"] == "quarter")
+        & (table["area_level"] == "force")
+        & (table["crime_type"] == ALL_CRIME)
+    ].set_index("outcome_group")
+    crimes = int(cell["crimes"].iloc[0])
+    rates = positive_rates(data)
+    force = rates[(rates["window"] == "quarter") & (rates["area_code"] == data.run.force)].iloc[0]
+    last = max(data.outcome_months) if data.outcome_months else "none"
+    no_suspect = cell.loc[NO_SUSPECT]
+    pending = cell.loc[PENDING]
+    lines = [
+        f"- **Positive outcomes:** of {format_count(crimes)} crimes recorded in "
+        f"{data.run.period.label()}, {format_count(force['positive'])} "
+        f"({_percent_interval(force['share'], force['share_low'], force['share_high'])}) had a charge or summons, caution or other out-of-court disposal by the latest "
+        f"outcomes file ({last}).",
+        f"- **No suspect identified:** {format_count(no_suspect['count'])} "
+        f"({_percent_interval(no_suspect['share'], no_suspect['low'], no_suspect['high'])}).",
+        f"- **Still open or status unavailable:** {format_count(pending['count'])} "
+        f"({_percent_interval(pending['share'], pending['low'], pending['high'])}); these "
+        "crimes may yet reach an outcome, so the quarter's positive rate will rise.",
+    ]
+    return Markdown("\n".join(lines))
+
+
+def outcome_groups_table(data: JusticeData):
+    """Section table: latest outcome group of the quarter's crimes by crime type (force),
+    share of the type's crimes with 95% Wilson intervals."""
+    from analysis.tables import report_table
+
+    table = outcome_rates_table(data)
+    part = table[(table["window"] == "quarter") & (table["area_level"] == "force")]
+    wide = part.pivot_table(
+        index="crime_type", columns="outcome_group", values=["share", "low", "high"], sort=False
+    )
+    out = pd.DataFrame({"crime_type": wide.index})
+    out["crimes"] = part.groupby("crime_type", sort=False)["crimes"].first().to_numpy()
+    intervals = []
+    for i, group in enumerate(GROUP_ORDER):
+        for stat in ("share", "low", "high"):
+            out[f"{stat}_{i}"] = 100 * wide[(stat, group)].to_numpy()
+        intervals.append((f"share_{i}", f"low_{i}", f"high_{i}", f"{group} % (95% CI)"))
+    return report_table(
+        out,
+        columns={"crime_type": "Crime type", "crimes": "Crimes recorded"},
+        caption=(
+            f"Latest outcome of crimes recorded in {data.run.period.label()}, by crime type "
+            "(percent of the type's crimes)"
+        ),
+        intervals=intervals,
+        counts=["crimes"],
+        notes=_notes(data),
+    )
+
+
+def _notes(data: JusticeData) -> list[str]:
+    last = max(data.outcome_months) if data.outcome_months else "none"
+    return [
+        "Latest outcome: the outcome record (data.police.uk outcomes files) with the latest "
+        f"outcome month up to {last}, joined by Crime ID; crimes with none are 'Under "
+        "investigation or status unavailable'. ASB has no outcomes and is excluded.",
+        "Positive outcome = " + ", ".join(POSITIVE_GROUPS) + ". 95% Wilson intervals.",
+        f"{data.unmatched_outcomes:,} outcome records of the force refer to crimes in no "
+        "street file held (recorded before the first month held, or in a missing month) and "
+        "are not counted.",
+    ] + _gap_note(data)
+
+
+def _gap_note(data: JusticeData) -> list[str]:
+    """A note naming outcome months missing inside the range held (their outcomes are lost)."""
+    months = sorted(data.outcome_months)
+    if not months:
+        return []
+    full = pd.period_range(months[0], months[-1], freq="M").strftime("%Y-%m")
+    gaps = [m for m in full if m not in set(months)]
+    if not gaps:
+        return []
+    return [
+        f"Outcomes files missing from the store: {', '.join(gaps)}; outcomes recorded in those "
+        "months are not seen, which lowers the rates of crimes from the months before."
+    ]
+
+
+def positive_rates_table(data: JusticeData):
+    """Section table: positive outcome rate by local authority, quarter and 12 months
+    (definitions in :func:`positive_rates`)."""
+    from analysis.tables import report_table
+
+    rates = positive_rates(data)
+    q = rates[rates["window"] == "quarter"].set_index("area_code")
+    y = rates[rates["window"] == "12m"].set_index("area_code")
+    out = pd.DataFrame(
+        {
+            "area_name": q["area_name"],
+            "q_crimes": q["crimes"],
+            "q_share": 100 * q["share"],
+            "q_low": 100 * q["share_low"],
+            "q_high": 100 * q["share_high"],
+            "y_crimes": y["crimes"],
+            "y_share": 100 * y["share"],
+            "y_low": 100 * y["share_low"],
+            "y_high": 100 * y["share_high"],
+        }
+    ).reset_index(drop=True)
+    return report_table(
+        out,
+        columns={
+            "area_name": "Area",
+            "q_crimes": "Crimes, quarter",
+            "y_crimes": "Crimes, 12 months",
+        },
+        caption=(
+            "Positive outcome rate by local authority: crimes recorded in "
+            f"{data.run.period.label()} and in the 12 months to its end"
+        ),
+        intervals=[
+            ("q_share", "q_low", "q_high", "Positive outcome %, quarter (95% CI)"),
+            ("y_share", "y_low", "y_high", "Positive outcome %, 12 months (95% CI)"),
+        ],
+        counts=["q_crimes", "y_crimes"],
+        notes=_notes(data)
+        + [
+            "Area: the local authority (LAD 2024) of the crime's snapped location; the force "
+            "row also holds crimes with no location or snapped outside the force.",
+            "Recent crimes have had less time to reach an outcome: compare areas within a "
+            "window, not the quarter with the 12 months.",
+        ],
+    )
+
+
+def months_since_chart(data: JusticeData, cohorts: int = 6):
+    """Line chart: cumulative positive outcome rate by months since the crime, one line per
+    crime quarter (the latest ``cohorts`` quarters; censored as in
+    :func:`positive_by_months_since`)."""
+    from analysis.charts import line_chart
+
+    table = positive_by_months_since(data, cohort="quarter")
+    keep = sorted(table["cohort"].unique())[-cohorts:]
+    table = table[table["cohort"].isin(keep)].copy()
+    table["positive_pct"] = 100 * table["share"]
+    table = table.rename(columns={"cohort": "Crime quarter"})
+    return line_chart(
+        table,
+        x="months_since",
+        y="positive_pct",
+        title="Share of crimes with a positive outcome, by months since the crime month",
+        y_label="Crimes with a positive outcome (%)",
+        source=SOURCE,
+        hue="Crime quarter",
+    )
+
+
+def time_to_charge_table(data: JusticeData):
+    """Section table: months from crime to first charge for charged crimes of the 12 months
+    (see :func:`time_to_charge`)."""
+    from analysis.tables import report_table
+
+    table = time_to_charge(data)
+    median = table.attrs["median"]
+    q1, q3 = table.attrs["quartiles"]
+    out = table.assign(share=100 * table["share"], low=100 * table["low"], high=100 * table["high"])
+    return report_table(
+        out,
+        columns={"band": "Months from crime month to charge", "count": "Charged crimes"},
+        caption=(
+            "Time from crime to charge or summons, crimes recorded in the 12 months to the end "
+            f"of {data.run.period.label()}"
+        ),
+        intervals=[("share", "low", "high", "% of charged crimes (95% CI)")],
+        counts=["count"],
+        notes=[
+            f"Median {median:.0f} months (quartiles {q1:.0f} to {q3:.0f}) among "
+            f"{int(table['charged'].iloc[0]):,} charged crimes.",
+            "Months are whole calendar months between the crime month and the first "
+            "outcome month of a charge-group record; outcomes after the last outcomes file "
+            "held are not yet seen, so recent crimes can only show short times.",
+        ],
+    )
+
+
+def publish_tables(data: JusticeData):
+    """Write ``tables/05_justice_outcomes/outcome_rates.csv`` and list it.
+
+    Outcome counts are not personal data (data.police.uk publishes each crime's outcome),
+    so the table is not suppressed.
+    """
+    from analysis.outputs import write_table
+    from analysis.tables import report_table
+
+    table = outcome_rates_table(data)
+    write_table(table.round(6), data.run.output_path, REPORT, "outcome_rates")
+    listing = pd.DataFrame(
+        {
+            "file": [f"tables/{REPORT}/outcome_rates.csv"],
+            "rows": [len(table)],
+            "columns": [", ".join(TABLE_COLUMNS)],
+        }
+    )
+    return report_table(
+        listing,
+        columns={"file": "File", "rows": "Rows", "columns": "Columns"},
+        caption="Published tables",
+        counts=["rows"],
+    )
