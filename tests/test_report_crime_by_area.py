@@ -1,0 +1,520 @@
+"""Tests of report 01, crime by area (notebook 01_crime_by_area, analysis.reports.crime_by_area)."""
+
+from __future__ import annotations
+
+import ast
+import csv
+import json
+import math
+from collections import Counter
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats as sps
+from shapely.geometry import box
+
+from analysis.params import RunParameters
+from analysis.paths import NOTEBOOKS_DIR, SHARED_DATA_DIR
+from analysis.reports import crime_by_area as cba
+from analysis.reports import hotspots as hs
+
+FORCE = "northumbria"
+QUARTER = "2022-Q4"
+Q_MONTHS = ["2022-10", "2022-11", "2022-12"]
+P_MONTHS = ["2022-07", "2022-08", "2022-09"]
+Y_MONTHS = ["2021-10", "2021-11", "2021-12"]
+
+# four LSOAs in two wards in two local authorities
+LSOA = pd.DataFrame(
+    {
+        "lsoa21_code": ["L1", "L2", "L3", "L4"],
+        "lsoa21_name": ["A 001A", "A 001B", "B 001A", "B 002A"],
+        "ward_code": ["W1", "W1", "W2", "W3"],
+        "ward_name": ["Ward one", "Ward one", "Ward two", "Ward three"],
+        "lad_code": ["LA", "LA", "LB", "LB"],
+        "lad_name": ["Alpha", "Alpha", "Beta", "Beta"],
+        "population": [1500.0, 1700.0, 1600.0, 2000.0],
+    }
+)
+
+
+def _counts() -> pd.DataFrame:
+    rows = [
+        # window, month, crime_type, lsoa21_code, count
+        ("quarter", "2022-10", "Burglary", "L1", 3),
+        ("quarter", "2022-11", "Burglary", "L2", 2),
+        ("quarter", "2022-12", "Burglary", "L3", 4),
+        ("quarter", "2022-10", "Burglary", None, 1),  # no location
+        ("quarter", "2022-10", "Burglary", "E01099999", 2),  # outside the force
+        ("quarter", "2022-11", "Anti-social behaviour", "L1", 10),
+        ("quarter", "2022-11", "Anti-social behaviour", "L4", 5),
+        ("quarter", "2022-12", "Violence and sexual offences", "L4", 7),
+        ("previous_quarter", "2022-08", "Burglary", "L1", 9),
+        ("previous_quarter", "2022-09", "Anti-social behaviour", "L3", 6),
+        ("previous_quarter", "2022-09", "Violence and sexual offences", "L4", 12),
+        ("year_earlier_quarter", "2021-11", "Burglary", "L2", 1),
+        ("year_earlier_quarter", "2021-12", "Violence and sexual offences", None, 4),
+    ]
+    return pd.DataFrame(rows, columns=["window", "month", "crime_type", "lsoa21_code", "count"])
+
+
+def _squares(n_cols: int, n_rows: int, prefix: str = "S") -> gpd.GeoDataFrame:
+    cells = []
+    for r in range(n_rows):
+        for c in range(n_cols):
+            cells.append(
+                {"code": f"{prefix}{r}{c}", "row": r, "col": c, "geometry": box(c, r, c + 1, r + 1)}
+            )
+    return gpd.GeoDataFrame(cells, crs="EPSG:27700")
+
+
+def _data(counts=None, other_forces=None, monthly=None, window_months=None) -> cba.CrimeByAreaData:
+    shapes = gpd.GeoDataFrame(
+        {
+            "code": ["L1", "L2", "L3", "L4"],
+            "name": LSOA["lsoa21_name"],
+            "geometry": [box(0, 0, 1, 1), box(1, 0, 2, 1), box(0, 1, 1, 2), box(1, 1, 2, 2)],
+        },
+        crs="EPSG:27700",
+    ).to_crs("EPSG:4326")
+    wards = gpd.GeoDataFrame(
+        {
+            "code": ["W1", "W2", "W3"],
+            "name": ["Ward one", "Ward two", "Ward three"],
+            "geometry": [box(0, 0, 2, 1), box(0, 1, 1, 2), box(1, 1, 2, 2)],
+        },
+        crs="EPSG:27700",
+    ).to_crs("EPSG:4326")
+    outline = gpd.GeoDataFrame(
+        {"code": ["P"], "name": ["Force"], "geometry": [box(0, 0, 2, 2)]}, crs="EPSG:27700"
+    ).to_crs("EPSG:4326")
+    empty_others = pd.DataFrame(columns=["force", "month", "crime_type", "count"])
+    return cba.CrimeByAreaData(
+        run=RunParameters(force=FORCE, quarter=QUARTER),
+        window_months=window_months
+        or {"quarter": Q_MONTHS, "previous_quarter": P_MONTHS, "year_earlier_quarter": Y_MONTHS},
+        missing_windows=(),
+        counts=_counts() if counts is None else counts,
+        monthly=monthly
+        if monthly is not None
+        else pd.DataFrame(columns=["month", "lad_code", "crime_type", "count"]),
+        lsoa=LSOA,
+        lsoa_shapes=shapes,
+        ward_shapes=wards,
+        force_outline=outline,
+        other_forces=empty_others if other_forces is None else other_forces,
+        force_populations=pd.DataFrame(
+            {"force": [FORCE, "durham"], "population": [6800.0, 5000.0]}
+        ),
+        quality=pd.DataFrame(),
+        quarantined=pd.DataFrame(columns=["month", "rows_quarantined"]),
+        force_name="Northumbria",
+    )
+
+
+def _row(table, window, level, code, crime_type):
+    sel = table[
+        (table["window"] == window)
+        & (table["area_level"] == level)
+        & (table["area_code"] == code)
+        & (table["crime_type"] == crime_type)
+    ]
+    assert len(sel) == 1, (window, level, code, crime_type, len(sel))
+    return sel.iloc[0]
+
+
+# --------------------------------------------------------------------------- pure functions
+
+
+def test_area_counts_force_counts_every_row_and_areas_only_located_rows():
+    table = cba.area_counts(_counts(), LSOA, FORCE, "Northumbria")
+    # force: 3 + 2 + 4 + 1 (no location) + 2 (outside) burglaries
+    assert _row(table, "quarter", "force", FORCE, "Burglary")["count"] == 12
+    # local authorities only count rows located in them
+    assert _row(table, "quarter", "lad", "LA", "Burglary")["count"] == 5
+    assert _row(table, "quarter", "lad", "LB", "Burglary")["count"] == 4
+    assert _row(table, "quarter", "ward", "W1", "Burglary")["count"] == 5
+    assert _row(table, "quarter", "lsoa", "L3", "Burglary")["count"] == 4
+    # All crime excludes ASB: LA quarter = 5 burglaries, not + 10 ASB
+    assert _row(table, "quarter", "lad", "LA", cba.ALL_CRIME)["count"] == 5
+    assert _row(table, "quarter", "force", FORCE, cba.ALL_CRIME)["count"] == 12 + 7
+    assert _row(table, "quarter", "force", FORCE, cba.ASB)["count"] == 15
+    # categories never seen are published as zeros, for every area
+    assert _row(table, "quarter", "ward", "W2", "Robbery")["count"] == 0
+    assert _row(table, "year_earlier_quarter", "force", FORCE, cba.ALL_CRIME)["count"] == 5
+    n_types = len(cba.CRIME_TYPES) + 1  # + All crime
+    n_areas = 1 + 2 + 3 + 4
+    assert len(table) == 3 * n_areas * n_types
+    # populations are LSOA sums
+    assert _row(table, "quarter", "lad", "LB", "Burglary")["population"] == 3600
+    assert _row(table, "quarter", "force", FORCE, "Burglary")["population"] == 6800
+    assert _row(table, "quarter", "force", FORCE, "Burglary")["area_name"] == "Northumbria"
+
+
+def test_area_population_with_an_unknown_lsoa_is_missing_not_partial():
+    lsoa = LSOA.assign(population=[1500.0, None, 1600.0, 2000.0])
+    pops = cba.area_populations(lsoa, "lad", FORCE).set_index("area_code")["population"]
+    assert pd.isna(pops["LA"])
+    assert pops["LB"] == 3600
+
+
+def test_crime_by_area_table_rates_and_exact_interval():
+    table = cba.crime_by_area_table(_data(), cba.LEVELS)
+    assert list(table.columns) == cba.CROSS_TABLE_COLUMNS
+    row = _row(table, "quarter", "lad", "LB", "Burglary")  # 4 of 3,600
+    assert row["rate_per_1000"] == pytest.approx(4 / 3600 * 1000)
+    # exact Poisson interval below 10 events (chi-square form)
+    assert row["rate_low"] == pytest.approx(sps.chi2.ppf(0.025, 8) / 2 / 3600 * 1000)
+    assert row["rate_high"] == pytest.approx(sps.chi2.ppf(0.975, 10) / 2 / 3600 * 1000)
+    rates = table["count"] / table["population"] * 1000
+    assert np.allclose(table["rate_per_1000"], rates)
+
+
+def test_table_levels_follow_the_area_level_parameter():
+    assert cba.table_levels("lad") == ("force", "lad")
+    assert cba.table_levels("ward") == ("force", "lad", "ward")
+    assert cba.table_levels("lsoa") == ("force", "lad", "ward", "lsoa")
+
+
+def test_window_days():
+    assert cba.window_days(Q_MONTHS) == 31 + 30 + 31
+    assert cba.window_days(["2023-01", "2023-02", "2023-03"]) == 90
+    assert cba.window_days(["2024-01", "2024-02", "2024-03"]) == 91  # leap year
+
+
+def test_change_by_area_uses_the_exact_conditional_test_with_days_as_exposure():
+    table = cba.crime_by_area_table(_data(), cba.LEVELS)
+    change = cba.change_by_area(table, _data().window_months, ("force", "lad"))
+    assert list(change.columns) == cba.CHANGE_COLUMNS
+    row = change[
+        (change["area_level"] == "force")
+        & (change["crime_type"] == "Burglary")
+        & (change["comparison"] == "previous_quarter")
+    ].iloc[0]
+    assert (row["count_before"], row["count_after"]) == (9, 12)
+    # given 21 events, the quarter's share is binomial with p = its share of the days
+    days_q, days_p = 92, 92
+    expected = sps.binomtest(12, 21, days_q / (days_q + days_p)).pvalue
+    assert row["p_value"] == pytest.approx(expected, rel=1e-6)
+    assert row["verdict"] == "no evidence of change"
+    # ASB 6 -> 15 is not significant at 5%; 0 -> 15 a year earlier is an increase
+    asb = change[(change["area_level"] == "force") & (change["crime_type"] == cba.ASB)]
+    asb = asb.set_index("comparison")
+    assert asb.loc["previous_quarter", "p_value"] == pytest.approx(
+        sps.binomtest(15, 21, 0.5).pvalue, rel=1e-6
+    )
+    assert asb.loc["previous_quarter", "verdict"] == "no evidence of change"
+    assert asb.loc["year_earlier_quarter", "count_before"] == 0
+    assert asb.loc["year_earlier_quarter", "p_value"] == pytest.approx(
+        sps.binomtest(15, 15, 0.5).pvalue, rel=1e-6
+    )
+    assert "increase" in asb.loc["year_earlier_quarter", "verdict"]
+    # no LSOA rows and both comparisons present
+    assert set(change["area_level"]) == {"force", "lad"}
+    assert set(change["comparison"]) == {"previous_quarter", "year_earlier_quarter"}
+
+
+def test_change_by_area_skips_an_incomplete_window():
+    months = {"quarter": Q_MONTHS, "previous_quarter": P_MONTHS}
+    counts = _counts()
+    counts = counts[counts["window"] != "year_earlier_quarter"]
+    table = cba.crime_by_area_table(_data(counts=counts, window_months=months), cba.LEVELS)
+    change = cba.change_by_area(table, months)
+    assert set(change["comparison"]) == {"previous_quarter"}
+
+
+def test_monthly_series_keeps_gaps_and_excludes_asb_from_all_crime():
+    monthly = pd.DataFrame(
+        {
+            "month": ["2021-12", "2021-12", "2022-02", "2022-02", "2022-03"],
+            "lad_code": ["LA", "LB", "LA", None, "LA"],
+            "crime_type": ["Burglary", cba.ASB, "Burglary", "Robbery", cba.ASB],
+            "count": [4, 9, 6, 2, 3],
+        }
+    )
+    force_all = cba.monthly_series(monthly, cba.ALL_CRIME)
+    assert list(force_all.index) == ["2021-12", "2022-02", "2022-03"]  # no 2022-01 invented
+    assert list(force_all) == [4, 8, 0]
+    la_asb = cba.monthly_series(monthly, cba.ASB, "LA")
+    assert list(la_asb) == [0, 0, 3]
+
+
+def test_force_comparison_only_forces_with_every_month():
+    own = pd.DataFrame(
+        {
+            "force": FORCE,
+            "month": Q_MONTHS,
+            "crime_type": ["Burglary", "Burglary", cba.ASB],
+            "count": [10, 20, 30],
+        }
+    )
+    others = pd.DataFrame(
+        {
+            "force": ["durham"] * 3 + ["cleveland"],
+            "month": Q_MONTHS + ["2022-10"],
+            "crime_type": ["Burglary", "Robbery", "Burglary", "Burglary"],
+            "count": [5, 6, 7, 100],
+        }
+    )
+    pops = pd.DataFrame(
+        {"force": [FORCE, "durham", "cleveland"], "population": [1000.0, 2000.0, 500.0]}
+    )
+    table = cba.force_comparison_table(own, others, pops, Q_MONTHS)
+    assert set(table["force"]) == {FORCE, "durham"}  # cleveland holds one month only
+    durham_all = table[(table["force"] == "durham") & (table["crime_type"] == cba.ALL_CRIME)].iloc[
+        0
+    ]
+    assert durham_all["count"] == 18
+    assert durham_all["rate_per_1000"] == pytest.approx(18 / 2000 * 1000)
+    own_all = table[(table["force"] == FORCE) & (table["crime_type"] == cba.ALL_CRIME)].iloc[0]
+    assert own_all["count"] == 30  # ASB excluded
+
+
+def test_neighbouring_forces_says_plainly_when_no_other_force_has_the_months():
+    data = _data(
+        other_forces=pd.DataFrame(
+            {"force": ["durham"], "month": ["2022-10"], "crime_type": ["Burglary"], "count": [3]}
+        )
+    )
+    assert cba.forces_comparison(data).empty
+    text = cba.neighbouring_forces(data).data
+    assert "No other force" in text and "October to December 2022" in text and "durham" in text
+
+
+def test_forces_comparison_with_a_neighbour_holding_the_quarter():
+    others = pd.DataFrame(
+        {
+            "force": ["durham"] * 3,
+            "month": Q_MONTHS,
+            "crime_type": ["Burglary", "Drugs", cba.ASB],
+            "count": [8, 4, 50],
+        }
+    )
+    table = cba.forces_comparison(_data(other_forces=others))
+    assert set(table["force"]) == {FORCE, "durham"}
+    own = table[(table["force"] == FORCE) & (table["crime_type"] == "Burglary")].iloc[0]
+    assert own["count"] == 12 and own["population"] == 6800
+    dur = table[(table["force"] == "durham") & (table["crime_type"] == cba.ALL_CRIME)].iloc[0]
+    assert dur["count"] == 12 and dur["rate_per_1000"] == pytest.approx(12 / 5000 * 1000)
+
+
+# --------------------------------------------------------------------------- hot spots
+
+
+def _queen_neighbours(gdf: gpd.GeoDataFrame) -> list[list[int]]:
+    geoms = list(gdf.geometry)
+    return [
+        [j for j in range(len(geoms)) if j != i and geoms[i].touches(geoms[j])]
+        for i in range(len(geoms))
+    ]
+
+
+def test_gi_star_z_scores_match_the_textbook_formula_and_find_the_cluster():
+    grid = _squares(7, 7)
+    rng = np.random.default_rng(3)
+    values = rng.uniform(1, 10, len(grid))
+    hot_block = (grid["row"].between(0, 2)) & (grid["col"].between(0, 2))
+    values[hot_block.to_numpy()] += 60
+    grid["value"] = values
+    out = hs.gi_star_hotspots(grid, "value", permutations=999, seed=1)
+    # Gi* (Getis and Ord 1995) with binary weights, self included
+    n, x = len(values), values
+    xbar, s = x.mean(), math.sqrt((x**2).mean() - x.mean() ** 2)
+    for i, nbrs in enumerate(_queen_neighbours(grid)):
+        members = [i, *nbrs]
+        w = len(members)
+        expected = (x[members].sum() - w * xbar) / (s * math.sqrt((n * w - w**2) / (n - 1)))
+        assert out["gi_z"].iloc[i] == pytest.approx(expected, rel=1e-6)
+    centre = out[(out["row"] == 1) & (out["col"] == 1)].iloc[0]
+    assert centre["hotspot"] == hs.HOT and centre["significant"]
+    far = out[(out["row"] == 6) & (out["col"] == 6)].iloc[0]
+    assert far["hotspot"] != hs.HOT
+    # FDR: every significant p-value is at or below the Benjamini-Hochberg threshold
+    p = np.sort(out["gi_p"].to_numpy())
+    k = np.arange(1, n + 1)
+    passing = np.nonzero(p < 0.05 * k / n)[0]
+    bh = p[passing.max()] if len(passing) else 0.0
+    assert set(out.index[out["significant"]]) == set(out.index[out["gi_p"] <= bh])
+
+
+def test_gi_star_is_reproducible_and_leaves_islands_untested():
+    grid = _squares(4, 4)
+    island = gpd.GeoDataFrame(
+        {"code": ["far"], "row": [99], "col": [99], "geometry": [box(50, 50, 51, 51)]},
+        crs="EPSG:27700",
+    )
+    areas = pd.concat([grid, island], ignore_index=True)
+    areas["value"] = np.arange(len(areas), dtype=float)
+    areas.loc[3, "value"] = np.nan
+    a = hs.gi_star_hotspots(areas, "value", seed=7)
+    b = hs.gi_star_hotspots(areas, "value", seed=7)
+    assert a["gi_p"].equals(b["gi_p"])
+    assert a.loc[len(areas) - 1, "hotspot"] == hs.ISLAND and np.isnan(a.loc[len(areas) - 1, "gi_z"])
+    assert a.loc[3, "hotspot"] == hs.NO_VALUE
+    assert a.attrs["n_islands"] == 1 and a.attrs["n_tested"] == len(areas) - 2
+    counts = hs.hotspot_summary(a)
+    assert counts.sum() == len(areas)
+
+
+# --------------------------------------------------------------------------- notebook
+
+
+def test_notebook_code_cells_define_no_functions():
+    nb = json.loads((NOTEBOOKS_DIR / f"{cba.REPORT}.ipynb").read_text())
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "code":
+            tree = ast.parse("".join(cell["source"]))
+            assert not [
+                n
+                for n in ast.walk(tree)
+                if isinstance(n, (ast.FunctionDef, ast.Lambda, ast.ClassDef))
+            ]
+
+
+def _read_tables(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    base = folder / "tables" / cba.REPORT
+    by_area = pd.read_csv(base / "crime_by_area.csv", keep_default_na=False, na_values=[""])
+    change = pd.read_csv(base / "change.csv", keep_default_na=False, na_values=[""])
+    return by_area, change
+
+
+def _check_published(by_area: pd.DataFrame, change: pd.DataFrame, levels: set[str]) -> None:
+    assert list(by_area.columns) == cba.CROSS_TABLE_COLUMNS
+    assert list(change.columns) == cba.CHANGE_COLUMNS
+    assert set(by_area["area_level"]) == levels
+    assert "quarter" in set(by_area["window"])
+    assert {cba.ALL_CRIME, cba.ASB, "Burglary"} <= set(by_area["crime_type"])
+    rated = by_area[by_area["population"] > 0]
+    assert np.allclose(rated["rate_per_1000"], rated["count"] / rated["population"] * 1000)
+    assert (rated["rate_low"] <= rated["rate_per_1000"]).all()
+    assert (rated["rate_high"] >= rated["rate_per_1000"]).all()
+    # All crime = sum of every category except ASB, in every area and window
+    keys = ["window", "area_level", "area_code"]
+    crimes = (
+        by_area[~by_area["crime_type"].isin([cba.ALL_CRIME, cba.ASB])].groupby(keys)["count"].sum()
+    )
+    total = by_area[by_area["crime_type"] == cba.ALL_CRIME].set_index(keys)["count"]
+    assert crimes.reindex(total.index).equals(total)
+    assert change["p_value"].between(0, 1).all()
+    assert set(change["comparison"]) <= set(cba.COMPARISONS)
+
+
+@pytest.mark.slow
+def test_notebook_runs_on_the_fixture_store(fixture_store_dir, tmp_path):
+    from analysis.execute import execute_report
+
+    run = RunParameters(
+        force=FORCE, quarter=QUARTER, processed_dir=str(fixture_store_dir), output_dir=str(tmp_path)
+    )
+    execute_report(cba.REPORT, run, tmp_path / "out.ipynb")
+    by_area, change = _read_tables(tmp_path)
+    _check_published(by_area, change, {"force", "lad", "ward"})
+    executed = json.loads((tmp_path / "out.ipynb").read_text())
+    html = json.dumps(executed)
+    assert "alt=" in html and "<caption" in html
+    assert (tmp_path / "tables" / cba.REPORT / "hotspots.csv").exists()
+
+
+# --------------------------------------------------------------------------- real data
+
+POLICE = SHARED_DATA_DIR / "police" / FORCE
+needs_real = pytest.mark.skipif(not SHARED_DATA_DIR.exists(), reason="../shared/data absent")
+
+
+def _raw_street_counts(months: list[str]) -> Counter:
+    """Crime type counts of the raw street CSVs (csv module, independent of the code)."""
+    counts: Counter = Counter()
+    for month in months:
+        path = POLICE / month / f"{month}-{FORCE}-street.csv"
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            for row in csv.DictReader(fh):
+                counts[row["Crime type"]] += 1
+                if row["Crime type"] == "Anti-social behaviour":
+                    assert row["Crime ID"] == ""
+    return counts
+
+
+def _census_population() -> float:
+    path = SHARED_DATA_DIR / "reference" / "population" / "census21_pop_northumbria_lsoa21.csv"
+    with path.open(newline="", encoding="utf-8-sig") as fh:
+        return float(sum(float(row["usual_residents"]) for row in csv.DictReader(fh)))
+
+
+@pytest.fixture(scope="module")
+def real_run(real_store_dir, tmp_path_factory):
+    from analysis.execute import execute_report
+
+    out = tmp_path_factory.mktemp("crime_by_area_real")
+    run = RunParameters(
+        force=FORCE, quarter=QUARTER, processed_dir=str(real_store_dir), output_dir=str(out)
+    )
+    execute_report(cba.REPORT, run, out / "out.ipynb")
+    return out
+
+
+@needs_real
+@pytest.mark.realdata
+@pytest.mark.slow
+def test_real_force_totals_equal_an_independent_count_of_the_raw_files(real_run):
+    by_area, change = _read_tables(real_run)
+    _check_published(by_area, change, {"force", "lad", "ward"})
+    force_rows = by_area[by_area["area_level"] == "force"]
+    population = _census_population()
+    for window, months in (
+        ("quarter", Q_MONTHS),
+        ("previous_quarter", P_MONTHS),
+        ("year_earlier_quarter", Y_MONTHS),
+    ):
+        raw = _raw_street_counts(months)
+        published = force_rows[force_rows["window"] == window].set_index("crime_type")
+        for crime_type, n in raw.items():
+            assert published.loc[crime_type, "count"] == n, (window, crime_type)
+        crimes = sum(n for t, n in raw.items() if t != "Anti-social behaviour")
+        assert published.loc[cba.ALL_CRIME, "count"] == crimes
+        assert published.loc[cba.ALL_CRIME, "population"] == population
+        assert published.loc[cba.ALL_CRIME, "rate_per_1000"] == pytest.approx(
+            crimes / population * 1000
+        )
+    # six local authorities, each with located crimes, adding to no more than the force
+    lads = by_area[(by_area["area_level"] == "lad") & (by_area["window"] == "quarter")]
+    assert set(lads["area_code"]) == {
+        "E08000021",
+        "E08000037",
+        "E08000022",
+        "E08000023",
+        "E08000024",
+        "E06000057",
+    }
+    lad_all = lads[lads["crime_type"] == cba.ALL_CRIME]["count"]
+    assert (lad_all > 0).all()
+    force_all = force_rows[
+        (force_rows["window"] == "quarter") & (force_rows["crime_type"] == cba.ALL_CRIME)
+    ]
+    assert lad_all.sum() <= force_all["count"].iloc[0]
+    # change: the force's burglary test equals scipy's binomial test on the raw counts
+    raw_q, raw_p = _raw_street_counts(Q_MONTHS), _raw_street_counts(P_MONTHS)
+    row = change[
+        (change["area_level"] == "force")
+        & (change["crime_type"] == "Burglary")
+        & (change["comparison"] == "previous_quarter")
+    ].iloc[0]
+    assert (row["count_before"], row["count_after"]) == (raw_p["Burglary"], raw_q["Burglary"])
+    expected = sps.binomtest(raw_q["Burglary"], raw_q["Burglary"] + raw_p["Burglary"], 0.5).pvalue
+    assert row["p_value"] == pytest.approx(expected, rel=1e-6)  # both quarters have 92 days
+
+
+@needs_real
+@pytest.mark.realdata
+@pytest.mark.slow
+def test_real_notebook_reports_no_neighbour_months_and_hotspots(real_run):
+    executed = json.loads((real_run / "out.ipynb").read_text())
+    text = json.dumps(executed)
+    assert "No other force in the store has street-level data" in text
+    assert "Traceback" not in text
+    spots = pd.read_csv(real_run / "tables" / cba.REPORT / "hotspots.csv")
+    assert len(spots) == 927  # every Northumbria LSOA 2021
+    assert set(spots["hotspot"]) <= {hs.HOT, hs.COLD, hs.NOT_SIGNIFICANT, hs.ISLAND, hs.NO_VALUE}
+    assert (spots["hotspot"] == hs.HOT).sum() > 0
