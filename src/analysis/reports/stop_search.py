@@ -20,16 +20,20 @@ records):
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from IPython.display import HTML
 from scipy import stats as sps
 
-from analysis import stats
+from analysis import charts, stats, tables
 from analysis.errors import CrimeplanError
+from analysis.outputs import write_table
 from analysis.params import Quarter, RunParameters
 
 REPORT = "02_stop_search_disparity"
@@ -46,7 +50,7 @@ WINDOWS: tuple[str, ...] = ("quarter", "12m")
 NO_FURTHER_ACTION = "A no further action disposal"
 VEHICLE_ONLY = "Vehicle search"
 SOURCE = (
-    "Source: data.police.uk stop and search (Home Office, OGL v3.0); "
+    "data.police.uk stop and search (Home Office, OGL v3.0); "
     "ONS Census 2021 usual residents by ethnic group."
 )
 
@@ -59,13 +63,10 @@ SELF_DEFINED_PREFIXES = {
 }
 OFFICER_DEFINED = {g.lower(): g for g in GROUPS}
 _WHITE_AND_BLACK = re.compile(r"white and black", re.IGNORECASE)
-_GYPSY_ROMA = re.compile(r"\bgypsy\b|\broma\b", re.IGNORECASE)
 
 POPULATION_BASES = {
-    "census2021": "Census 2021 residents, ONS broad groups",
-    "census2021_gypsy_roma_other": (
-        "Census 2021 residents, Gypsy, Irish Traveller and Roma counted as Other"
-    ),
+    "force_residents": "residents of the force area (crude)",
+    "lad_standardised": "residents of each local authority (standardised)",
 }
 MIXED_WHITE_BLACK = {"Mixed": "Mixed White/Black counted as Mixed", "Black": "counted as Black"}
 
@@ -128,6 +129,9 @@ class StopSearchData:
         Police force area code and name (PFA 2024).
     months : list of str
         Months with a stop-and-search file for the force, ``"YYYY-MM"``, sorted.
+    quarantined_months : list of str
+        File month of every stop-and-search row of the force quarantined at ingest (one entry
+        per row).
     """
 
     run: RunParameters
@@ -137,6 +141,7 @@ class StopSearchData:
     force_code: str
     force_name: str
     months: list[str]
+    quarantined_months: list[str] = field(default_factory=list)
 
     @property
     def quarter(self) -> Quarter:
@@ -147,19 +152,12 @@ class StopSearchData:
         return self.quarter.months if window == "quarter" else self.quarter.twelve_months
 
 
-def _store(run: RunParameters):
-    from analysis.store import Store
-
-    return Store(run.processed_path)
-
-
 def missing_data_reason(store, run: RunParameters) -> str | None:
     """None when the store holds stop and search for every month of ``run.quarter``, else why not."""
-    months = _stop_search_months(store, run.force)
-    wanted = run.period.months
-    absent = [m for m in wanted if m not in months]
+    months = store.months(run.force, "stop_search")
     if not months:
         return f"The store holds no stop-and-search records for {run.force}."
+    absent = [m for m in run.period.months if m not in months]
     if absent:
         return (
             f"The store has no {run.force} stop-and-search file for {', '.join(absent)} "
@@ -168,54 +166,47 @@ def missing_data_reason(store, run: RunParameters) -> str | None:
     return None
 
 
-def _stop_search_months(store, force: str) -> list[str]:
-    frame = store.query(
-        "SELECT DISTINCT month FROM stop_search WHERE force = ? ORDER BY month", [force]
-    )
-    return [str(m) for m in frame["month"]]
-
-
 def load(run: RunParameters) -> StopSearchData:
     """Read the stop-and-search records and population this report needs (the one I/O edge).
 
     Raises
     ------
     CrimeplanError
-        When the store has no stop-and-search data for the quarter, or no population for the
-        force's local authorities.
+        When the store has no stop-and-search data for the quarter, or no local authorities or
+        population for the force.
     """
-    store = _store(run)
+    from analysis.store import Store
+
+    store = Store(run.processed_path)
     reason = missing_data_reason(store, run)
     if reason:
         raise CrimeplanError(reason)
-    searches = store.query(
-        f"SELECT {', '.join(SEARCH_FIELDS)} FROM stop_search WHERE force = ?", [run.force]
-    )
-    forces = store.query(
-        "SELECT force, pfa_code, pfa_name, lad_code, lad_name FROM forces WHERE force = ?",
-        [run.force],
-    )
+    months = store.months(run.force, "stop_search")
+    searches = store.stop_search(run.force)[SEARCH_FIELDS]
+    forces = store.table("forces")
+    forces = forces[forces["force"] == run.force]
     if forces.empty:
         raise CrimeplanError(f"The store's forces table has no local authorities for {run.force}.")
-    population = store.query(
-        "SELECT lad_code, lad_name, ethnic_group_code, ethnic_group, broad_group, population "
-        "FROM population_lad_ethnicity WHERE lad_code IN (SELECT lad_code FROM forces "
-        "WHERE force = ?)",
-        [run.force],
-    )
+    population = store.table("population_lad_ethnicity")
+    population = population[population["lad_code"].isin(forces["lad_code"])]
     missing = sorted(set(forces["lad_code"]) - set(population["lad_code"]))
     if missing:
         raise CrimeplanError(
             f"population_lad_ethnicity has no Census 2021 ethnic groups for {', '.join(missing)}."
         )
+    quarantine = store.quarantine()
+    quarantined = quarantine[
+        (quarantine["kind"] == "stop_search") & (quarantine["force"] == run.force)
+    ]
     return StopSearchData(
         run=run,
-        searches=searches,
-        population=population,
+        searches=searches.reset_index(drop=True),
+        population=population.reset_index(drop=True),
         lads=forces[["lad_code", "lad_name"]].drop_duplicates().reset_index(drop=True),
         force_code=str(forces["pfa_code"].iloc[0]),
         force_name=str(forces["pfa_name"].iloc[0]),
-        months=sorted(searches["month"].astype(str).unique()),
+        months=sorted(str(m) for m in months),
+        quarantined_months=[str(m) for m in quarantined["month"]],
     )
 
 
@@ -304,7 +295,7 @@ def person_searches(searches: pd.DataFrame, months: Iterable[str] | None = None)
 
 
 def population_by_group(
-    population: pd.DataFrame, mixed_white_black_as: str = "Mixed", base: str = "census2021"
+    population: pd.DataFrame, mixed_white_black_as: str = "Mixed"
 ) -> pd.DataFrame:
     """Census 2021 usual residents by local authority and broad ethnic group.
 
@@ -314,32 +305,23 @@ def population_by_group(
         Store table ``population_lad_ethnicity`` (19 categories with ``broad_group``).
     mixed_white_black_as : {"Mixed", "Black"}
         Where *Mixed: White and Black African/Caribbean* residents go.
-    base : {"census2021", "census2021_gypsy_roma_other"}
-        ``census2021_gypsy_roma_other`` moves *White: Gypsy or Irish Traveller* and
-        *White: Roma* to Other (sensitivity variant).
 
     Returns
     -------
     DataFrame
         ``lad_code, lad_name, group, population`` with every group for every LAD.
     """
-    if base not in POPULATION_BASES:
-        raise ValueError(f"base must be one of {sorted(POPULATION_BASES)}, got {base!r}")
     pop = population.copy()
     group = pop["broad_group"].astype("string")
     name = pop["ethnic_group"].astype("string")
     if mixed_white_black_as == "Black":
         group = group.mask((group == "Mixed") & name.str.contains(_WHITE_AND_BLACK), "Black")
-    if base == "census2021_gypsy_roma_other":
-        group = group.mask((group == "White") & name.str.contains(_GYPSY_ROMA), "Other")
     pop["group"] = group
     pop = pop[pop["group"].isin(GROUPS)]
     summed = pop.groupby(["lad_code", "lad_name", "group"], as_index=False)["population"].sum()
-    grid = pd.MultiIndex.from_product(
-        [summed[["lad_code", "lad_name"]].drop_duplicates().itertuples(index=False), GROUPS]
-    )
+    lads = summed[["lad_code", "lad_name"]].drop_duplicates()
     full = pd.DataFrame(
-        [(lad.lad_code, lad.lad_name, g) for lad, g in grid],
+        [(lad.lad_code, lad.lad_name, g) for lad in lads.itertuples(index=False) for g in GROUPS],
         columns=["lad_code", "lad_name", "group"],
     )
     out = full.merge(summed, how="left", on=["lad_code", "lad_name", "group"])
@@ -454,9 +436,11 @@ def search_rates_unsuppressed(data: StopSearchData) -> pd.DataFrame:
 def suppressed_search_rates(table: pd.DataFrame, threshold: int = 5) -> pd.DataFrame:
     """Small-count suppression of a search-rates table (output of :func:`search_rates_unsuppressed`).
 
-    * Local authority × group cells of each window and definition: :func:`analysis.stats.suppress_crosstab`
-      (counts 1–4 suppressed, plus secondary cells so none can be recovered from a local
-      authority's total or a group's total over local authorities).
+    * Local authority rows of each window, definition and group:
+      :func:`analysis.stats.suppress_small_counts` over the local authorities (counts 1–4, plus
+      a secondary cell where a group has exactly one, since the group's force total is
+      published). A local authority's total over groups is not published by this report, so
+      it is not protected against.
     * Force-level rows: :func:`analysis.stats.suppress_small_counts` within each window and
       definition (the force total of searches with ethnicity stated is published).
     * Rates, intervals and ratios are blanked on suppressed rows, and every ratio of a table
@@ -469,17 +453,12 @@ def suppressed_search_rates(table: pd.DataFrame, threshold: int = 5) -> pd.DataF
         force = stats.suppress_small_counts(
             force, "searches", by=None, threshold=threshold, dependent=RATE_COLUMNS + RR_COLUMNS
         )
-        lad = part[part["area_level"] == "lad"].copy()
+        lad = part[part["area_level"] == "lad"]
         if not lad.empty:
-            wide = lad.pivot(index="area_code", columns="group", values="searches")
-            protected = stats.suppress_crosstab(wide, threshold=threshold)
-            mask = protected.isna() & wide.notna()
-            flat = mask.stack().rename("suppressed").reset_index()
-            lad = lad.drop(columns=["suppressed"], errors="ignore").merge(
-                flat, how="left", on=["area_code", "group"]
-            )
-            lad["searches"] = lad["searches"].astype("Int64").mask(lad["suppressed"])
-            lad.loc[lad["suppressed"], RATE_COLUMNS + RR_COLUMNS] = np.nan
+            lad = stats.suppress_small_counts(
+                lad, "searches", by=["group"], threshold=threshold,
+                dependent=RATE_COLUMNS + RR_COLUMNS,
+            )  # fmt: skip
         parts.append(pd.concat([force, lad], ignore_index=True))
     out = pd.concat(parts, ignore_index=True)
     out["searches"] = out["searches"].astype("Int64")
@@ -501,62 +480,104 @@ def search_rates(data: StopSearchData) -> pd.DataFrame:
 # --------------------------------------------------------------------------- sensitivity
 
 
-def sensitivity_ratios(data: StopSearchData, threshold: int = 5) -> pd.DataFrame:
-    """Black/White and Asian/White ratios (force level) under each definition choice.
+def standardised_ratio(lad_rates: pd.DataFrame, group: str) -> pd.DataFrame:
+    """Area-standardised ratio of ``group`` to White (indirect standardisation by local authority).
 
-    Variants: ethnicity definition (self, officer, combined) × Mixed White and Black
-    counted as Mixed (ONS) or as Black × population base (:data:`POPULATION_BASES`), for the
-    quarter and the 12 months. Officer-defined ethnicity has no Mixed detail, so its
-    "counted as Black" variant moves only the population.
+    Observed O = searches of ``group`` located in the force's local authorities; expected
+    E = Σ over local authorities of (White search rate in the authority × residents of ``group``
+    there). Ratio = O ÷ E with the exact/Byar Poisson 95% interval on O (E treated as fixed:
+    the White counts are large). It answers "is the group searched more than White residents
+    *of the same local authority*?", removing the effect of where each group lives.
+
+    Parameters
+    ----------
+    lad_rates : DataFrame
+        :func:`rates_by_group` output at ``area_level="lad"`` (one window and definition).
 
     Returns
     -------
     DataFrame
-        ``window, ethnicity_definition, mixed_white_black, population_base, group, searches,
-        population, rr_vs_white, rr_low, rr_high, rr_flag, suppressed``. A row is suppressed
-        (count and ratio blanked) when its count is 1 to ``threshold − 1`` or when it differs
-        from the standard variant's count by 1 to ``threshold − 1`` (so no small count can be
-        recovered by subtraction).
+        One row: ``searches`` (O), ``expected`` (E), ``rr_vs_white, rr_low, rr_high, rr_flag``.
+    """
+    wide = lad_rates.pivot(index="area_code", columns="group", values=["searches", "population"])
+    white_rate = wide[("searches", REFERENCE)] / wide[("population", REFERENCE)]
+    usable = wide[("population", REFERENCE)] > 0
+    observed = float(wide.loc[usable, ("searches", group)].sum())
+    expected = float((white_rate[usable] * wide.loc[usable, ("population", group)]).sum())
+    ci = stats.poisson_rate_interval(observed, expected, per=1.0)
+    flag = "" if observed > 0 else "zero count: ratio not estimable"
+    return pd.DataFrame(
+        {
+            "searches": [int(observed)],
+            "expected": [expected],
+            "rr_vs_white": [float(ci["rate"].iloc[0]) if observed > 0 else np.nan],
+            "rr_low": [float(ci["low"].iloc[0]) if observed > 0 else np.nan],
+            "rr_high": [float(ci["high"].iloc[0]) if observed > 0 else np.nan],
+            "rr_flag": [flag],
+        }
+    )
+
+
+SENSITIVITY_COLUMNS = [
+    "window", "ethnicity_definition", "mixed_white_black", "population_base", "group",
+    "rr_vs_white", "rr_low", "rr_high", "suppressed",
+]  # fmt: skip
+
+
+def sensitivity_ratios(data: StopSearchData, threshold: int = 5) -> pd.DataFrame:
+    """Black/White and Asian/White ratios under each definition choice.
+
+    Variants: ethnicity definition (self, officer, combined) × Mixed White and Black counted
+    as Mixed (ONS) or as Black × population base (:data:`POPULATION_BASES`: crude force-area
+    rate ratio, or the local-authority standardised ratio of :func:`standardised_ratio`), for
+    the quarter and the 12 months. Officer-defined ethnicity has no Mixed detail, so its "as
+    Black" variant moves only the population.
+
+    Returns
+    -------
+    DataFrame
+        :data:`SENSITIVITY_COLUMNS` plus ``searches`` (not published). A row's ratio is
+        suppressed when its count is 1 to ``threshold − 1`` or when it differs from the
+        standard variant's count by 1 to ``threshold − 1`` (so no small count can be recovered
+        by subtraction).
     """
     rows = []
     for mixed_as in MIXED_WHITE_BLACK:
         grouped = with_ethnic_groups(data.searches, mixed_as)
-        for base in POPULATION_BASES:
-            population = population_by_group(data.population, mixed_as, base)
-            for window in WINDOWS:
-                in_window = person_searches(grouped, data.window_months(window))
-                for definition in DEFINITIONS:
-                    part = rates_by_group(
-                        in_window,
-                        population,
-                        data.lads,
-                        f"group_{definition}",
-                        "force",
-                        data.force_code,
-                        data.force_name,
-                    )
-                    part = part[part["group"].isin(["Black", "Asian"])]
-                    part = part.assign(
-                        window=window,
-                        ethnicity_definition=definition,
-                        mixed_white_black=mixed_as,
-                        population_base=base,
-                    )
-                    rows.append(part)
+        population = population_by_group(data.population, mixed_as)
+        for window in WINDOWS:
+            in_window = person_searches(grouped, data.window_months(window))
+            for definition in DEFINITIONS:
+                col = f"group_{definition}"
+                force = rates_by_group(
+                    in_window,
+                    population,
+                    data.lads,
+                    col,
+                    "force",
+                    data.force_code,
+                    data.force_name,
+                ).set_index("group")
+                lad = rates_by_group(in_window, population, data.lads, col, "lad")
+                for group in ("Black", "Asian"):
+                    crude = force.loc[[group], ["searches", *RR_COLUMNS, "rr_flag"]]
+                    for base, part in (
+                        ("force_residents", crude.reset_index(drop=True)),
+                        ("lad_standardised", standardised_ratio(lad, group)),
+                    ):
+                        rows.append(part.assign(
+                            window=window, ethnicity_definition=definition,
+                            mixed_white_black=mixed_as, population_base=base, group=group,
+                        ))  # fmt: skip
     out = pd.concat(rows, ignore_index=True)
-    keys = ["window", "ethnicity_definition", "group"]
-    standard = out[(out["mixed_white_black"] == "Mixed") & (out["population_base"] == "census2021")]
+    keys = ["window", "ethnicity_definition", "population_base", "group"]
+    standard = out[out["mixed_white_black"] == "Mixed"]
     base_count = out[keys].merge(standard[keys + ["searches"]], how="left", on=keys)["searches"]
     diff = (out["searches"] - base_count.to_numpy()).abs()
     small = out["searches"].between(1, threshold - 1) | diff.between(1, threshold - 1)
     out["suppressed"] = small.to_numpy()
-    out["searches"] = out["searches"].astype("Int64").mask(out["suppressed"])
     out.loc[out["suppressed"], RR_COLUMNS] = np.nan
-    columns = [
-        "window", "ethnicity_definition", "mixed_white_black", "population_base", "group",
-        "searches", "population", "rr_vs_white", "rr_low", "rr_high", "rr_flag", "suppressed",
-    ]  # fmt: skip
-    return out[columns]
+    return out[[*SENSITIVITY_COLUMNS, "searches"]]
 
 
 # --------------------------------------------------------------------------- outcomes
@@ -709,27 +730,33 @@ def protected_crosstab(wide: pd.DataFrame, threshold: int = 5) -> pd.DataFrame:
     except ValueError:
         kept = rest.astype("Int64").mask(pd.DataFrame(True, index=rest.index, columns=rest.columns))
     out = wide.astype("Int64").mask(pd.DataFrame(True, index=wide.index, columns=wide.columns))
-    out.loc[:, kept.columns] = kept
+    for col in kept.columns:
+        out[col] = kept[col]
     return out
 
 
 def crosstab_by_group(
-    data: StopSearchData, column: str, window: str = "12m", threshold: int = 5
+    data: StopSearchData, column: str, window: str = "12m", threshold: int = 5, min_total: int = 30
 ) -> pd.DataFrame:
     """Searches of people by ``column`` (e.g. legislation) × self-defined group, suppressed.
 
     Rows are the values of ``column``, columns the five groups and ``Not stated``; cells are
     counts with :func:`analysis.stats.suppress_crosstab` applied (row and column totals are
-    derivable from the published tables). A ``Total`` column is added.
+    derivable from the published tables). Values used fewer than ``min_total`` times are
+    pooled into one row first (when there are several). A ``Total`` column is added.
     """
     searches = with_ethnic_groups(person_searches(data.searches, data.window_months(window)))
     group = searches["group_self"].fillna(NOT_STATED)
     wide = pd.crosstab(searches[column].astype("string").fillna("(blank)"), group)
     wide = wide.reindex(columns=[*GROUPS, NOT_STATED], fill_value=0)
+    wide = wide.loc[wide.sum(axis=1).sort_values(ascending=False, kind="stable").index]
+    rare = wide.sum(axis=1) < min_total
+    if rare.sum() > 1:
+        grouped = wide[rare].sum().to_frame(f"Other (each used fewer than {min_total} times)").T
+        wide = pd.concat([wide[~rare], grouped])
     totals = wide.sum(axis=1)
     protected = protected_crosstab(wide, threshold)
     protected["Total"] = totals.astype("Int64")
-    protected = protected.sort_values("Total", ascending=False)
     protected.index.name = column
     return protected.reset_index()
 
@@ -823,6 +850,10 @@ def data_quality_table(data: StopSearchData) -> pd.DataFrame:
         }
         for measure, (num, den) in measures.items():
             rows.append((measure, window, num, den))
+        quarantined = sum(m in months for m in data.quarantined_months)
+        rows.append(
+            ("Records quarantined at ingest", window, quarantined, len(everything) + quarantined)
+        )
         gone = missing_months(data, months)
         rows.append(
             (f"Months missing ({', '.join(gone) or 'none'})", window, len(gone), len(months))
@@ -833,3 +864,364 @@ def data_quality_table(data: StopSearchData) -> pd.DataFrame:
             table["denominator"] > 0, table["numerator"] / table["denominator"], np.nan
         )
     return table
+
+
+# --------------------------------------------------------------------------- publication
+
+
+def publish_tables(data: StopSearchData) -> list[Path]:
+    """Write the report's CSV tables (all small counts suppressed) and return their paths.
+
+    ``search_rates`` (columns :data:`SEARCH_RATES_COLUMNS`), ``outcomes_by_group``
+    (:data:`OUTCOMES_COLUMNS`), ``sensitivity_ratios`` and ``data_quality``, under
+    ``<output>/tables/02_stop_search_disparity/``.
+    """
+    out = data.run.output_path
+    published = {
+        "search_rates": search_rates(data),
+        "outcomes_by_group": outcomes_by_group(data),
+        "sensitivity_ratios": sensitivity_ratios(data)[SENSITIVITY_COLUMNS],
+        "data_quality": data_quality_table(data),
+    }
+    paths = []
+    for name, table in published.items():
+        write_table(table, out, REPORT, name)
+        paths.append(out / "tables" / REPORT / f"{name}.csv")
+    return paths
+
+
+# --------------------------------------------------------------------------- display
+
+
+def _stack(*parts: object) -> HTML:
+    """One HTML block from charts, report tables (anything with ``_repr_html_``) and sentences."""
+    chunks = []
+    for part in parts:
+        if isinstance(part, str):
+            chunks.append(f"<p>{html.escape(part)}</p>")
+        else:
+            chunks.append(part._repr_html_())
+    return HTML("\n".join(chunks))
+
+
+def _sentence_case(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _window_label(data: StopSearchData, window: str) -> str:
+    q = data.quarter
+    if window == "quarter":
+        return q.label()
+    return f"the 12 months to {q.label().split(' to ')[1]}"
+
+
+def _ratio_sentence(row: pd.Series, group: str, period: str) -> str:
+    if bool(row["suppressed"]) or pd.isna(row["rr_vs_white"]):
+        return (
+            f"{group}/White ratio for {period}: not shown (fewer than 5 searches, or a count "
+            "that would reveal one)."
+        )
+    return tables.headline_ratio(
+        group,
+        REFERENCE,
+        row["rr_vs_white"],
+        row["rr_low"],
+        row["rr_high"],
+        f"to be stopped and searched in {period}",
+    )
+
+
+def headline(data: StopSearchData) -> HTML:
+    """Searches in the quarter and 12 months, force rates per 1,000 by group, and the
+    Black/White and Asian/White ratios in words (self-defined ethnicity, 95% intervals)."""
+    rates = search_rates(data)
+    force = rates[(rates["area_level"] == "force") & (rates["ethnicity_definition"] == "self")]
+    sentences = []
+    for window in WINDOWS:
+        people = with_ethnic_groups(person_searches(data.searches, data.window_months(window)))
+        n = len(people)
+        unstated = int(people["group_self"].isna().sum())
+        gone = missing_months(data, data.window_months(window))
+        share = tables.format_percent(unstated / n) if n else "–"
+        text = (
+            f"{_sentence_case(_window_label(data, window))}: {tables.format_count(n)} searches of "
+            f"people; self-defined ethnicity not stated for {tables.format_count(unstated)} "
+            f"({share})."
+        )
+        if gone:
+            text += f" No data for {', '.join(gone)}: the window covers {12 - len(gone) if window == '12m' else 3 - len(gone)} months."
+        sentences.append(text)
+    for window in WINDOWS:
+        part = force[force["window"] == window].set_index("group")
+        for group in ("Black", "Asian"):
+            sentences.append(_ratio_sentence(part.loc[group], group, _window_label(data, window)))
+    wide = force.pivot(index="group", columns="window")
+    wide.columns = [f"{col}_{win}" for col, win in wide.columns]
+    wide = wide.reindex(list(GROUPS)).reset_index()
+    intervals = []
+    for window in WINDOWS:
+        name = "quarter" if window == "quarter" else "12 months"
+        intervals += [
+            (f"rate_per_1000_{window}", f"rate_low_{window}", f"rate_high_{window}",
+             f"Rate per 1,000, {name} (95% CI)"),
+            (f"rr_vs_white_{window}", f"rr_low_{window}", f"rr_high_{window}",
+             f"Ratio to White, {name} (95% CI)"),
+        ]  # fmt: skip
+    table = tables.report_table(
+        wide,
+        columns={"group": "Ethnic group (self-defined)",
+                 "population_quarter": "Residents (Census 2021)",
+                 "searches_quarter": "Searches, quarter", "rate_per_1000_quarter": "",
+                 "rr_vs_white_quarter": "", "searches_12m": "Searches, 12 months",
+                 "rate_per_1000_12m": "", "rr_vs_white_12m": ""},
+        caption=f"Searches of people per 1,000 residents by ethnic group, {data.force_name}",
+        intervals=intervals,
+        counts=["searches_quarter", "searches_12m", "population_quarter"],
+        notes=[
+            "Rate = searches ÷ Census 2021 usual residents of the group in the force area × 1,000.",
+            "Ratio = group rate ÷ White rate (reference group).",
+        ],
+    )  # fmt: skip
+    return _stack(*sentences, table)
+
+
+def local_authority_disparity(data: StopSearchData) -> HTML:
+    """Black/White and Asian/White ratios by local authority (12 months, self-defined) as a
+    forest plot with 95% intervals, plus the suppressed table of rates."""
+    rates = search_rates(data)
+    lad = rates[(rates["area_level"] == "lad") & (rates["ethnicity_definition"] == "self")
+                & (rates["window"] == "12m")].copy()  # fmt: skip
+    plotted = lad[lad["group"].isin(["Black", "Asian"]) & ~lad["suppressed"]].copy()
+    plotted["label"] = plotted["area_name"] + ": " + plotted["group"]
+    plotted = plotted.sort_values(["group", "area_name"])
+    chart = charts.forest_plot(
+        plotted, "label", "rr_vs_white", "rr_low", "rr_high",
+        title=f"Search rate ratio to White residents by local authority, {_window_label(data, '12m')}",
+        x_label="Rate ratio vs White (log scale; 1 = no disparity)",
+        source=SOURCE,
+    )  # fmt: skip
+    table = tables.report_table(
+        lad,
+        columns={"area_name": "Local authority", "group": "Ethnic group",
+                 "population": "Residents", "searches": "Searches", "rate_per_1000": "",
+                 "rr_vs_white": ""},
+        caption=f"Searches located in each local authority, {_window_label(data, '12m')} (self-defined ethnicity)",
+        intervals=[("rate_per_1000", "rate_low", "rate_high", "Rate per 1,000 (95% CI)"),
+                   ("rr_vs_white", "rr_low", "rr_high", "Ratio to White (95% CI)")],
+        counts=["searches", "population"],
+        notes=["Searches without a location or located outside the force are counted only at force level."],
+    )  # fmt: skip
+    hidden = lad["group"].isin(["Black", "Asian"]) & lad["suppressed"]
+    note = (
+        f"{int(hidden.sum())} local-authority ratios are not plotted because their counts are "
+        "suppressed."
+        if hidden.any()
+        else "Every local-authority ratio is plotted."
+    )
+    return _stack(chart, note, table)
+
+
+SHORT_DEFINITION = {"self": "Self-defined", "officer": "Officer-defined", "combined": "Combined"}
+SHORT_BASE = {"force_residents": "crude", "lad_standardised": "LA-standardised"}
+
+
+def sensitivity_panel(data: StopSearchData) -> HTML:
+    """Black/White and Asian/White ratios under each definition choice, side by side."""
+    sens = sensitivity_ratios(data)
+    order = {k: i for i, k in enumerate([*DEFINITIONS, *MIXED_WHITE_BLACK, *POPULATION_BASES])}
+    sens = sens.sort_values(
+        ["ethnicity_definition", "mixed_white_black", "population_base"],
+        key=lambda col: col.map(order),
+    )
+    sens["definition"] = (
+        sens["ethnicity_definition"].map(SHORT_DEFINITION)
+        + ", Mixed White/Black as "
+        + sens["mixed_white_black"]
+        + ", "
+        + sens["population_base"].map(SHORT_BASE)
+    )
+    year = sens[sens["window"] == "12m"].copy()
+    year["label"] = year["group"] + ": " + year["definition"]
+    year = pd.concat([year[year["group"] == "Black"], year[year["group"] == "Asian"]])
+    chart = charts.forest_plot(
+        year, "label", "rr_vs_white", "rr_low", "rr_high",
+        title=f"Ratio to White under each definition, {_window_label(data, '12m')}",
+        x_label="Ratio vs White (log scale; 1 = no disparity)",
+        source=SOURCE,
+    )  # fmt: skip
+    wide = sens.pivot_table(
+        index="definition", columns=["group", "window"],
+        values=["rr_vs_white", "rr_low", "rr_high"], aggfunc="first", dropna=False, sort=False,
+    )  # fmt: skip
+    wide.columns = [f"{v}_{g}_{w}" for v, g, w in wide.columns]
+    wide = wide.reset_index()
+    intervals = [
+        (f"rr_vs_white_{g}_{w}", f"rr_low_{g}_{w}", f"rr_high_{g}_{w}",
+         f"{g}/White, {'quarter' if w == 'quarter' else '12 months'}")
+        for g in ("Black", "Asian") for w in WINDOWS
+    ]  # fmt: skip
+    table = tables.report_table(
+        wide,
+        columns={"definition": "Definition"},
+        caption="Ratio to White (95% CI) under each definition choice, force area",
+        intervals=intervals,
+        notes=[
+            "Combined = self-defined ethnicity, else officer-defined. Officer-defined ethnicity "
+            "has no Mixed detail, so its 'as Black' rows change only the population.",
+            "Crude = force-wide rate ratio over force-area residents (the headline). "
+            "LA-standardised = searches located in the force's local authorities ÷ the number "
+            "expected if each local authority searched the group at its own White rate "
+            "(indirect standardisation; removes the effect of where each group lives).",
+            "Ratios are suppressed when they rest on fewer than 5 searches or differ from the "
+            "standard variant by fewer than 5 searches.",
+        ],
+    )
+    return _stack(chart, table)
+
+
+def _percent_columns(table: pd.DataFrame, names: Sequence[str]) -> pd.DataFrame:
+    out = table.copy()
+    for name in names:
+        for suffix in ("", "_low", "_high"):
+            out[f"{name}{suffix}"] = out[f"{name}{suffix}"].astype(float) * 100
+    return out
+
+
+def grounds_and_outcomes(data: StopSearchData) -> HTML:
+    """Outcome rates by group (Wilson 95%), the hit-rate test across local authorities,
+    legislation and object of search by group, and removal of more than outer clothing."""
+    window = "12m"
+    period = _window_label(data, window)
+    outcomes = outcomes_by_group(data)
+    outcomes = _percent_columns(outcomes[outcomes["window"] == window], OUTCOME_RATES.values())
+    outcome_table = tables.report_table(
+        outcomes,
+        columns={"group": "Ethnic group (self-defined)", "searches": "Searches"},
+        caption=f"Outcomes of searches of people by ethnic group, {period}",
+        intervals=[
+            ("arrest_rate", "arrest_rate_low", "arrest_rate_high", "Arrest % (95% CI)"),
+            ("any_outcome_rate", "any_outcome_rate_low", "any_outcome_rate_high", "Any outcome % (95% CI)"),
+            ("linked_find_rate", "linked_find_rate_low", "linked_find_rate_high", "Linked find % (95% CI)"),
+        ],
+        counts=["searches"],
+        notes=[
+            "Any outcome = any outcome other than 'A no further action disposal'. Linked find = "
+            "an outcome that the officer recorded as linked to the object of the search.",
+        ],
+    )  # fmt: skip
+    funnel = outcome_rate_by_area(data, window)
+    attrs = funnel.attrs
+    if np.isnan(attrs["p_value"]):
+        test = "Too few local authorities with searches to compare outcome rates."
+    else:
+        verdict = "differ" if attrs["p_value"] < 0.05 else "show no evidence of differing"
+        test = (
+            f"Outcome ('hit') rates across the {len(funnel)} local authorities {verdict} "
+            f"(Pearson chi-square test of equal rates: χ² = {attrs['chi2']:.1f}, "
+            f"{attrs['dof']} degrees of freedom, p = {attrs['p_value']:.3g}); force rate "
+            f"{attrs['target']:.1f}%."
+        )
+    funnel_chart = charts.funnel_plot(
+        funnel, title=f"Outcome rate of searches by local authority, {period}",
+        x_label="Searches located in the local authority", y_label="Searches with an outcome (%)",
+        source=SOURCE, label="lad_name",
+    )  # fmt: skip
+    legislation = crosstab_by_group(data, "legislation", window)
+    objects = crosstab_by_group(data, "object_of_search", window)
+    group_cols = [*GROUPS, NOT_STATED, "Total"]
+    leg_table = tables.report_table(
+        legislation, columns={"legislation": "Power", **{g: g for g in group_cols}},
+        caption=f"Searches of people by power used and ethnic group, {period}",
+        counts=group_cols, notes=[],
+    )  # fmt: skip
+    obj_table = tables.report_table(
+        objects, columns={"object_of_search": "Object of search", **{g: g for g in group_cols}},
+        caption=f"Searches of people by object of search and ethnic group, {period}",
+        counts=group_cols, notes=[],
+    )  # fmt: skip
+    removal = _percent_columns(removal_by_group(data, window), ["removal_rate"])
+    removal_table = tables.report_table(
+        removal,
+        columns={"group": "Ethnic group (self-defined)", "searches": "Searches",
+                 "removals": "More than outer clothing removed"},
+        caption=f"Searches involving removal of more than outer clothing, {period}",
+        intervals=[("removal_rate", "removal_rate_low", "removal_rate_high", "% of searches (95% CI)")],
+        counts=["searches", "removals"],
+    )  # fmt: skip
+    return _stack(outcome_table, test, funnel_chart, leg_table, obj_table, removal_table)
+
+
+def trend(data: StopSearchData) -> HTML:
+    """XmR charts and verdicts of monthly searches and the monthly Black/White ratio."""
+    series = monthly_series(data)
+    gaps = [m for m in _all_months(data.months) if m not in set(data.months)]
+    searches_xmr = stats.xmr_chart_data(series["searches"].astype(float))
+    ratio = series["rr_black_white"].replace([np.inf, -np.inf], np.nan).dropna()
+    ratio_xmr = stats.xmr_chart_data(ratio)
+    first, last = data.months[0], data.months[-1]
+    parts: list[object] = [
+        charts.spc_chart(
+            searches_xmr, f"Searches of people per month, {first} to {last}",
+            "Searches", SOURCE,
+        ),
+        stats.spc_verdict(searches_xmr, "Searches of people"),
+        charts.spc_chart(
+            ratio_xmr, f"Monthly Black/White search rate ratio (self-defined), {first} to {last}",
+            "Rate ratio vs White", SOURCE,
+        ),
+        _ratio_verdict(ratio_xmr),
+    ]  # fmt: skip
+    if gaps:
+        parts.append(f"Months missing from the store (not plotted): {', '.join(gaps)}.")
+    parts.append(
+        "Monthly Black counts are small, so single-month ratios are noisy; read the limits, "
+        "not individual points."
+    )
+    return _stack(*parts)
+
+
+def _ratio_verdict(xmr: pd.DataFrame) -> str:
+    """:func:`analysis.stats.spc_verdict` worded for a ratio (no "a month" unit on the mean)."""
+    text = stats.spc_verdict(xmr, "Black/White ratio")
+    return re.sub(r"\(mean ([0-9.,]+) a month\)", r"(mean ratio \1)", text)
+
+
+def _all_months(months: Sequence[str]) -> list[str]:
+    """Every month from the first to the last of ``months``."""
+    if not months:
+        return []
+    span = pd.period_range(min(months), max(months), freq="M")
+    return [str(p) for p in span]
+
+
+def data_quality_and_outputs(data: StopSearchData) -> HTML:
+    """Completeness of the records for the quarter and 12 months, then write the published
+    tables (:func:`publish_tables`) and list them."""
+    quality = data_quality_table(data)
+    wide = quality.pivot(
+        index="measure", columns="window", values=["numerator", "denominator", "share"]
+    )
+    wide.columns = [f"{v}_{w}" for v, w in wide.columns]
+    wide = wide.reindex(list(dict.fromkeys(quality["measure"]))).reset_index()
+    for w in WINDOWS:
+        wide[f"share_{w}"] = wide[f"share_{w}"].astype(float)
+    quality_table = tables.report_table(
+        wide,
+        columns={"measure": "Measure", "numerator_quarter": "Quarter", "denominator_quarter": "of",
+                 "share_quarter": "Quarter share", "numerator_12m": "12 months",
+                 "denominator_12m": "of (12 months)", "share_12m": "12-month share"},
+        caption="Completeness of the stop-and-search records",
+        counts=["numerator_quarter", "denominator_quarter", "numerator_12m", "denominator_12m"],
+        percents=["share_quarter", "share_12m"],
+        notes=["Denominator: searches of people in the window (vehicle-only row: every record; "
+               "months row: months in the window; quarantined row: records read)."],
+    )  # fmt: skip
+    paths = publish_tables(data)
+    listing = pd.DataFrame(
+        {"table": [p.name for p in paths], "rows": [len(pd.read_csv(p)) for p in paths]}
+    )
+    listing_table = tables.report_table(
+        listing, columns={"table": "Published table", "rows": "Rows"},
+        caption=f"Tables written to tables/{REPORT}/", counts=["rows"],
+    )  # fmt: skip
+    return _stack(quality_table, listing_table)
