@@ -493,7 +493,7 @@ def index_html(run_dir: Path, results: list[ReportResult], context, combined: li
         "</header><main>",
         '<h2 id="pack">The whole pack</h2><ul>',
     ]
-    for path in combined:
+    for path in sorted(combined, key=lambda p: p.suffix != ".pdf"):
         kind = "PDF" if path.suffix == ".pdf" else "web page"
         parts.append(
             f'<li><a href="{esc(path.name)}">Complete quarterly pack ({kind}, {_size(path)})</a></li>'

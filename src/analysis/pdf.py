@@ -176,7 +176,7 @@ def html_table(table: pd.DataFrame, caption: str, max_rows: int | None = None) -
         if pd.api.types.is_numeric_dtype(shown[c]) and not pd.api.types.is_bool_dtype(shown[c])
     }
     head = "".join(
-        f'<th scope="col"{NUM_CLASS if c in numeric else ""}>{html.escape(str(c))}</th>'
+        f'<th scope="col"{NUM_CLASS if c in numeric else ""}>{html.escape(str(c).replace("_", " "))}</th>'
         for c in shown.columns
     )
     rows = []

@@ -1,0 +1,485 @@
+"""`crimeplan run` (analysis.pack): parameters, exit codes, parallel runs, cache, PDFs, index, manifest."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from pypdf import PdfReader
+from typer.testing import CliRunner
+
+from analysis import manifest as manifest_mod
+from analysis import pack
+from analysis.manifest import cache_key
+from analysis.pack import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_SKIPPED,
+    REPORTS,
+    PackInputError,
+    ReportResult,
+    check_quarter_in_store,
+    latest_complete_quarter,
+    pack_exit_code,
+    run_pack,
+    select_reports,
+    validate_quarter,
+)
+from analysis.params import Quarter
+from analysis.paths import NOTEBOOKS_DIR, SHARED_DATA_DIR
+
+PARAMETERS_CELL = """# Parameters (injected by Papermill; contract: analysis.params.RunParameters)
+force: str = "northumbria"  # data.police.uk force slug
+quarter: str = "2022-Q4"  # reporting quarter, YYYY-Qn
+area_level: str = "ward"  # finest area level for tables and maps: lad, ward or lsoa
+processed_dir: str = "data/processed"  # processed store built by `crimeplan ingest`
+output_dir: str = "outputs/northumbria/2022-Q4"  # this run's outputs (tables/ below it)"""
+
+# A small report: counts the quarter's street rows through the Store and publishes them.
+COUNT_CELL = """from analysis.outputs import write_table
+from analysis.params import RunParameters
+from analysis.store import Store
+from IPython.display import HTML
+run = RunParameters(force=force, quarter=quarter, area_level=area_level, processed_dir=processed_dir, output_dir=output_dir)
+counts = Store(run.processed_path).street(run.force, run.period.months).groupby("month").size().rename("rows").reset_index()
+write_table(counts, run.output_path, NAME, "street_rows")
+HTML("<table><caption>Street rows by month</caption><thead><tr><th scope='col'>month</th><th scope='col'>rows</th></tr></thead><tbody>" + "".join(f"<tr><td>{m}</td><td>{n}</td></tr>" for m, n in counts.itertuples(index=False)) + "</tbody></table>")"""
+
+
+def write_report_notebook(folder: Path, name: str, title: str, fail: bool = False) -> Path:
+    params = new_code_cell(PARAMETERS_CELL)
+    params.metadata["tags"] = ["parameters"]
+    cells = [
+        new_markdown_cell(f"# {title}\n\nA small test report."),
+        params,
+        new_markdown_cell("## Street rows\n\nRows in the store for the quarter."),
+        new_code_cell(f"NAME = {name!r}\n" + COUNT_CELL),
+    ]
+    if fail:
+        cells.append(new_code_cell("raise RuntimeError('deliberate failure in a test notebook')"))
+    cells.append(new_markdown_cell("## Caveats\n\nTest only."))
+    nb = new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+class Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.links: list[tuple[str, str]] = []
+        self._href = None
+        self._text = ""
+        self.lang = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "html":
+            self.lang = attrs.get("lang")
+        if tag == "a":
+            self._href, self._text = attrs.get("href"), ""
+
+    def handle_data(self, data):
+        if self._href is not None:
+            self._text += data
+
+    def handle_endtag(self, tag):
+        if tag == "a" and self._href is not None:
+            self.links.append((self._href, self._text.strip()))
+            self._href = None
+
+
+def pdf_text(path: Path) -> str:
+    return " ".join(" ".join(p.extract_text() for p in PdfReader(path).pages).split())
+
+
+def is_tagged(path: Path) -> bool:
+    root = PdfReader(path).trailer["/Root"]
+    return bool(root.get("/MarkInfo", {}).get("/Marked")) and "/StructTreeRoot" in root
+
+
+# --- parameters --------------------------------------------------------------------------------
+
+
+def test_select_reports_by_name_number_or_unique_prefix():
+    assert select_reports([]) == list(REPORTS)
+    assert select_reports(["stop_search"]) == ["02_stop_search_disparity"]
+    assert select_reports(["stop_search_disparity"]) == ["02_stop_search_disparity"]
+    assert select_reports(["05_justice_outcomes", "plan"]) == [
+        "00_plan_scorecard",
+        "05_justice_outcomes",
+    ]
+    assert select_reports(["04"]) == ["04_reoffending"]
+    assert select_reports(["rural", "rural_crime"]) == ["03_rural_crime"]
+
+
+@pytest.mark.parametrize("bad", ["0", "nope", "", "crime_by_area; rm -rf /"])
+def test_select_reports_rejects_unknown_or_ambiguous(bad):
+    with pytest.raises(PackInputError) as err:
+        select_reports([bad])
+    assert err.value.exit_code == 2
+
+
+MALICIOUS = [
+    '2022-Q4"\nimport os; os.system("touch pwned")  #',
+    "2022-Q4; import os",
+    "2022-Q4\n",
+    "2022-Q5",
+    "2022-q4",
+    "22-Q4",
+    "__import__('os').system('id')",
+]
+
+
+@pytest.mark.parametrize("quarter", MALICIOUS)
+def test_malicious_quarter_is_rejected_before_anything_runs(quarter, tmp_path, monkeypatch):
+    called = []
+    monkeypatch.setattr(pack, "update_store", lambda *a, **k: called.append("ingest"))
+    monkeypatch.setattr(pack, "produce_report", lambda task: called.append(task["name"]))
+    with pytest.raises(PackInputError) as err:
+        run_pack(
+            quarter,
+            "northumbria",
+            tmp_path / "raw",
+            tmp_path / "processed",
+            tmp_path / "out",
+            [],
+            1,
+            False,
+        )
+    assert err.value.exit_code == 2
+    assert called == []
+    assert not (tmp_path / "out").exists()
+    assert not Path("pwned").exists()
+
+
+def test_cli_rejects_bad_quarter_and_force_with_exit_code_2(tmp_path):
+    from analysis.cli import app
+
+    runner = CliRunner()
+    args = [
+        "run",
+        "--raw-dir",
+        str(tmp_path),
+        "--processed-dir",
+        str(tmp_path / "p"),
+        "--output-dir",
+        str(tmp_path / "o"),
+    ]
+    result = runner.invoke(app, [*args, "--quarter", '2022-Q4"; import os #'])
+    assert result.exit_code == 2
+    assert "quarter must look like 2024-Q1" in result.output
+    result = runner.invoke(app, [*args, "--quarter", "2022-Q4", "--force", "Northumbria Police"])
+    assert result.exit_code == 2
+    assert not (tmp_path / "o").exists()
+
+
+def test_no_data_anywhere_gives_one_clear_message(tmp_path):
+    with pytest.raises(PackInputError) as err:
+        run_pack(
+            None,
+            "northumbria",
+            tmp_path / "raw",
+            tmp_path / "processed",
+            tmp_path / "out",
+            [],
+            1,
+            False,
+        )
+    message = str(err.value)
+    assert err.value.exit_code == 2
+    assert "crimeplan fetch" in message and "--raw-dir" in message and "\n" not in message
+
+
+def test_validate_quarter_and_latest_complete_quarter():
+    assert validate_quarter("2024-Q1") == Quarter(2024, 1)
+    months = ["2022-06", "2022-07", "2022-08", "2022-09", "2022-10", "2022-11", "2023-01"]
+    # Q3 2022 has July, August and September; Q4 lacks December; Q1 2023 lacks two months
+    assert latest_complete_quarter(months) == Quarter(2022, 3)
+    assert latest_complete_quarter(["2022-01", "2022-03"]) is None
+    check_quarter_in_store(Quarter(2022, 3), months, "northumbria")
+    with pytest.raises(PackInputError, match="missing street months 2022-12"):
+        check_quarter_in_store(Quarter(2022, 4), months, "northumbria")
+
+
+def test_exit_codes():
+    ok, skip, fail = (ReportResult("a", s) for s in ("produced", "skipped", "failed"))
+    reused = ReportResult("b", "reused")
+    assert pack_exit_code([ok, reused]) == EXIT_OK == 0
+    assert pack_exit_code([ok, skip]) == EXIT_SKIPPED == 4
+    assert pack_exit_code([ok, skip, fail]) == EXIT_FAILED == 1
+
+
+def test_cache_key_changes_with_each_input(tmp_path):
+    nb = tmp_path / "01_x.ipynb"
+    nb.write_text("{}")
+    params = {"force": "northumbria", "quarter": "2022-Q4"}
+    base = cache_key(nb, "code1", params, "snap1", True)
+    assert base == cache_key(nb, "code1", dict(params), "snap1", True)
+    variants = {
+        cache_key(nb, "code2", params, "snap1", True),
+        cache_key(nb, "code1", {**params, "quarter": "2022-Q3"}, "snap1", True),
+        cache_key(nb, "code1", params, "snap2", True),
+        cache_key(nb, "code1", params, "snap1", False),
+    }
+    nb.write_text('{"cells": []}')
+    variants.add(cache_key(nb, "code1", params, "snap1", True))
+    assert base not in variants and len(variants) == 5
+
+
+def test_code_fingerprint_follows_file_content(tmp_path):
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "a.py").write_text("x = 1\n")
+    first = manifest_mod.code_fingerprint([tmp_path / "pkg"])
+    (tmp_path / "pkg" / "a.py").write_text("x = 2\n")
+    assert manifest_mod.code_fingerprint([tmp_path / "pkg"]) != first
+
+
+# --- a whole pack on the synthetic store, with small test notebooks -----------------------------
+
+
+@pytest.fixture
+def stable_code(monkeypatch):
+    """Other engineers edit src/ while tests run here; pin the fingerprint so reuse is testable."""
+    monkeypatch.setattr(manifest_mod, "code_fingerprint", lambda *a, **k: "pinned-for-test")
+
+
+@pytest.mark.slow
+def test_pack_with_one_failing_and_one_skipped_report(
+    tmp_path, fixture_raw_dir, fixture_store_dir, monkeypatch, stable_code
+):
+    nbs = tmp_path / "notebooks"
+    write_report_notebook(nbs, "00_plan_scorecard", "Plan scorecard (test)")
+    write_report_notebook(nbs, "01_crime_by_area", "Crime by area (test)")
+    write_report_notebook(nbs, "03_rural_crime", "Rural crime (test)", fail=True)
+    write_report_notebook(nbs, "04_reoffending", "Reoffending (test)")
+    reason = "no reoffending data supplied for this force"
+    monkeypatch.setattr(
+        pack,
+        "missing_data_reasons",
+        lambda store, run, names: {n: (reason if n == "04_reoffending" else None) for n in names},
+    )
+    out = tmp_path / "outputs"
+    only = ["plan", "crime_by_area", "rural", "reoffending"]
+    code = run_pack(
+        "2022-Q4",
+        "northumbria",
+        fixture_raw_dir,
+        fixture_store_dir,
+        out,
+        only,
+        2,
+        True,
+        notebooks_dir=nbs,
+    )
+    run_dir = out / "northumbria" / "2022-Q4"
+    assert code == EXIT_FAILED
+
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    status = {n["name"]: n for n in manifest["notebooks"]}
+    assert {k: v["status"] for k, v in status.items()} == {
+        "00_plan_scorecard": "produced", "01_crime_by_area": "produced",
+        "03_rural_crime": "failed", "04_reoffending": "skipped",
+    }  # fmt: skip
+    assert "deliberate failure in a test notebook" in status["03_rural_crime"]["reason"]
+    assert status["04_reoffending"]["reason"] == reason
+    assert manifest["exit_code"] == 1
+    assert (
+        manifest["parameters"]["quarter"] == "2022-Q4"
+        and manifest["parameters"]["force"] == "northumbria"
+    )
+    assert manifest["code"]["version"] and manifest["packages"]["papermill"]
+    # every input checksum in the manifest matches the raw file, and the quarter's files are there
+    assert manifest["inputs"], "manifest lists no inputs"
+    for entry in manifest["inputs"]:
+        assert sha256(fixture_raw_dir / entry["path"]) == entry["sha256"], entry["path"]
+    listed = {Path(e["path"]).name for e in manifest["inputs"]}
+    for month in ("2022-10", "2022-11", "2022-12"):
+        assert f"{month}-northumbria-street.csv" in listed
+
+    # the produced reports: PDFs (tagged), HTML, executed notebook, tables with independent counts
+    for name in ("00_plan_scorecard", "01_crime_by_area"):
+        assert is_tagged(run_dir / f"{name}.pdf")
+        assert (run_dir / "notebooks" / f"{name}.ipynb").exists()
+        with open(run_dir / "tables" / name / "street_rows.csv", newline="") as handle:
+            published = {r["month"]: int(r["rows"]) for r in csv.DictReader(handle)}
+        for month in ("2022-10", "2022-11", "2022-12"):
+            raw = fixture_raw_dir / "police" / month / f"{month}-northumbria-street.csv"
+            with open(raw, newline="", encoding="utf-8-sig") as handle:
+                assert published[month] == sum(1 for _ in csv.DictReader(handle))
+    assert not (run_dir / "03_rural_crime.pdf").exists()
+    assert not (run_dir / "tables" / "04_reoffending").exists()
+
+    # the combined pack: scorecard first, names what is missing and why, no Python
+    combined = run_dir / "northumbria_2022-Q4_pack.pdf"
+    assert is_tagged(combined)
+    text = pdf_text(combined)
+    assert text.index("Plan scorecard (test)") < text.index("Crime by area (test)")
+    assert reason in text and "deliberate failure" in text
+    for leaked in ("import ", "write_table(", "RunParameters(", "Store("):
+        assert leaked not in text
+
+    # index.html: accessible and every link resolves
+    parser = Links()
+    parser.feed((run_dir / "index.html").read_text())
+    assert parser.lang == "en-GB"
+    hrefs = [h for h, _ in parser.links]
+    for href, label in parser.links:
+        assert (run_dir / href).exists(), href
+        assert label and label.lower() not in {"here", "click here", "link"}
+    assert "northumbria_2022-Q4_pack.pdf" in hrefs and "manifest.json" in hrefs
+    assert "tables/01_crime_by_area/street_rows.csv" in hrefs
+
+    # warm run: nothing changed -> the produced reports are reused, not re-executed
+    executed = run_dir / "notebooks" / "01_crime_by_area.ipynb"
+    before = executed.stat().st_mtime_ns
+    code = run_pack(
+        "2022-Q4",
+        "northumbria",
+        fixture_raw_dir,
+        fixture_store_dir,
+        out,
+        ["plan", "crime_by_area"],
+        2,
+        True,
+        notebooks_dir=nbs,
+    )
+    assert code == EXIT_OK
+    again = {
+        n["name"]: n["status"]
+        for n in json.loads((run_dir / "manifest.json").read_text())["notebooks"]
+    }
+    assert again == {"00_plan_scorecard": "reused", "01_crime_by_area": "reused"}
+    assert executed.stat().st_mtime_ns == before
+    text = pdf_text(combined)
+    assert "Crime by area (test)" in text and "deliberate failure" not in text
+
+    # a changed notebook is re-run
+    write_report_notebook(nbs, "01_crime_by_area", "Crime by area (test, edited)")
+    run_pack(
+        "2022-Q4",
+        "northumbria",
+        fixture_raw_dir,
+        fixture_store_dir,
+        out,
+        ["plan", "crime_by_area"],
+        1,
+        False,
+        notebooks_dir=nbs,
+    )
+    again = {
+        n["name"]: n["status"]
+        for n in json.loads((run_dir / "manifest.json").read_text())["notebooks"]
+    }
+    assert again == {
+        "00_plan_scorecard": "produced",
+        "01_crime_by_area": "produced",
+    }  # pdf=False changes the key too
+    assert not combined.exists()  # --no-pdf: no stale PDF left beside the new HTML
+
+
+# --- the real report notebooks ------------------------------------------------------------------
+
+
+def _real_notebooks_present() -> bool:
+    return all((NOTEBOOKS_DIR / f"{n}.ipynb").exists() for n in REPORTS)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not _real_notebooks_present(), reason="not every report notebook is in notebooks/ yet"
+)
+def test_full_pack_on_fixtures(tmp_path, fixture_raw_dir, fixture_store_dir):
+    out = tmp_path / "outputs"
+    code = run_pack("2022-Q4", "northumbria", fixture_raw_dir, fixture_store_dir, out, [], 2, True)
+    run_dir = out / "northumbria" / "2022-Q4"
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    statuses = {n["name"]: (n["status"], n["reason"]) for n in manifest["notebooks"]}
+    failed = {k: v for k, v in statuses.items() if v[0] == "failed"}
+    assert not failed, failed
+    assert code in (EXIT_OK, EXIT_SKIPPED)
+    for entry in manifest["inputs"]:
+        assert sha256(fixture_raw_dir / entry["path"]) == entry["sha256"]
+    produced = [n for n, (s, _) in statuses.items() if s == "produced"]
+    assert produced, statuses
+    for name in produced:
+        pdf = run_dir / f"{name}.pdf"
+        assert is_tagged(pdf)
+        text = pdf_text(pdf)
+        nb = json.loads((NOTEBOOKS_DIR / f"{name}.ipynb").read_text())
+        headings = [
+            line.lstrip("#").strip()
+            for cell in nb["cells"]
+            if cell["cell_type"] == "markdown"
+            for line in "".join(cell["source"]).splitlines()
+            if re.match(r"#{1,2} ", line)
+        ]
+        for heading in headings:
+            plain = re.sub(r"[*_`]", "", heading)
+            assert " ".join(plain.split()) in text, (
+                f"{name}: heading {heading!r} missing from the PDF"
+            )
+        for cell in nb["cells"]:
+            if cell["cell_type"] == "code":
+                for line in "".join(cell["source"]).splitlines():
+                    if len(line.strip()) > 12 and not line.strip().startswith("#"):
+                        assert line.strip() not in text, (
+                            f"{name}: code leaked into the PDF: {line!r}"
+                        )
+        assert any((run_dir / "tables" / name).rglob("*.csv")), f"{name}: no tables"
+    assert is_tagged(run_dir / "northumbria_2022-Q4_pack.pdf")
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not _real_notebooks_present(), reason="not every report notebook is in notebooks/ yet"
+)
+def test_real_pack_for_2022_q4(tmp_path, real_raw_dir, real_store_dir):
+    out = tmp_path / "outputs"
+    code = run_pack("2022-Q4", "northumbria", real_raw_dir, real_store_dir, out, [], 2, True)
+    run_dir = out / "northumbria" / "2022-Q4"
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    failed = {n["name"]: n["reason"] for n in manifest["notebooks"] if n["status"] == "failed"}
+    assert not failed, failed
+    assert code in (EXIT_OK, EXIT_SKIPPED)
+    assert manifest["notebooks"][0]["name"] == "00_plan_scorecard"
+
+    # the quarter's raw files: the manifest checksums and the appendix row ledger, both recomputed
+    police = SHARED_DATA_DIR / "police" / "northumbria"
+    by_name = {Path(e["path"]).name: e for e in manifest["inputs"]}
+    combined_html = (run_dir / "northumbria_2022-Q4_pack.html").read_text()
+    for month in ("2022-10", "2022-11", "2022-12"):
+        raw = police / month / f"{month}-northumbria-street.csv"
+        assert by_name[raw.name]["sha256"] == sha256(raw)
+        with open(raw, newline="", encoding="utf-8-sig") as handle:
+            rows = sum(1 for _ in csv.reader(handle)) - 1
+        row = re.search(
+            rf"<tr><td>street</td><td>{month}</td><td>[^<]*{raw.name}</td><td class=\"num\">([\d,]+)</td>",
+            combined_html,
+        )
+        assert row, f"ledger row for {raw.name} missing from the appendix"
+        assert int(row.group(1).replace(",", "")) == rows
+
+    combined = run_dir / "northumbria_2022-Q4_pack.pdf"
+    assert is_tagged(combined)
+    text = pdf_text(combined)
+    assert "Northumbria" in text and "October to December 2022" in text
+    assert "import " not in text
