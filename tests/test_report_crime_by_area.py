@@ -518,3 +518,22 @@ def test_real_notebook_reports_no_neighbour_months_and_hotspots(real_run):
     assert len(spots) == 927  # every Northumbria LSOA 2021
     assert set(spots["hotspot"]) <= {hs.HOT, hs.COLD, hs.NOT_SIGNIFICANT, hs.ISLAND, hs.NO_VALUE}
     assert (spots["hotspot"] == hs.HOT).sum() > 0
+
+
+def test_hotspot_map_draws_each_class_and_states_the_counts():
+    grid = _squares(6, 6)
+    values = np.ones(len(grid))
+    values[((grid["row"] < 2) & (grid["col"] < 2)).to_numpy()] = 50.0
+    grid["value"] = values + np.arange(len(grid)) * 0.01
+    grid["area_name"] = grid["code"]
+    spots = hs.gi_star_hotspots(grid, "value", seed=2)
+    n_hot = int((spots["hotspot"] == hs.HOT).sum())
+    assert n_hot > 0
+    chart = hs.hotspot_map(spots, title="Hot spots", source="test data")
+    assert chart.title == "Hot spots"
+    assert f"{n_hot} in significant hot spots" in chart.alt_text
+    assert "Strongest hot spot: S" in chart.alt_text
+    html = chart._repr_html_()
+    assert 'alt="Map of 36 areas' in html and "data:image/png;base64," in html
+    legend = chart.figure.axes[0].get_legend()
+    assert any(t.get_text().startswith(f"Hot spot ({n_hot} areas)") for t in legend.get_texts())

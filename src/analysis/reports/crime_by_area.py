@@ -82,7 +82,7 @@ CALLED_OUT = (
 
 SPC_MEASURES = (ALL_CRIME, ASB, "Burglary")
 
-POLICE_SOURCE = "Source: data.police.uk street-level crime (Home Office), OGL v3.0"
+POLICE_SOURCE = "data.police.uk street-level crime (Home Office), OGL v3.0"
 POPULATION_SOURCE = "Census 2021 usual residents (ONS)"
 RATE_SOURCE = f"{POLICE_SOURCE}; residents: {POPULATION_SOURCE}"
 BNG = "EPSG:27700"
@@ -715,20 +715,13 @@ def lsoa_hotspots(data: CrimeByAreaData, crime_type: str = ALL_CRIME) -> gpd.Geo
 
 
 def hotspot_map(data: CrimeByAreaData, crime_type: str = ALL_CRIME) -> charts.Chart:
-    """Map of Gi* z-scores (quintile classes) with the significant hot and cold spots outlined."""
-    spots = (data.hotspots if crime_type == ALL_CRIME else lsoa_hotspots(data, crime_type)).to_crs(
-        BNG
-    )
-    return charts.choropleth(
-        spots,
-        "gi_z",
+    """Map of the significant hot and cold spots of :func:`lsoa_hotspots`."""
+    spots = data.hotspots if crime_type == ALL_CRIME else lsoa_hotspots(data, crime_type)
+    return hs.hotspot_map(
+        spots.to_crs(BNG),
         title=f"Hot and cold spots of {crime_type.lower()} per 1,000 residents, {data.quarter.label()}",
         source=RATE_SOURCE + "; Getis-Ord Gi* (esda), 999 permutations, 5% false-discovery rate",
         outline=data.force_outline.to_crs(BNG),
-        scheme=MAP_SCHEME,
-        highlight="significant",
-        label="area_name",
-        legend_title="Gi* z-score (outlined: significant)",
     )
 
 
@@ -792,7 +785,7 @@ def spc_results(data: CrimeByAreaData) -> pd.DataFrame:
         for name, code in areas:
             series = monthly_series(data.monthly, measure, code)
             xmr = stats.xmr_chart_data(series)
-            verdict = stats.spc_verdict(xmr, f"{measure}, {name}")
+            verdict = stats.spc_verdict(xmr, measure)
             rows.append(
                 {
                     "area_name": name,
@@ -826,7 +819,7 @@ def trends(data: CrimeByAreaData) -> HTML:
             charts.spc_chart(
                 row.xmr,
                 title=f"{row.measure}: monthly count, {row.area_name}",
-                y_label="Count per month",
+                y_label=f"{row.measure} per month",
                 source=POLICE_SOURCE,
             )
         )
@@ -1076,18 +1069,13 @@ def quality_and_tables(data: CrimeByAreaData) -> HTML:
 
 def combine(*parts: object) -> HTML:
     """One HTML block from report tables, charts (their accessible HTML: alt text, caption)
-    and plain sentences (escaped into paragraphs). Chart figures are closed once rendered."""
-    import matplotlib.pyplot as plt
-
+    and plain sentences (escaped into paragraphs)."""
     chunks = []
     for part in parts:
         if isinstance(part, str):
             chunks.append(f"<p>{html.escape(part)}</p>")
         elif hasattr(part, "_repr_html_"):
             chunks.append(part._repr_html_())
-            figure = getattr(part, "figure", None)
-            if figure is not None:
-                plt.close(figure)
         else:
             raise TypeError(f"cannot display {type(part).__name__} in a report section")
     return HTML("\n".join(chunks))

@@ -128,3 +128,83 @@ def hotspot_summary(hotspots: pd.DataFrame) -> pd.Series:
     """Number of areas in each ``hotspot`` class (all five classes, zeros included)."""
     classes = [HOT, COLD, NOT_SIGNIFICANT, ISLAND, NO_VALUE]
     return hotspots["hotspot"].value_counts().reindex(classes, fill_value=0)
+
+
+CLASS_STYLE = {
+    HOT: {"facecolor": "#F46A25", "edgecolor": "white", "hatch": None},  # house orange
+    COLD: {"facecolor": "#12436D", "edgecolor": "white", "hatch": None},  # house dark blue
+    NOT_SIGNIFICANT: {"facecolor": "#EDEDED", "edgecolor": "white", "hatch": None},
+    ISLAND: {"facecolor": "#D9D9D9", "edgecolor": "#8C8C8C", "hatch": "///"},
+    NO_VALUE: {"facecolor": "#D9D9D9", "edgecolor": "#8C8C8C", "hatch": "///"},
+}
+"""Map style of each hot-spot class (house palette: orange hot, dark blue cold)."""
+
+
+def hotspot_map(
+    spots: gpd.GeoDataFrame,
+    title: str,
+    source: str,
+    outline: gpd.GeoDataFrame | None = None,
+    label: str = "area_name",
+):
+    """Categorical map of :func:`gi_star_hotspots` output: hot spots orange, cold spots dark
+    blue, not significant pale grey, untested areas hatched; legend with the number of areas
+    in each class; optional ``outline`` (e.g. the force boundary) on top.
+
+    ``analysis.charts.choropleth`` shades numeric classes only, so this small report-specific
+    map draws the classes itself, in the house style, and returns an
+    :class:`analysis.charts.Chart` with alt text naming the strongest hot and cold spots.
+    """
+    import matplotlib as mpl
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
+
+    from analysis.charts import HOUSE_RC, Chart
+
+    with mpl.rc_context(HOUSE_RC):
+        minx, miny, maxx, maxy = spots.total_bounds
+        ratio = (maxy - miny) / (maxx - minx) if maxx > minx else 1.0
+        fig = Figure(
+            figsize=(9.0, float(np.clip(5.5 * ratio + 1.2, 3.5, 10.0))), layout="constrained"
+        )
+        ax = fig.subplots()
+        counts = hotspot_summary(spots)
+        handles = []
+        for name, style in CLASS_STYLE.items():
+            part = spots[spots["hotspot"] == name]
+            if part.empty:
+                continue
+            part.plot(ax=ax, linewidth=0.3, **{k: v for k, v in style.items() if v is not None})
+            handles.append(
+                Patch(
+                    facecolor=style["facecolor"],
+                    edgecolor=style["edgecolor"],
+                    hatch=style["hatch"],
+                    label=f"{name} ({counts[name]} areas)",
+                )
+            )
+        if outline is not None:
+            outline.boundary.plot(ax=ax, color="#3D3D3D", linewidth=1.2)
+        ax.set_aspect("equal")
+        ax.set_axis_off()
+        ax.legend(
+            handles=handles, title="Getis-Ord Gi*", loc="upper left", bbox_to_anchor=(1.0, 1.0)
+        )
+        ax.set_title(title, loc="left", fontsize=13, fontweight="bold", color="#3D3D3D", wrap=True)
+        fig.text(
+            0.0, -0.01, f"Source: {source}", fontsize=8.5, color="#3D3D3D", ha="left", va="top"
+        )
+    alt = (
+        f"Map of {len(spots)} areas: {counts[HOT]} in significant hot spots (orange), "
+        f"{counts[COLD]} in significant cold spots (dark blue), {counts[NOT_SIGNIFICANT]} not "
+        f"significant, {counts[ISLAND] + counts[NO_VALUE]} not tested."
+    )
+    names = spots[label].astype(str) if label in spots.columns else spots.index.astype(str)
+    for name, pick in ((HOT, "idxmax"), (COLD, "idxmin")):
+        members = spots["hotspot"] == name
+        if members.any():
+            where = getattr(spots.loc[members, "gi_z"], pick)()
+            alt += (
+                f" Strongest {name.lower()}: {names[where]} (z = {spots.loc[where, 'gi_z']:.1f})."
+            )
+    return Chart(fig, title, alt, source)
