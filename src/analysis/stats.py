@@ -839,27 +839,24 @@ def suppress_small_counts(
 
 
 def _determined_cells(mask: np.ndarray) -> list[tuple[int, int]]:
-    """Suppressed cells recoverable from row and column totals (bridges of the cell graph).
+    """Suppressed cells recoverable from row and column totals.
 
-    A suppressed cell can be solved for exactly when its unit vector lies in the row space
-    of the margin constraints restricted to suppressed cells.
+    Build the bipartite graph whose nodes are the rows and columns and whose edges are the
+    suppressed cells. A cell can be solved for from the margins exactly when its unit vector
+    lies in the span of the margin constraints, which for this graph means its edge lies on no
+    cycle: it is a bridge. Bridges are found with :func:`networkx.bridges`.
     """
-    cells = list(zip(*np.nonzero(mask), strict=True))
-    if not cells:
-        return []
-    n_rows, n_cols = mask.shape
-    a = np.zeros((n_rows + n_cols, len(cells)))
-    for j, (r, c) in enumerate(cells):
-        a[r, j] = 1
-        a[n_rows + c, j] = 1
-    rank = np.linalg.matrix_rank(a)
+    import networkx as nx
+
+    graph = nx.Graph()
+    graph.add_edges_from(
+        (("row", int(r)), ("col", int(c))) for r, c in zip(*np.nonzero(mask), strict=True)
+    )
     found = []
-    for j, cell in enumerate(cells):
-        unit = np.zeros((1, len(cells)))
-        unit[0, j] = 1
-        if np.linalg.matrix_rank(np.vstack([a, unit])) == rank:
-            found.append(cell)
-    return found
+    for u, v in nx.bridges(graph):
+        r, c = (u, v) if u[0] == "row" else (v, u)
+        found.append((r[1], c[1]))
+    return sorted(found)
 
 
 def suppress_crosstab(
@@ -891,36 +888,48 @@ def suppress_crosstab(
         determined = _determined_cells(mask)
         if not determined:
             break
-        r, c = determined[0]
-        along_row = turn % 2 == 0
-        turn += 1
-        if along_row:
-            line = values[r, :]
-            free = ~mask[r, :] & ~np.isnan(line)
-            partner = mask.any(axis=0)  # columns that already hold a suppressed cell
-        else:
-            line = values[:, c]
-            free = ~mask[:, c] & ~np.isnan(line)
-            partner = mask.any(axis=1)
-        choice = _pick_secondary(line, free, partner)
-        if choice is None:
-            # nothing left on this line: try the other direction once, else give up
-            line = values[:, c] if along_row else values[r, :]
-            free = (~mask[:, c] if along_row else ~mask[r, :]) & ~np.isnan(line)
-            partner = mask.any(axis=1) if along_row else mask.any(axis=0)
-            choice = _pick_secondary(line, free, partner)
-            if choice is None:
+        # protect several cells per pass, but only one per row and column, so one secondary
+        # cell is not added where an earlier one in this pass may already have closed a cycle
+        touched_rows: set[int] = set()
+        touched_cols: set[int] = set()
+        for r, c in determined:
+            if r in touched_rows or c in touched_cols:
+                continue
+            pick = _secondary_for(values, mask, r, c, along_row=turn % 2 == 0)
+            turn += 1
+            if pick is None:
                 raise ValueError(
                     f"suppress_crosstab: cell ({wide.index[r]!r}, {wide.columns[c]!r}) cannot be "
                     "protected; suppress its row or column total instead"
                 )
-            along_row = not along_row
-        if along_row:
-            mask[r, choice] = True
-        else:
-            mask[choice, c] = True
+            mask[pick] = True
+            touched_rows.update((r, pick[0]))
+            touched_cols.update((c, pick[1]))
     out = wide.apply(pd.to_numeric).round().astype("Int64")
     return out.mask(mask)
+
+
+def _secondary_for(
+    values: np.ndarray, mask: np.ndarray, r: int, c: int, along_row: bool
+) -> tuple[int, int] | None:
+    """Cell to suppress so that suppressed cell ``(r, c)`` joins a cycle, or None.
+
+    Looks along row ``r`` (or column ``c``) first and the other direction second.
+    """
+    for row_first in (along_row, not along_row):
+        if row_first:
+            line = values[r, :]
+            free = ~mask[r, :] & ~np.isnan(line)
+            choice = _pick_secondary(line, free, mask.any(axis=0))
+            if choice is not None:
+                return r, choice
+        else:
+            line = values[:, c]
+            free = ~mask[:, c] & ~np.isnan(line)
+            choice = _pick_secondary(line, free, mask.any(axis=1))
+            if choice is not None:
+                return choice, c
+    return None
 
 
 def _pick_secondary(line: np.ndarray, free: np.ndarray, partner: np.ndarray) -> int | None:
