@@ -165,7 +165,12 @@ def _new_figure(width: float = 9.0, height: float = 5.0) -> tuple[Figure, object
 
 def _finish(fig: Figure, ax: object, title: str, source: str) -> None:
     ax.set_title(title, loc="left", fontsize=13, fontweight="bold", color=DARK_GREY, wrap=True)
-    fig.text(0.0, -0.01, f"Source: {source}", fontsize=8.5, color=DARK_GREY, ha="left", va="top")
+    engine = fig.get_layout_engine()
+    if engine is not None:  # keep a strip at the bottom for the source note
+        engine.set(rect=(0, 0.045, 1, 0.955))
+    fig.text(
+        0.01, 0.005, f"Source: {source}", fontsize=8.5, color=DARK_GREY, ha="left", va="bottom"
+    )
 
 
 def _number(x: float) -> str:

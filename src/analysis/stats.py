@@ -797,7 +797,8 @@ def suppress_small_counts(
     secondary : bool
         Secondary suppression: in a group with exactly one suppressed cell, the next
         smallest cell (the smallest positive count, else a zero) is also suppressed, so the
-        suppressed cell cannot be found by subtraction from the group total.
+        suppressed cell cannot be found by subtraction from the group total. A group of one
+        row cannot be protected this way: its total is the cell, so suppress the total too.
 
     Returns
     -------
@@ -827,12 +828,7 @@ def suppress_small_counts(
             mask.loc[pick] = True
     out[count] = counts.round().astype("Int64").mask(mask)
     for col in dependent:
-        if pd.api.types.is_float_dtype(out[col]) and not isinstance(
-            out[col].dtype, pd.api.extensions.ExtensionDtype
-        ):
-            out.loc[mask, col] = np.nan
-        else:
-            out[col] = out[col].astype(object).mask(mask, pd.NA)
+        out[col] = out[col].mask(mask)
     previous = out["suppressed"].astype(bool) if "suppressed" in out.columns else False
     out["suppressed"] = mask | previous
     return out
