@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
+from analysis.execute import execute_report
 from analysis.params import Quarter, RunParameters
 from analysis.paths import SHARED_DATA_DIR
 from analysis.reports import rural_crime as rc
@@ -284,3 +285,150 @@ def test_rural_power_searches():
     assert (rural["quarter"], rural["twelve_months"]) == (1, 3)
     assert rural["rate_per_1000"] == pytest.approx(3 / 3000 * 1000)
     assert table.loc["All searches", "twelve_months"] == 6
+
+
+# --------------------------------------------------------------------------- notebook runs
+
+
+def _run_notebook(store_dir: Path, tmp_path: Path, quarter: str = "2022-Q4") -> pd.DataFrame:
+    params = RunParameters(
+        force="northumbria",
+        quarter=quarter,
+        processed_dir=str(store_dir),
+        output_dir=str(tmp_path),
+    )
+    execute_report("03_rural_crime", params, tmp_path / "out.ipynb")
+    path = tmp_path / "tables" / "03_rural_crime" / "rural_urban.csv"
+    assert path.exists()
+    table = pd.read_csv(path)
+    assert list(table.columns) == rc.TABLE_COLUMNS
+    return table
+
+
+def _check_table_shape(table: pd.DataFrame) -> None:
+    classes = list(rc.RUC_CLASSES) + ["UNCLASSIFIED"]
+    for (_window, _type), part in table.groupby(["window", "crime_type"]):
+        six = part[part["ruc_class"].isin(classes)]["count"].sum()
+        urban = part[part["ruc_class"] == "URBAN"]["count"].iloc[0]
+        rural = part[part["ruc_class"] == "RURAL"]["count"].iloc[0]
+        force = part[part["ruc_class"] == "FORCE"]["count"].iloc[0]
+        unclassified = part[part["ruc_class"] == "UNCLASSIFIED"]["count"].iloc[0]
+        assert urban + rural == force
+        assert six == force + unclassified
+    with_rate = table.dropna(subset=["rate_per_1000"])
+    assert (with_rate["rate_low"] <= with_rate["rate_per_1000"]).all()
+    assert (with_rate["rate_per_1000"] <= with_rate["rate_high"]).all()
+    expected = with_rate["count"] / with_rate["population"] * 1000
+    assert np.allclose(with_rate["rate_per_1000"], expected, rtol=1e-5, atol=1e-6)
+
+
+def _check_quotients(table: pd.DataFrame) -> None:
+    """Location quotients recomputed from the published counts."""
+    lq = table.dropna(subset=["location_quotient"])
+    assert len(lq) > 0
+    totals = table[table["crime_type"] == rc.ALL_CRIME].set_index(["window", "ruc_class"])["count"]
+    force = table[table["ruc_class"] == "FORCE"].set_index(["window", "crime_type"])["count"]
+    for _, row in lq.iterrows():
+        a = row["count"]
+        big_a = totals[(row["window"], row["ruc_class"])]
+        b = force[(row["window"], row["crime_type"])]
+        big_b = totals[(row["window"], "FORCE")]
+        assert row["location_quotient"] == pytest.approx((a / big_a) / (b / big_b), rel=1e-5)
+        if not np.isnan(row["lq_low"]):
+            se = math.sqrt(_delta_var_numeric(a, big_a, b, big_b))
+            assert row["lq_low"] == pytest.approx(
+                row["location_quotient"] * math.exp(-1.959964 * se), rel=1e-4
+            )
+
+
+@pytest.mark.slow
+def test_notebook_runs_on_fixture_store(fixture_store_dir, tmp_path):
+    table = _run_notebook(fixture_store_dir, tmp_path)
+    assert set(table["window"]) == {"quarter", "12m"}
+    assert set(rc.RUC_CLASSES) | set(rc.AGGREGATES) == set(table["ruc_class"])
+    assert table["count"].sum() > 0
+    _check_table_shape(table)
+    _check_quotients(table)
+
+
+# --------------------------------------------------------------------------- real data
+
+POLICE = SHARED_DATA_DIR / "police" / "northumbria"
+REFERENCE = SHARED_DATA_DIR / "reference"
+
+
+def _street_rows(months):
+    for month in months:
+        path = POLICE / month / f"{month}-northumbria-street.csv"
+        if not path.exists():
+            continue
+        with open(path, newline="", encoding="utf-8") as f:
+            yield from csv.DictReader(f)
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+def test_notebook_on_real_northumbria_2022_q4(real_store_dir, tmp_path):
+    table = _run_notebook(real_store_dir, tmp_path, quarter="2022-Q4")
+    _check_table_shape(table)
+    _check_quotients(table)
+    quarter = Quarter(2022, 4)
+    # force totals by crime type: independent count of the raw CSV rows
+    for window, months in (("quarter", quarter.months), ("12m", quarter.twelve_months)):
+        raw = Counter(row["Crime type"] for row in _street_rows(months))
+        part = table[(table["window"] == window)]
+        classes = part[part["ruc_class"].isin(list(rc.RUC_CLASSES) + ["UNCLASSIFIED"])]
+        published = classes.groupby("crime_type")["count"].sum()
+        for crime_type, n in raw.items():
+            assert published[crime_type] == n, (window, crime_type)
+        assert published[rc.ALL_CRIME] == sum(n for t, n in raw.items() if t != rc.ASB)
+    # residents by class: Census 2021 (LSOA 2021 x 6 age bands, Northumbria) and RUC 2021
+    ruc = {}
+    with open(REFERENCE / "rural_urban" / "ruc21_lsoa21.csv", newline="", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            ruc[row["lsoa21_code"]] = row["ruc21_code"]
+    pop = Counter()
+    pop_path = REFERENCE / "population" / "census21_pop_northumbria_lsoa21.csv"
+    with open(pop_path, newline="", encoding="utf-8-sig") as f:
+        for row in csv.DictReader(f):
+            pop[ruc[row["lsoa21_code"]]] += int(float(row["usual_residents"]))
+    q = table[(table["window"] == "quarter") & (table["crime_type"] == rc.ALL_CRIME)]
+    q = q.set_index("ruc_class")
+    for code in rc.RUC_CLASSES:
+        assert q.loc[code, "population"] == pop[code]
+    # Northumbria holds 107 rural LSOAs 2021 (reference/SOURCES.md: 47 + 21 + 20 + 19)
+    assert q.loc["RURAL", "population"] == sum(pop[c] for c in ("RLN1", "RLF1", "RSN1", "RSF1"))
+
+
+@pytest.mark.realdata
+def test_class_assignment_of_sampled_lsoas_matches_the_reference(real_store_dir):
+    """Per-LSOA counts and classes for rural LSOAs whose 2011 code did not change in 2021,
+    against the raw CSVs and the ONS RUC 2021 lookup read here."""
+    data = rc.load(
+        RunParameters(quarter="2022-Q4", processed_dir=str(real_store_dir), output_dir="/tmp/x")
+    )
+    unchanged = set()
+    lookup = next((REFERENCE / "lookups").glob("LSOA_(2011)_to_LSOA_(2021)*.csv"))
+    with open(lookup, newline="", encoding="utf-8-sig") as f:
+        for row in csv.DictReader(f):
+            if row["CHGIND"] == "U":
+                unchanged.add(row["LSOA11CD"])
+    ruc = {}
+    with open(REFERENCE / "rural_urban" / "ruc21_lsoa21.csv", newline="", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            ruc[row["lsoa21_code"]] = row["ruc21_code"]
+    rates = rc.lsoa_rates(data).set_index("lsoa21_code")
+    sample = sorted(c for c in rates.index if c in unchanged)[::5]
+    assert len(sample) >= 10
+    raw = Counter(
+        row["LSOA code"]
+        for row in _street_rows(Quarter(2022, 4).twelve_months)
+        if row["Crime type"] != rc.ASB
+    )
+    for code in sample:
+        assert ruc[code].startswith("R")
+        assert rates.loc[code, "ruc21_code"] == ruc[code]
+        assert rates.loc[code, "count"] == raw[code], code
+    # and the store's classes agree with the lookup for every force LSOA
+    classes = data.lsoa.set_index("lsoa21_code")["ruc21_code"]
+    assert all(classes[c] == ruc[c] for c in classes.index)
