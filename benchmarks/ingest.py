@@ -265,6 +265,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--keep", action="store_true", help="keep the tree and outputs")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument("--save", type=Path, default=None, help="also write the JSON results here")
     parser.add_argument("--child", nargs=3, metavar=("NAME", "RAW", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
@@ -301,21 +302,21 @@ def main(argv: list[str] | None = None) -> int:
             if not args.keep:
                 shutil.rmtree(out, ignore_errors=True)
         summary = summarise(tree, results, rows)
+        document = json.dumps(
+            {
+                "tree": tree,
+                "env": env,
+                "results": {k: {**m.as_dict(), "rows": rows.get(k)} for k, m in results.items()},
+                **summary,
+                "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            },
+            indent=2,
+        )
+        if args.save:
+            args.save.parent.mkdir(parents=True, exist_ok=True)
+            args.save.write_text(document + "\n")
         if args.json:
-            print(
-                json.dumps(
-                    {
-                        "tree": tree,
-                        "env": env,
-                        "results": {
-                            k: {**m.as_dict(), "rows": rows.get(k)} for k, m in results.items()
-                        },
-                        **summary,
-                        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                    },
-                    indent=2,
-                )
-            )
+            print(document)
         else:
             print_report(tree, results, rows, summary, env)
         return 0
