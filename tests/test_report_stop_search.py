@@ -542,6 +542,10 @@ def test_notebook_on_real_northumbria_2021_q4(real_store_dir, tmp_path):
         r for r in quality if r["measure"].startswith("Months missing") and r["window"] == "12m"
     ]
     assert missing[0]["numerator"] == "0"
+    # Durham has stop and search only for 2019-12..2020-02: no complete quarter to report
+    durham = RunParameters(force="durham", quarter="2020-Q1", processed_dir=str(real_store_dir))
+    with pytest.raises(CrimeplanError, match="2020-03"):
+        ss.load(durham)
     # the Black/White ratio is above 1 in the 12 months with an interval excluding 1
     black = next(r for r in rates if r["window"] == "12m" and r["area_level"] == "force"
                  and r["ethnicity_definition"] == "self" and r["group"] == "Black")  # fmt: skip
@@ -569,3 +573,48 @@ def test_crosstab_pools_rare_values_and_protects_every_suppressed_cell():
     # no row or column holds exactly one suppressed cell (it would follow from the total)
     assert not (cells.isna().sum(axis=1) == 1).any()
     assert not (cells.isna().sum(axis=0) == 1).any()
+
+
+class _StubStore:
+    def __init__(self, months):
+        self._months = months
+
+    def months(self, force, kind):
+        assert kind == "stop_search"
+        return self._months
+
+
+def test_missing_data_reason_names_absent_months():
+    run = RunParameters(force="durham", quarter="2020-Q1")
+    assert ss.missing_data_reason(_StubStore(["2020-01", "2020-02", "2020-03"]), run) is None
+    reason = ss.missing_data_reason(_StubStore(["2019-12", "2020-01", "2020-02"]), run)
+    assert "2020-03" in reason and "durham" in reason
+    assert "no stop-and-search" in ss.missing_data_reason(_StubStore([]), run)
+
+
+def test_publish_tables_writes_the_contract_columns(tmp_path):
+    data = _data(_standard_rows())
+    data = replace(
+        data, run=RunParameters(force="testforce", quarter="2021-Q4", output_dir=str(tmp_path))
+    )
+    paths = ss.publish_tables(data)
+    assert [p.name for p in paths] == [
+        "search_rates.csv", "outcomes_by_group.csv", "sensitivity_ratios.csv", "data_quality.csv",
+    ]  # fmt: skip
+    assert all(p.parent == tmp_path / TABLES for p in paths)
+    rates = _read_published(tmp_path, "search_rates")
+    assert list(rates[0]) == ss.SEARCH_RATES_COLUMNS
+    # 2 windows x 3 definitions x (1 force + 2 LADs) x 5 groups
+    assert len(rates) == 2 * 3 * 3 * 5
+    _assert_nothing_small_published(rates, ["searches"])
+    sens = _read_published(tmp_path, "sensitivity_ratios")
+    assert list(sens[0]) == ss.SENSITIVITY_COLUMNS  # no counts published there
+
+
+def test_headline_sentences_carry_intervals():
+    text = ss.headline(_data(_standard_rows())).data
+    rr = (18 / 500) / (102 / 28150)  # 12 months: 18 Black and 102 White searches
+    assert f"Black people were {rr:.1f} times as likely as White people" in text
+    # quarter: Black (14) is the secondary suppression protecting Mixed (3) -> not shown
+    assert "Black/White ratio for October to December 2021: not shown" in text
+    assert "95% CI" in text and "standardised ratio" in text

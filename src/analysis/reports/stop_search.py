@@ -931,6 +931,33 @@ def _ratio_sentence(row: pd.Series, group: str, period: str) -> str:
     )
 
 
+def standardised_sentence(data: StopSearchData, window: str = "12m") -> str:
+    """One sentence on the local-authority standardised Black/White and Asian/White ratios
+    (self-defined ethnicity, ONS groups; :func:`standardised_ratio`)."""
+    sens = sensitivity_ratios(data)
+    pick = sens[
+        (sens["window"] == window)
+        & (sens["ethnicity_definition"] == "self")
+        & (sens["mixed_white_black"] == "Mixed")
+        & (sens["population_base"] == "lad_standardised")
+    ].set_index("group")
+    parts = []
+    for group in ("Black", "Asian"):
+        row = pick.loc[group]
+        value = (
+            "not shown (small numbers)"
+            if row["suppressed"] or pd.isna(row["rr_vs_white"])
+            else tables.format_interval(row["rr_vs_white"], row["rr_low"], row["rr_high"])
+        )
+        parts.append(f"{group}/White {value}")
+    return (
+        f"Comparing each group with White residents of the same local authority "
+        f"(standardised ratio, 95% CI), {_window_label(data, window)}: {'; '.join(parts)}. "
+        "A crude ratio well above the standardised one means part of the disparity reflects "
+        "where people live and where searches happen (section 3)."
+    )
+
+
 def headline(data: StopSearchData) -> HTML:
     """Searches in the quarter and 12 months, force rates per 1,000 by group, and the
     Black/White and Asian/White ratios in words (self-defined ethnicity, 95% intervals)."""
@@ -949,12 +976,14 @@ def headline(data: StopSearchData) -> HTML:
             f"({share})."
         )
         if gone:
-            text += f" No data for {', '.join(gone)}: the window covers {12 - len(gone) if window == '12m' else 3 - len(gone)} months."
+            covered = len(data.window_months(window)) - len(gone)
+            text += f" No data for {', '.join(gone)}: the window covers {covered} months."
         sentences.append(text)
     for window in WINDOWS:
         part = force[force["window"] == window].set_index("group")
         for group in ("Black", "Asian"):
             sentences.append(_ratio_sentence(part.loc[group], group, _window_label(data, window)))
+    sentences.append(standardised_sentence(data))
     wide = force.pivot(index="group", columns="window")
     wide.columns = [f"{col}_{win}" for col, win in wide.columns]
     wide = wide.reindex(list(GROUPS)).reset_index()
@@ -1118,7 +1147,8 @@ def grounds_and_outcomes(data: StopSearchData) -> HTML:
         test = (
             f"Outcome ('hit') rates across the {len(funnel)} local authorities {verdict} "
             f"(Pearson chi-square test of equal rates: χ² = {attrs['chi2']:.1f}, "
-            f"{attrs['dof']} degrees of freedom, p = {attrs['p_value']:.3g}); force rate "
+            f"{attrs['dof']} degree{'s' if attrs['dof'] != 1 else ''} of freedom, "
+            f"p = {attrs['p_value']:.3g}); force rate "
             f"{attrs['target']:.1f}%."
         )
     funnel_chart = charts.funnel_plot(
