@@ -105,6 +105,15 @@ def test_poisson_rate_interval_exact_below_10_and_byar_from_10():
     assert got.loc["a", "low"] == 0.0
 
 
+def test_exact_poisson_limits_match_published_table():
+    # Garwood exact 95% limits for a Poisson count, as tabulated (e.g. Ulm 1990, AJE 131:373)
+    published = {0: (0.0, 3.6889), 1: (0.0253, 5.5716), 5: (1.6235, 11.6683), 9: (4.1154, 17.0848)}
+    got = stats.poisson_rate_interval(pd.Series(list(published)), 1, per=1)
+    for i, (low, high) in enumerate(published.values()):
+        assert got["low"][i] == pytest.approx(low, abs=6e-5)
+        assert got["high"][i] == pytest.approx(high, abs=6e-5)
+
+
 def test_byar_is_close_to_exact_at_10():
     # sanity check that the switch point does not jump: Byar within 2% of exact at 10
     got = stats.poisson_rate_interval(10, 1, per=1)
@@ -162,6 +171,20 @@ def test_wilson_interval_matches_hand_formula(k, n):
     assert got["share"][0] == pytest.approx(k / n)
     assert got["low"][0] == pytest.approx(max(low, 0.0), abs=1e-12)
     assert got["high"][0] == pytest.approx(min(high, 1.0), abs=1e-12)
+
+
+def test_wilson_interval_matches_newcombe_1998_examples():
+    # Newcombe R.G. (1998) Stat Med 17:857-872, Table I, method 3 (score interval)
+    published = [
+        (81, 263, 0.2553, 0.3662),
+        (15, 148, 0.0624, 0.1605),
+        (0, 20, 0.0, 0.1611),
+        (1, 29, 0.0061, 0.1718),
+    ]
+    k, n, low, high = (list(col) for col in zip(*published, strict=True))
+    got = stats.wilson_interval(k, n)
+    assert got["low"].tolist() == pytest.approx(low, abs=6e-5)
+    assert got["high"].tolist() == pytest.approx(high, abs=6e-5)
 
 
 def test_wilson_interval_zero_trials_is_nan_and_index_kept():
