@@ -52,10 +52,13 @@ class Catalog:
         return Path(raw_dir) / self.reference[key]["path"]
 
     def reference_files(self, raw_dir: Path, key: str) -> list[Path]:
-        """Existing files of reference dataset ``key`` (globs expanded, sorted)."""
+        """Existing files of reference dataset ``key`` (globs expanded, sorted, ``exclude`` names dropped)."""
         rel = self.reference[key]["path"]
         if any(c in rel for c in "*?["):
-            return sorted(Path(raw_dir).glob(rel))
+            exclude = set(self.reference[key].get("exclude") or [])
+            return sorted(
+                p for p in Path(raw_dir).glob(rel) if p.is_file() and p.name not in exclude
+            )
         path = Path(raw_dir) / rel
         return [path] if path.is_file() else []
 

@@ -16,10 +16,6 @@ import pandas as pd
 from analysis.errors import CrimeplanError
 
 POLICE_TABLES = ("street", "outcomes", "stop_search")
-FLAT_TABLES = (
-    "lsoa", "lsoa_2011_2021", "forces", "population_lad_ethnicity", "population_lsoa_age",
-    "reoffending_national", "ledger", "quarantine", "quality", "inputs",
-)  # fmt: skip
 BOUNDARY_LEVELS = ("lsoa", "ward", "lad", "pfa")
 
 
@@ -53,12 +49,10 @@ class Store:
             self._con.execute(
                 f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{glob}', hive_partitioning=false, union_by_name=true)"
             )
-        for name in FLAT_TABLES + tuple(f"boundaries_{lvl}" for lvl in BOUNDARY_LEVELS):
-            path = snapshot / f"{name}.parquet"
-            if path.exists():
-                self._con.execute(
-                    f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{path.as_posix()}')"
-                )
+        for path in sorted(snapshot.glob("*.parquet")):  # reference, ledger, ... and added loaders
+            self._con.execute(
+                f"CREATE VIEW \"{path.stem}\" AS SELECT * FROM read_parquet('{path.as_posix()}')"
+            )
 
     def query(self, sql: str, params: list | None = None) -> pd.DataFrame:
         """Run ``sql`` (DuckDB dialect) against the store views; ``?`` placeholders take ``params``."""
@@ -66,11 +60,9 @@ class Store:
 
     def table(self, name: str) -> pd.DataFrame:
         """A whole non-geographic table by name (``lsoa``, ``forces``, ``quality``, ...)."""
-        if name not in POLICE_TABLES + FLAT_TABLES:
-            raise CrimeplanError(f"unknown store table {name!r}")
         if name not in self._views():
             raise CrimeplanError(f"store table {name!r} is absent from {self.snapshot_dir}")
-        return self.query(f"SELECT * FROM {name}")
+        return self.query(f'SELECT * FROM "{name}"')
 
     def _views(self) -> set[str]:
         return set(

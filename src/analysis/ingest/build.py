@@ -96,10 +96,12 @@ def _swap_current(processed_dir: Path, sid: str) -> None:
 
 
 def _reference_inputs(raw_dir: Path, catalog: Catalog) -> list[tuple[str, Path]]:
-    out = []
+    out, seen = [], set()
     for key in catalog.reference:
         for path in catalog.reference_files(raw_dir, key):
-            out.append((key, path))
+            if path not in seen:
+                seen.add(path)
+                out.append((key, path))
     return out
 
 

@@ -319,6 +319,13 @@ def reoffending_national(raw_dir: Path, catalog: Catalog) -> dict[str, pd.DataFr
     return {"reoffending_national": frame}
 
 
+def reoffending_local(raw_dir: Path, catalog: Catalog) -> dict[str, pd.DataFrame]:
+    """Optional local MoJ reoffending tables (``analysis.reoffending_data.load_reoffending_local``)."""
+    from analysis.reoffending_data import load_reoffending_local
+
+    return load_reoffending_local(raw_dir, catalog)
+
+
 REFERENCE_LOADERS: dict[str, ReferenceLoader] = {
     "lsoa": lsoa_lookup,
     "forces": forces_table,
@@ -326,6 +333,7 @@ REFERENCE_LOADERS: dict[str, ReferenceLoader] = {
     "population_lsoa_age": population_lsoa_age,
     "boundaries": boundaries,
     "reoffending_national": reoffending_national,
+    "reoffending_local": reoffending_local,
 }
 """Registry of reference loaders, run in insertion order; each returns ``{table_name: frame}``."""
 
