@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import csv
+from collections import Counter, defaultdict
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 from statsmodels.stats.proportion import proportion_confint
 
 from analysis.errors import CrimeplanError
-from analysis.params import RunParameters
+from analysis.execute import execute_report
+from analysis.params import Quarter, RunParameters
+from analysis.paths import SHARED_DATA_DIR
 from analysis.reports import justice_outcomes as jo
 
 
@@ -189,3 +195,143 @@ def test_time_to_charge_bands():
     assert table.loc["4 to 6 months", "count"] == 1
     assert table["count"].sum() == 4
     assert table.attrs["median"] == pytest.approx(np.median([0, 3, 5, 1]))
+
+
+# --------------------------------------------------------------------------- notebook runs
+
+
+def _run_notebook(store_dir: Path, tmp_path: Path, quarter: str = "2022-Q4") -> pd.DataFrame:
+    params = RunParameters(
+        force="northumbria", quarter=quarter, processed_dir=str(store_dir), output_dir=str(tmp_path)
+    )
+    execute_report("05_justice_outcomes", params, tmp_path / "out.ipynb")
+    path = tmp_path / "tables" / "05_justice_outcomes" / "outcome_rates.csv"
+    assert path.exists()
+    table = pd.read_csv(path, keep_default_na=False, na_values=[""])
+    assert list(table.columns) == jo.TABLE_COLUMNS
+    return table
+
+
+def _check_table(table: pd.DataFrame) -> None:
+    cells = table.groupby(["window", "area_level", "area_code", "crime_type"])
+    assert np.allclose(cells["share"].sum(), 1.0, atol=1e-5)
+    assert (cells["count"].sum() == cells["crimes"].first()).all()
+    assert (cells.size() == len(jo.GROUP_ORDER)).all()
+    assert (
+        (table["low"] <= table["share"] + 1e-9) & (table["share"] <= table["high"] + 1e-9)
+    ).all()
+    assert set(table["outcome_group"]) == set(jo.GROUP_ORDER)
+    # LAD rows never exceed the force rows
+    force = (
+        table[table["area_level"] == "force"].groupby(["window", "crime_type"])["crimes"].first()
+    )
+    lad = table[table["area_level"] == "lad"].groupby(["window", "crime_type", "area_code"])
+    lad_sum = lad["crimes"].first().groupby(["window", "crime_type"]).sum()
+    assert (lad_sum <= force.reindex(lad_sum.index)).all()
+
+
+@pytest.mark.slow
+def test_notebook_runs_on_fixture_store(fixture_store_dir, tmp_path):
+    table = _run_notebook(fixture_store_dir, tmp_path)
+    assert set(table["window"]) == {"quarter", "12m"}
+    assert set(table["area_level"]) == {"force", "lad"}
+    assert table["crimes"].max() > 0
+    _check_table(table)
+
+
+# --------------------------------------------------------------------------- real data
+
+POLICE = SHARED_DATA_DIR / "police" / "northumbria"
+CHARGE_TYPES = {"Suspect charged", "Suspect charged as part of another case"}
+NO_SUSPECT_TYPE = "Investigation complete; no suspect identified"
+
+
+def _rows(kind: str):
+    for path in sorted(POLICE.glob(f"*/*-northumbria-{kind}.csv")):
+        with open(path, newline="", encoding="utf-8") as f:
+            yield from csv.DictReader(f)
+
+
+def _independent_join(months: list[str]):
+    """Crime ID -> crime type for the window's crimes, and Crime ID -> the outcome types of
+    its latest outcome month, from the raw CSVs with the csv module."""
+    crimes = {}
+    for row in _rows("street"):
+        if row["Month"] in months and row["Crime type"] != "Anti-social behaviour":
+            assert row["Crime ID"] and row["Crime ID"] not in crimes
+            crimes[row["Crime ID"]] = row["Crime type"]
+    latest: dict[str, tuple[str, set]] = {}
+    for row in _rows("outcomes"):
+        cid = row["Crime ID"]
+        if cid not in crimes:
+            continue
+        month, types = latest.get(cid, ("", set()))
+        if row["Month"] > month:
+            latest[cid] = (row["Month"], {row["Outcome type"]})
+        elif row["Month"] == month:
+            types.add(row["Outcome type"])
+    return crimes, {cid: types for cid, (_, types) in latest.items()}
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+def test_notebook_on_real_northumbria_2022_q4(real_store_dir, tmp_path):
+    table = _run_notebook(real_store_dir, tmp_path, quarter="2022-Q4")
+    _check_table(table)
+    crimes, latest = _independent_join(Quarter(2022, 4).months)
+    by_type = Counter(crimes.values())
+    no_record = Counter(t for cid, t in crimes.items() if cid not in latest)
+    charged = Counter(t for cid, t in crimes.items() if latest.get(cid, set()) & CHARGE_TYPES)
+    no_suspect = Counter(t for cid, t in crimes.items() if latest.get(cid) == {NO_SUSPECT_TYPE})
+    q = table[(table["window"] == "quarter") & (table["area_level"] == "force")]
+    q = q.set_index(["crime_type", "outcome_group"])
+    for crime_type, n in by_type.items():
+        assert q.loc[(crime_type, jo.CHARGED), "crimes"] == n
+        assert q.loc[(crime_type, jo.CHARGED), "count"] == charged[crime_type], crime_type
+        assert q.loc[(crime_type, jo.NO_SUSPECT), "count"] == no_suspect[crime_type], crime_type
+        # the outcomes files hold no "Under investigation" records, so the open group is
+        # exactly the crimes with no outcome record
+        assert q.loc[(crime_type, jo.PENDING), "count"] == no_record[crime_type], crime_type
+    assert q.loc[(jo.ALL_CRIME, jo.CHARGED), "crimes"] == len(crimes)
+    assert q.loc[(jo.ALL_CRIME, jo.PENDING), "count"] == len(crimes) - len(latest)
+
+
+@pytest.mark.realdata
+def test_real_outcome_types_all_have_groups(real_raw_dir):
+    seen = {row["Outcome type"] for row in _rows("outcomes")}
+    seen |= {
+        row["Last outcome category"] for row in _rows("street") if row["Last outcome category"]
+    }
+    groups = jo.outcome_group(pd.Series(sorted(seen)))
+    assert groups.notna().all() and len(seen) >= 10
+    mapping = dict(zip(sorted(seen), groups, strict=True))
+    assert mapping["Suspect charged"] == jo.CHARGED
+    assert mapping[NO_SUSPECT_TYPE] == jo.NO_SUSPECT
+    assert mapping["Offender given a drugs possession warning"] == jo.COMMUNITY
+
+
+@pytest.mark.realdata
+def test_time_to_charge_on_real_data(real_store_dir):
+    data = jo.load(
+        RunParameters(quarter="2022-Q4", processed_dir=str(real_store_dir), output_dir="/tmp/x")
+    )
+    table = jo.time_to_charge(data)
+    months = set(Quarter(2022, 4).twelve_months)
+    crime_month = {}
+    for row in _rows("street"):
+        if row["Month"] in months and row["Crime type"] != "Anti-social behaviour":
+            crime_month[row["Crime ID"]] = row["Month"]
+    first_charge: dict[str, str] = defaultdict(lambda: "9999-99")
+    for row in _rows("outcomes"):
+        if row["Crime ID"] in crime_month and row["Outcome type"] in CHARGE_TYPES:
+            first_charge[row["Crime ID"]] = min(first_charge[row["Crime ID"]], row["Month"])
+
+    def lag(a: str, b: str) -> int:
+        return (int(b[:4]) - int(a[:4])) * 12 + int(b[5:]) - int(a[5:])
+
+    lags = [lag(crime_month[c], m) for c, m in first_charge.items()]
+    assert table["charged"].iloc[0] == len(lags)
+    band = table.set_index("band")["count"]
+    assert band["Same month"] == sum(x == 0 for x in lags)
+    assert band["4 to 6 months"] == sum(4 <= x <= 6 for x in lags)
+    assert table.attrs["median"] == pytest.approx(float(np.median(lags)))
