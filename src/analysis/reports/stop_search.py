@@ -49,6 +49,7 @@ DEFINITION_LABELS = {
 WINDOWS: tuple[str, ...] = ("quarter", "12m")
 NO_FURTHER_ACTION = "A no further action disposal"
 VEHICLE_ONLY = "Vehicle search"
+ALWAYS_SHOWN = r"\(section 60\)"  # s60 CJPOA 1994: no suspicion needed, always its own row
 SOURCE = (
     "data.police.uk stop and search (Home Office, OGL v3.0); "
     "ONS Census 2021 usual residents by ethnic group."
@@ -743,14 +744,16 @@ def crosstab_by_group(
     Rows are the values of ``column``, columns the five groups and ``Not stated``; cells are
     counts with :func:`analysis.stats.suppress_crosstab` applied (row and column totals are
     derivable from the published tables). Values used fewer than ``min_total`` times are
-    pooled into one row first (when there are several). A ``Total`` column is added.
+    pooled into one row first (when there are several), except section 60 (searches without
+    reasonable suspicion), which is always shown. A ``Total`` column is added.
     """
     searches = with_ethnic_groups(person_searches(data.searches, data.window_months(window)))
     group = searches["group_self"].fillna(NOT_STATED)
     wide = pd.crosstab(searches[column].astype("string").fillna("(blank)"), group)
     wide = wide.reindex(columns=[*GROUPS, NOT_STATED], fill_value=0)
     wide = wide.loc[wide.sum(axis=1).sort_values(ascending=False, kind="stable").index]
-    rare = wide.sum(axis=1) < min_total
+    always = wide.index.str.contains(ALWAYS_SHOWN, regex=True)
+    rare = (wide.sum(axis=1) < min_total) & ~always
     if rare.sum() > 1:
         grouped = wide[rare].sum().to_frame(f"Other (each used fewer than {min_total} times)").T
         wide = pd.concat([wide[~rare], grouped])
@@ -1014,6 +1017,14 @@ def headline(data: StopSearchData) -> HTML:
     return _stack(*sentences, table)
 
 
+def _ratio_forest(table: pd.DataFrame, title: str) -> charts.Chart:
+    """Forest plot of ``rr_vs_white`` (95% CI) per ``label`` row, log scale, line at 1."""
+    return charts.forest_plot(
+        table, "label", "rr_vs_white", "rr_low", "rr_high", title=title,
+        x_label="Ratio vs White (log scale; 1 = no disparity)", source=SOURCE,
+    )  # fmt: skip
+
+
 def local_authority_disparity(data: StopSearchData) -> HTML:
     """Black/White and Asian/White ratios by local authority (12 months, self-defined) as a
     forest plot with 95% intervals, plus the suppressed table of rates."""
@@ -1023,12 +1034,10 @@ def local_authority_disparity(data: StopSearchData) -> HTML:
     plotted = lad[lad["group"].isin(["Black", "Asian"]) & ~lad["suppressed"]].copy()
     plotted["label"] = plotted["area_name"] + ": " + plotted["group"]
     plotted = plotted.sort_values(["group", "area_name"])
-    chart = charts.forest_plot(
-        plotted, "label", "rr_vs_white", "rr_low", "rr_high",
-        title=f"Search rate ratio to White residents by local authority, {_window_label(data, '12m')}",
-        x_label="Rate ratio vs White (log scale; 1 = no disparity)",
-        source=SOURCE,
-    )  # fmt: skip
+    chart = _ratio_forest(
+        plotted,
+        f"Search rate ratio to White residents by local authority, {_window_label(data, '12m')}",
+    )
     table = tables.report_table(
         lad,
         columns={"area_name": "Local authority", "group": "Ethnic group",
@@ -1072,12 +1081,9 @@ def sensitivity_panel(data: StopSearchData) -> HTML:
     year = sens[sens["window"] == "12m"].copy()
     year["label"] = year["group"] + ": " + year["definition"]
     year = pd.concat([year[year["group"] == "Black"], year[year["group"] == "Asian"]])
-    chart = charts.forest_plot(
-        year, "label", "rr_vs_white", "rr_low", "rr_high",
-        title=f"Ratio to White under each definition, {_window_label(data, '12m')}",
-        x_label="Ratio vs White (log scale; 1 = no disparity)",
-        source=SOURCE,
-    )  # fmt: skip
+    chart = _ratio_forest(
+        year, f"Ratio to White under each definition, {_window_label(data, '12m')}"
+    )
     wide = sens.pivot_table(
         index="definition", columns=["group", "window"],
         values=["rr_vs_white", "rr_low", "rr_high"], aggfunc="first", dropna=False, sort=False,
