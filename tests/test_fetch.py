@@ -582,3 +582,21 @@ def test_real_reference_files_through_pooch_match_the_pins(server, tmp_path, cap
     assert sorted(m[0] for m in report.manual) == sorted(manual)
     err = capsys.readouterr().err
     assert all(name in err for name in manual)
+
+
+def test_reference_catalog_read_from_a_yaml_file(server, tmp_path):
+    body = b"a,b\r\n1,2\r\n"
+    server.files["/x.csv"] = body
+    catalog = {
+        "police": {"root": "police"},
+        "forces": {},
+        "reference": {
+            "x": {"path": "reference/x.csv", "download_url": f"{server.url}/x.csv",
+                  "sha256": hashlib.sha256(body).hexdigest()},
+        },
+    }  # fmt: skip
+    path = tmp_path / "catalog.yml"
+    path.write_text(yaml.safe_dump(catalog))
+    report = fetch.fetch_reference(tmp_path / "raw", catalog=path, progress=False)
+    assert report.downloaded == ["reference/x.csv"]
+    assert (tmp_path / "raw" / "reference" / "x.csv").read_bytes() == body

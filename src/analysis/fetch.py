@@ -38,11 +38,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from analysis.catalog import CATALOG_PATH, load_catalog
 from analysis.errors import FetchError
 from analysis.params import FORCE_PATTERN
-from analysis.paths import CONFIG_DIR
 
 DEFAULT_ARCHIVE_BASE_URL = "https://data.police.uk/data/archive"
 ARCHIVE_SPAN_MONTHS = 36
@@ -483,19 +481,6 @@ def fetch_police(
 # --------------------------------------------------------------------------------------------
 
 
-def load_reference_catalog(path: str | Path | None = None) -> dict[str, dict[str, Any]]:
-    """The ``reference`` section of ``config/catalog.yml`` (or of the YAML file ``path``)."""
-    path = Path(path) if path is not None else CONFIG_DIR / "catalog.yml"
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as err:
-        raise FetchError(f"{path}: cannot read the catalog ({err})") from None
-    reference = (data or {}).get("reference")
-    if not isinstance(reference, dict):
-        raise FetchError(f"{path}: no 'reference' section")
-    return reference
-
-
 def reference_downloads(entry: Mapping[str, Any]) -> list[tuple[str, str, str | None]]:
     """``(relative path, url, sha256)`` for each direct download of one catalog entry.
 
@@ -565,7 +550,10 @@ def fetch_reference(
     import pooch
 
     pooch.get_logger().setLevel("WARNING")
-    entries = catalog if isinstance(catalog, Mapping) else load_reference_catalog(catalog)
+    if isinstance(catalog, Mapping):
+        entries = catalog
+    else:
+        entries = load_catalog(catalog if catalog is not None else CATALOG_PATH).reference
     raw_dir = Path(raw_dir)
     report = ReferenceFetchReport()
     optional: dict[str, bool] = {}
