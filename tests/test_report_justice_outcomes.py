@@ -335,3 +335,19 @@ def test_time_to_charge_on_real_data(real_store_dir):
     assert band["Same month"] == sum(x == 0 for x in lags)
     assert band["4 to 6 months"] == sum(4 <= x <= 6 for x in lags)
     assert table.attrs["median"] == pytest.approx(float(np.median(lags)))
+
+
+def test_missing_data_reason_and_load_on_fixture_store(fixture_store_dir):
+    from analysis.store import Store
+
+    store = Store(fixture_store_dir)
+    run = RunParameters(quarter="2022-Q4", processed_dir=str(fixture_store_dir))
+    assert jo.missing_data_reason(store, run) is None
+    absent = RunParameters(quarter="2019-Q1", processed_dir=str(fixture_store_dir))
+    assert "2019-Q1" in jo.missing_data_reason(store, absent)
+    with pytest.raises(CrimeplanError, match="2019-Q1"):
+        jo.load(absent)
+    data = jo.load(run)
+    street = store.street("northumbria", jo.analysis_months(Quarter(2022, 4)))
+    assert len(data.crimes) == int((~street["is_asb"]).sum())
+    assert set(data.outcomes["crime_id"]) <= set(data.crimes["crime_id"])

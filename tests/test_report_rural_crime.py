@@ -432,3 +432,19 @@ def test_class_assignment_of_sampled_lsoas_matches_the_reference(real_store_dir)
     # and the store's classes agree with the lookup for every force LSOA
     classes = data.lsoa.set_index("lsoa21_code")["ruc21_code"]
     assert all(classes[c] == ruc[c] for c in classes.index)
+
+
+def test_missing_data_reason_and_load_on_fixture_store(fixture_store_dir):
+    from analysis.store import Store
+
+    store = Store(fixture_store_dir)
+    run = RunParameters(quarter="2022-Q4", processed_dir=str(fixture_store_dir))
+    assert rc.missing_data_reason(store, run) is None
+    absent = RunParameters(quarter="2019-Q1", processed_dir=str(fixture_store_dir))
+    reason = rc.missing_data_reason(store, absent)
+    assert reason and "2019-Q1" in reason
+    with pytest.raises(rc.CrimeplanError, match="2019-Q1"):
+        rc.load(absent)
+    data = rc.load(run)
+    assert set(data.lsoa["ruc21_code"]) <= set(rc.RUC_CLASSES)
+    assert data.crimes["count"].sum() == len(store.street("northumbria"))

@@ -406,7 +406,8 @@ def change_vs_year_before(data: RuralData) -> pd.DataFrame:
     -------
     DataFrame
         ``comparison, ruc_class, crime_type, count_before, count_after, months_before,
-        months_after, ratio, p_value, sqrt_z, verdict`` for ``URBAN``, ``RURAL`` and ``FORCE``.
+        months_after, ratio, p_value, sqrt_z, verdict`` for the six classes, ``URBAN``,
+        ``RURAL`` and ``FORCE``.
     """
     classified = classify_crimes(data.crimes, data.lsoa)
     win = report_windows(data.run.period)
@@ -419,7 +420,7 @@ def change_vs_year_before(data: RuralData) -> pd.DataFrame:
         b = window_counts(classified, win[before]).rename(columns={"count": "count_before"})
         a = window_counts(classified, win[after]).rename(columns={"count": "count_after"})
         merged = b.merge(a, on=["ruc_class", "crime_type"])
-        merged = merged[merged["ruc_class"].isin(["URBAN", "RURAL", "FORCE"])]
+        merged = merged[merged["ruc_class"] != "UNCLASSIFIED"]
         merged["months_before"] = sum(m in present for m in win[before])
         merged["months_after"] = sum(m in present for m in win[after])
         if merged["months_before"].iloc[0] == 0 or merged["months_after"].iloc[0] == 0:
