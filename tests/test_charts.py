@@ -147,6 +147,14 @@ def test_funnel_plot_labels_outliers():
     annotations = [t.get_text() for t in chart.figure.axes[0].texts]
     assert sorted(annotations) == sorted(outside)
     assert f"{len(outside)} outside the 99.8% limits" in alt
+    bare = funnel.copy()
+    bare.attrs = {}
+    with pytest.raises(ValueError, match="attrs"):
+        charts.funnel_plot(bare, "t", "x", "y", "s", label="area")
+    chart = charts.funnel_plot(
+        bare, "t", "x", "y", "s", label="area", denominator="pop", kind="rate", per=1000
+    )
+    assert sorted(t.get_text() for t in chart.figure.axes[0].texts) == sorted(outside)
 
 
 def test_bar_by_group_error_bars_and_suppressed():

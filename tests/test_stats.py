@@ -509,6 +509,17 @@ def test_funnel_table_overdispersion_phi_and_tau2_by_hand():
     assert out.loc[3, "z"] == pytest.approx((y[3] - theta) / math.sqrt(var[3] + tau2))
 
 
+def test_funnel_table_external_target():
+    table = pd.DataFrame({"k": [30, 45, 12], "n": [100, 120, 60]})
+    out = stats.funnel_table(table, "k", "n", kind="proportion", per=100, target=25.0)
+    assert out.attrs["target"] == 25.0 and not out.attrs["target_is_pooled"]
+    assert (out["target"] == 25.0).all()
+    assert out.loc[1, "z"] == pytest.approx((45 / 120 - 0.25) / math.sqrt(0.25 * 0.75 / 120))
+    dist = sps.binom(120, 0.25)
+    assert out.loc[1, "high998"] == pytest.approx(interpolated(dist, 0.999) / 120 * 100)
+    assert bool(out.loc[1, "outside998"]) == (45 > interpolated(dist, 0.999))
+
+
 def test_funnel_table_zero_denominator_never_outside():
     table = pd.DataFrame({"k": [10, 3, 0], "n": [1000, 0, 500]})
     out = stats.funnel_table(table, "k", "n")

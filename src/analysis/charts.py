@@ -458,19 +458,27 @@ def funnel_plot(
     source: str,
     label: str | None = None,
     denominator: str | None = None,
+    kind: str | None = None,
+    per: float | None = None,
 ) -> Chart:
     """Funnel plot from :func:`analysis.stats.funnel_table` output.
 
     Each unit is a dot at (denominator, value); the pooled value is a solid line and the 95%
     and 99.8% limits are dashed and dotted curves. Units outside the 99.8% limits are
-    labelled (with ``label``, default ``funnel.attrs["label"]``).
+    labelled (with ``label``, default ``funnel.attrs["label"]``). The limit curves are drawn
+    from ``funnel.attrs`` (``kind``, ``per``, ``tau2``, ``denominator``), which
+    ``funnel_table`` sets; pass ``denominator``, ``kind`` and ``per`` when they were lost.
     """
     from analysis.stats import funnel_limits
 
     attrs = funnel.attrs
     denominator = denominator or attrs.get("denominator")
-    if denominator is None:
-        raise ValueError("funnel_plot needs funnel_table output or an explicit denominator column")
+    kind = kind or attrs.get("kind")
+    per = per or attrs.get("per")
+    if denominator is None or kind is None or per is None:
+        raise ValueError(
+            "funnel_plot needs funnel_table output (its attrs) or explicit denominator, kind, per"
+        )
     label = label or attrs.get("label")
     n = pd.to_numeric(funnel[denominator], errors="coerce").astype(float)
     value = funnel["value"].astype(float)
@@ -480,8 +488,8 @@ def funnel_plot(
     curves = funnel_limits(
         grid,
         target,
-        kind=attrs.get("kind", "rate"),
-        per=attrs.get("per", 1000.0),
+        kind=kind,
+        per=per,
         tau2=attrs.get("tau2", 0.0),
     )
     names = funnel[label].astype(str).tolist() if label else [str(i) for i in funnel.index]

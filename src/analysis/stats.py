@@ -677,6 +677,7 @@ def funnel_table(
     label: str | None = None,
     overdispersion: bool = False,
     levels: Iterable[float] = (0.95, 0.998),
+    target: float | None = None,
 ) -> pd.DataFrame:
     """Funnel-plot table: each unit's value against the pooled value, with limits.
 
@@ -695,6 +696,9 @@ def funnel_table(
         winsorised at their 10th and 90th percentiles, ``φ = mean(z²)``; when ``nφ > n − 1``,
         ``τ² = (nφ − (n − 1)) / (Σw − Σw²/Σw)`` with ``w = 1/V`` and the limits and z-scores
         use ``V + τ²``.
+    target : float, optional
+        Compare against this value (on the published scale, e.g. a national rate per
+        ``per``) instead of the pooled value of the units.
 
     Returns
     -------
@@ -702,7 +706,8 @@ def funnel_table(
         Copy of ``table`` with ``value`` (count / denominator × per), ``target`` (pooled:
         Σcount / Σdenominator × per), ``z`` (``(value − target) / sqrt(V + τ²)``), the limits of
         :func:`funnel_limits` at each unit's denominator, ``outside95`` and ``outside998``.
-        ``attrs`` holds ``target, phi, tau2, kind, per, count, denominator, label``.
+        ``attrs`` holds ``target, phi, tau2, kind, per, count, denominator, label, levels,
+        target_is_pooled``.
         Units with a zero or missing denominator get ``NaN`` values and are never outside.
     """
     out = table.copy()
@@ -711,7 +716,7 @@ def funnel_table(
     valid = ~np.isnan(y) & ~np.isnan(n) & (n > 0)
     if not valid.any():
         raise ValueError(f"funnel_table: no unit has a positive {denominator!r}")
-    theta = y[valid].sum() / n[valid].sum()
+    theta = y[valid].sum() / n[valid].sum() if target is None else float(target) / per
     with np.errstate(divide="ignore", invalid="ignore"):
         value = np.where(valid, y / n, np.nan)
         var = theta * (1 - theta) / n if kind == "proportion" else theta / n
@@ -755,6 +760,7 @@ def funnel_table(
             "denominator": denominator,
             "label": label,
             "levels": level_names,
+            "target_is_pooled": target is None,
         }
     )
     return out
