@@ -539,9 +539,13 @@ def rural_power_searches(data: RuralData) -> pd.DataFrame:
 
 
 def _verdict_text(row: pd.Series) -> str:
-    if pd.isna(row["p_value"]):
+    """``"<verdict> (p = 0.21)"`` from a :func:`change_vs_year_before` row."""
+    p = row["p_value"]
+    if pd.isna(p):
         return str(row["verdict"])
-    return f"{row['verdict']} (p = {row['p_value']:.2g})"
+    if p < 0.001:
+        return f"{row['verdict']} (p < 0.001)"
+    return f"{row['verdict']} (p = {p:.3f})" if p < 0.01 else f"{row['verdict']} (p = {p:.2f})"
 
 
 def class_rates_table(data: RuralData):
@@ -709,15 +713,15 @@ def rural_spc(data: RuralData):
 
     series = monthly_rural_series(data).set_index("month")
     parts = []
-    for column, measure in (
-        ("rural_crime", "Crime (excluding ASB) in rural LSOAs"),
-        ("rural_asb", "Anti-social behaviour in rural LSOAs"),
+    for column, measure, unit in (
+        ("rural_crime", "Crime (excluding ASB) in rural LSOAs", "Crimes a month"),
+        ("rural_asb", "Anti-social behaviour in rural LSOAs", "ASB incidents a month"),
     ):
         xmr = xmr_chart_data(series[column])
         chart = spc_chart(
             xmr,
             title=f"{measure}, by month (XmR chart)",
-            y_label="Incidents a month",
+            y_label=unit,
             source="data.police.uk street-level crime; ONS RUC 2021",
         )
         parts.append(f"<p>{escape(spc_verdict(xmr, measure))}</p>")
