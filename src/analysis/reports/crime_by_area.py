@@ -706,7 +706,7 @@ def lsoa_hotspots(data: CrimeByAreaData, crime_type: str = ALL_CRIME) -> gpd.Geo
     The statistic is computed on ``log(1 + rate per 1,000)``: LSOA rates are very skewed (a
     few city-centre LSOAs with few residents have rates many times the median), and on the raw
     scale those few values would dominate every neighbourhood sum. Method:
-    :func:`analysis.reports.hotspots.gi_star_hotspots` (Queen contiguity, 999 permutations,
+    :func:`analysis.reports.hotspots.gi_star_hotspots` (Queen contiguity, 9,999 permutations,
     fixed seed, 5% false-discovery rate; LSOAs without neighbours or residents not tested).
     """
     rates = lsoa_rates(data, crime_type)
@@ -720,7 +720,10 @@ def hotspot_map(data: CrimeByAreaData, crime_type: str = ALL_CRIME) -> charts.Ch
     return hs.hotspot_map(
         spots.to_crs(BNG),
         title=f"Hot and cold spots of {crime_type.lower()} per 1,000 residents, {data.quarter.label()}",
-        source=RATE_SOURCE + "; Getis-Ord Gi* (esda), 999 permutations, 5% false-discovery rate",
+        source=(
+            f"{RATE_SOURCE}; Getis-Ord Gi* (esda), {spots.attrs['permutations']:,} permutations, "
+            "5% false-discovery rate"
+        ),
         outline=data.force_outline.to_crs(BNG),
     )
 
@@ -732,7 +735,7 @@ def hotspot_sentence(spots: pd.DataFrame, lsoa: pd.DataFrame | None = None) -> s
     a = spots.attrs
     text = (
         f"Getis-Ord Gi* of log(1 + rate) on {a.get('n_tested', 0)} LSOAs "
-        f"({a.get('permutations')} permutations, false-discovery rate {a.get('alpha', 0.05):.0%}): "
+        f"({a.get('permutations', 0):,} permutations, two-sided, false-discovery rate {a.get('alpha', 0.05):.0%}): "
         f"{n[hs.HOT]} LSOAs are in significant hot spots and {n[hs.COLD]} in significant cold "
         "spots."
     )

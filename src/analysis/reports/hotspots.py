@@ -37,7 +37,7 @@ def queen_weights(areas: gpd.GeoDataFrame) -> Queen:
 def gi_star_hotspots(
     areas: gpd.GeoDataFrame,
     value: str,
-    permutations: int = 999,
+    permutations: int = 9999,
     alpha: float = 0.05,
     seed: int = GI_SEED,
 ) -> gpd.GeoDataFrame:
@@ -50,9 +50,12 @@ def gi_star_hotspots(
     A significantly high sum is a *hot spot* (a cluster of high values), a significantly low
     sum a *cold spot*. Significance comes from a conditional permutation test
     (``permutations`` random re-allocations of the other values to *i*'s neighbours, fixed
-    ``seed``; one-sided pseudo p-value in the direction observed, as esda's ``p_sim``), and
-    the false-discovery rate over all areas is held at ``alpha`` with the Benjamini-Hochberg
-    threshold (``esda.fdr``).
+    ``seed``); the two-sided pseudo p-value is twice esda's folded one-sided ``p_sim``
+    (capped at 1), and the false-discovery rate over all areas is held at ``alpha`` with the
+    Benjamini-Hochberg threshold (``esda.fdr``). The default 9,999 permutations matter: with
+    hundreds of areas the first discovery needs a p-value near ``alpha / n`` (5e-5 for 927
+    LSOAs), and 999 permutations cannot give a two-sided p below 0.002, which makes the set
+    of hot spots depend on the seed.
 
     Areas without any neighbour (islands) cannot be tested: they are dropped from the
     weights and the test, and marked ``Not tested (no neighbour)``. Areas with a missing
@@ -66,7 +69,7 @@ def gi_star_hotspots(
     value : str
         Column tested, e.g. the crime rate per 1,000 residents.
     permutations : int
-        Number of conditional permutations (999 gives pseudo p-values down to 0.001).
+        Number of conditional permutations (9,999 gives two-sided p-values down to 0.0002).
     alpha : float
         False-discovery rate.
     seed : int
@@ -76,7 +79,7 @@ def gi_star_hotspots(
     -------
     GeoDataFrame
         Copy of ``areas`` with ``gi_z`` (standardised Gi*), ``gi_p`` (permutation pseudo
-        p-value), ``significant`` (bool, after FDR control) and ``hotspot`` (one of
+        p-value, two-sided), ``significant`` (bool, after FDR control) and ``hotspot`` (one of
         ``Hot spot``, ``Cold spot``, ``Not significant``, ``Not tested (no neighbour)``,
         ``Not tested (no value)``). ``attrs`` holds ``fdr_threshold``, ``n_tested``,
         ``n_islands``, ``permutations``, ``alpha`` and ``seed``.
@@ -99,11 +102,17 @@ def gi_star_hotspots(
         sub = out.iloc[keep]
         w_sub = queen_weights(sub)
         y = sub[value].to_numpy(dtype=float)
-        g = esda.G_Local(
-            y, w_sub, transform="B", permutations=permutations, star=True, seed=seed, n_jobs=1
-        )
+        with warnings.catch_warnings():
+            # esda warns that its folded one-sided p_sim is changing; the two-sided p-value is
+            # formed explicitly below
+            warnings.simplefilter("ignore", DeprecationWarning)
+            # components separated by water are fine for Gi*; islands were removed above
+            warnings.filterwarnings("ignore", message="The weights matrix is not fully connected")
+            g = esda.G_Local(
+                y, w_sub, transform="B", permutations=permutations, star=True, seed=seed, n_jobs=1
+            )
         z = np.asarray(g.Zs, dtype=float)
-        p = np.asarray(g.p_sim, dtype=float)
+        p = np.minimum(1.0, 2.0 * np.asarray(g.p_sim, dtype=float))
         threshold = float(esda.fdr(p, alpha))
         significant = p <= threshold
         label = np.where(significant, np.where(z > 0, HOT, COLD), NOT_SIGNIFICANT)
