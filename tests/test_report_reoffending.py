@@ -293,3 +293,51 @@ def test_notebook_on_real_data_reproduces_the_moj_series(real_store_dir, tmp_pat
     # the 2014 Q1 cohort of all offenders, new measure, as published by MoJ: 30.57%
     latest = by_key[("new", "3-monthly", "All", "2014-01-01")]
     assert float(latest["binary_rate"]) == pytest.approx(30.566433, abs=1e-5)
+
+
+@pytest.mark.slow
+def test_local_tables_dropped_in_flow_through_ingest_to_the_notebook(fixture_raw_dir, tmp_path):
+    """A user drops MoJ local CSVs into reference/reoffending/: ingest loads them and the
+    notebook publishes local rows, the funnel and the disposal comparison."""
+    import shutil
+
+    from analysis.execute import execute_report
+    from analysis.ingest import ingest
+
+    raw = tmp_path / "raw"
+    shutil.copytree(fixture_raw_dir, raw)
+    folder = raw / "reference" / "reoffending"
+    areas = [
+        ["Cohort period", "PCC area code", "PCC area name", "Number of offenders in cohort",
+         "Number of reoffenders", "Number of proven reoffences"],
+        ["Jan 2019 to Mar 2019", "K04000001", "England and Wales", "100,000", "25,000", "80,000"],
+        ["Jan 2019 to Mar 2019", "E23000007", "Northumbria", "3,000", "900", "2,700"],
+        ["Jan 2019 to Mar 2019", "E23000008", "Durham", "1,500", "380", "1,100"],
+        ["Jan 2019 to Mar 2019", "E23000013", "Cleveland", "2,000", "2", "9"],
+    ]  # fmt: skip
+    disposals = [
+        ["Cohort", "Index disposal", "Offenders", "Reoffenders", "Reoffences"],
+        ["Jan 2019 to Mar 2019", "Custody less than 12 months", "8,000", "4,960", "30,000"],
+        ["Jan 2019 to Mar 2019", "Community order", "10,000", "3,400", "12,000"],
+    ]
+    for name, rows in (("pcc_areas.csv", areas), ("disposals.csv", disposals)):
+        with (folder / name).open("w", newline="", encoding="utf-8") as handle:
+            csv.writer(handle).writerows(rows)
+    store = tmp_path / "store"
+    ingest(raw, store)
+    out = tmp_path / "out"
+    run = RunParameters(quarter="2022-Q4", processed_dir=str(store), output_dir=str(out))
+    executed = execute_report("04_reoffending", run, tmp_path / "out.ipynb").read_text()
+    with (out / "tables" / "04_reoffending" / "reoffending_rates.csv").open(newline="") as h:
+        rows = [r for r in csv.DictReader(h) if r["area"] != "England and Wales"]
+    north = next(r for r in rows if r["area"] == "Northumbria")
+    assert float(north["binary_rate"]) == pytest.approx(30.0)
+    low, high = wilson_by_hand(900, 3000)
+    assert float(north["low"]) == pytest.approx(low * 100)
+    cleveland = next(r for r in rows if r["area"] == "Cleveland")
+    assert cleveland["reoffenders"] == "" and cleveland["binary_rate"] == ""  # 2 is suppressed
+    custody = next(r for r in rows if r["breakdown"] == "Custody less than 12 months")
+    assert float(custody["binary_rate"]) == pytest.approx(62.0)
+    assert "No local reoffending data supplied" not in executed
+    assert "funnel" in executed.lower() and "national rate" in executed
+    assert "The plan quotes 64.5%" in executed and "effectiveness" in executed

@@ -393,28 +393,22 @@ def local_funnel(local: pd.DataFrame) -> pd.DataFrame:
     units["area"] = units["area_name"].fillna(units["area_code"])
     units["reoffenders"] = units["reoffenders"].astype(float)
     units["offenders"] = units["offenders"].astype(float)
-    funnel = stats.funnel_table(
-        units, "reoffenders", "offenders", kind="proportion", per=100.0, label="area"
-    )
-    funnel.attrs["cohort"] = cohort
-    funnel.attrs["target_label"] = "pooled rate of the areas shown"
+    target, target_label = None, "pooled rate of the areas shown"
     if len(national):
         row = national.iloc[0]
         target = float(row["reoffenders"]) / float(row["offenders"]) * 100
-        limits = stats.funnel_limits(funnel["offenders"], target, kind="proportion", per=100.0)
-        for col in [c for c in limits.columns if c.startswith(("low", "high"))]:
-            funnel[col] = limits[col].to_numpy()
-        funnel["target"] = target
-        theta = target / 100
-        funnel["z"] = (funnel["value"] / 100 - theta) / np.sqrt(
-            theta * (1 - theta) / funnel["offenders"]
-        )
-        for level in funnel.attrs.get("levels", ["95", "998"]):
-            funnel[f"outside{level}"] = (funnel["value"] < funnel[f"low{level}"]) | (
-                funnel["value"] > funnel[f"high{level}"]
-            )
-        funnel.attrs["target"] = target
-        funnel.attrs["target_label"] = f"national rate ({row['area_name'] or row['area_code']})"
+        target_label = f"national rate ({row['area_name'] or row['area_code']})"
+    funnel = stats.funnel_table(
+        units,
+        "reoffenders",
+        "offenders",
+        kind="proportion",
+        per=100.0,
+        label="area",
+        target=target,
+    )
+    funnel.attrs["cohort"] = cohort
+    funnel.attrs["target_label"] = target_label
     return funnel
 
 
