@@ -351,3 +351,16 @@ def test_missing_data_reason_and_load_on_fixture_store(fixture_store_dir):
     street = store.street("northumbria", jo.analysis_months(Quarter(2022, 4)))
     assert len(data.crimes) == int((~street["is_asb"]).sum())
     assert set(data.outcomes["crime_id"]) <= set(data.crimes["crime_id"])
+
+
+def test_positive_by_months_since_blanks_cells_spanning_a_missing_outcome_month():
+    held = [f"2022-{m:02d}" for m in range(3, 13) if m != 11] + ["2023-01", "2023-02"]
+    data = _data(CRIMES, OUTCOMES, outcome_months=held)
+    table = jo.positive_by_months_since(data, cohort="month")
+    oct_ = table[table["cohort"] == "2022-10"].set_index("months_since")
+    # 2022-11 is missing: lag 0 (October only) is complete, lags 1.. span November
+    assert oct_.loc[0, "positive"] == 0
+    assert oct_.loc[1:, "share"].isna().all() and oct_.loc[1:, "low"].isna().all()
+    assert (oct_["crimes"] == 2).all()
+    dec = table[table["cohort"] == "2022-12"].set_index("months_since")
+    assert dec["positive"].tolist() == [0, 0, 0]

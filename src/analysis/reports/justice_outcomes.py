@@ -365,7 +365,10 @@ def positive_by_months_since(
     positive outcome record is dated no later than k months after the crime month;
     denominator = the cohort's crimes. A (cohort, k) cell is only given when every crime of the
     cohort has been observable for k months, i.e. crime month + k <= the last outcome month in
-    the store (recent crimes are censored, not counted as negative). 95% Wilson intervals.
+    the store (recent crimes are censored, not counted as negative). When an outcomes month
+    between the cohort's first crime month and crime month + k is missing from the store, the
+    outcomes recorded in it are lost, so the cell is kept with ``positive``, ``share`` and its
+    interval missing (``NaN``) rather than understated. 95% Wilson intervals.
 
     Returns
     -------
@@ -386,13 +389,16 @@ def positive_by_months_since(
     else:
         label = joined["month"]
     work = pd.DataFrame({"cohort": label, "crime_m": crime_m, "lag": lag})
+    held = set(_month_index(pd.Series(sorted(data.outcome_months))))
     rows = []
     for name, part in work.groupby("cohort"):
-        latest_crime = part["crime_m"].max()
+        first_crime, latest_crime = part["crime_m"].min(), part["crime_m"].max()
         for k in range(max_lag + 1):
             if latest_crime + k > last:
                 break
-            rows.append((name, k, len(part), int((part["lag"] <= k).sum())))
+            complete = all(m in held for m in range(first_crime, latest_crime + k + 1))
+            positive = int((part["lag"] <= k).sum()) if complete else np.nan
+            rows.append((name, k, len(part), positive))
     out = pd.DataFrame(rows, columns=["cohort", "months_since", "crimes", "positive"])
     ci = wilson_interval(out["positive"], out["crimes"])
     return out.assign(share=ci["share"].values, low=ci["low"].values, high=ci["high"].values)
@@ -590,25 +596,30 @@ def positive_rates_table(data: JusticeData):
     )
 
 
-def months_since_chart(data: JusticeData, cohorts: int = 6):
-    """Line chart: cumulative positive outcome rate by months since the crime, one line per
-    crime quarter (the latest ``cohorts`` quarters; censored as in
-    :func:`positive_by_months_since`)."""
+def months_since_chart(data: JusticeData, lags: tuple[int, ...] = (0, 1, 3, 6, 12)):
+    """Line chart: positive outcome rate by crime month, one line per follow-up time.
+
+    Each line is the share of the crimes of each crime month with a positive outcome recorded
+    within k months (k in ``lags``) of the crime month, so lines at the same k compare like
+    with like; a line stops where the outcomes files end (see
+    :func:`positive_by_months_since`).
+    """
     from analysis.charts import line_chart
 
-    table = positive_by_months_since(data, cohort="quarter")
-    keep = sorted(table["cohort"].unique())[-cohorts:]
-    table = table[table["cohort"].isin(keep)].copy()
+    table = positive_by_months_since(data, max_lag=max(lags), cohort="month")
+    table = table[table["months_since"].isin(lags)].copy()
     table["positive_pct"] = 100 * table["share"]
-    table = table.rename(columns={"cohort": "Crime quarter"})
+    names = {k: "same month" if k == 0 else f"within {k} month{'s' if k > 1 else ''}" for k in lags}
+    table["Positive outcome recorded"] = table["months_since"].map(names)
+    table = table.sort_values(["months_since", "cohort"])
     return line_chart(
         table,
-        x="months_since",
+        x="cohort",
         y="positive_pct",
-        title="Share of crimes with a positive outcome, by months since the crime month",
+        title="Crimes with a positive outcome, by crime month and time allowed for the outcome",
         y_label="Crimes with a positive outcome (%)",
         source=SOURCE,
-        hue="Crime quarter",
+        hue="Positive outcome recorded",
     )
 
 
