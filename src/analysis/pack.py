@@ -90,6 +90,8 @@ class ReportResult:
     outputs: list[str] = field(default_factory=list)
     title: str | None = None
     cache_key: str | None = None
+    execute_seconds: float = 0.0
+    render_seconds: float = 0.0
 
     def as_dict(self) -> dict:
         return {
@@ -98,6 +100,8 @@ class ReportResult:
             "status": self.status,
             "reason": self.reason,
             "seconds": round(self.seconds, 2),
+            "execute_seconds": round(self.execute_seconds, 2),
+            "render_seconds": round(self.render_seconds, 2),
             "outputs": self.outputs,
             "cache_key": self.cache_key,
         }
@@ -394,6 +398,7 @@ def produce_report(task: dict) -> dict:
             timeout=task["timeout"],
             notebooks_dir=Path(task["notebooks_dir"]),
         )
+        result.execute_seconds = time.perf_counter() - started
         fragment = report_fragment(executed, name)
         result.title = fragment.title
         build = run_dir / BUILD_DIR
@@ -410,6 +415,7 @@ def produce_report(task: dict) -> dict:
         if task["pdf"]:
             write_pdf(document, run_dir / f"{name}.pdf")
         result.status = PRODUCED
+        result.render_seconds = time.perf_counter() - started - result.execute_seconds
     except Exception as err:  # one failing report never stops the others: record why
         result.reason = _error_reason(err)
         if not hasattr(err, "ename"):
@@ -565,6 +571,104 @@ def pack_exit_code(results: list[ReportResult]) -> int:
     return EXIT_OK
 
 
+def execute_tasks(tasks: list[dict], jobs: int, results: dict[str, ReportResult], console) -> None:
+    """Run :func:`produce_report` for every task, up to ``jobs`` at a time in spawned worker
+    processes (each notebook has its own kernel), updating ``results`` and a progress display."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    if not tasks:
+        return
+    workers = min(jobs, len(tasks))
+    progress = Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TimeElapsedColumn(), console=console,
+    )  # fmt: skip
+    with progress:
+        bar = progress.add_task(
+            f"Running {len(tasks)} report(s) on {workers} worker(s)", total=len(tasks)
+        )
+
+        def record(done: dict) -> None:
+            r = results[done["name"]]
+            for attr in (
+                "status",
+                "reason",
+                "seconds",
+                "outputs",
+                "title",
+                "execute_seconds",
+                "render_seconds",
+            ):
+                setattr(r, attr, done.get(attr, getattr(r, attr)))
+            timing = f"{r.seconds:.1f} s (notebook {r.execute_seconds:.1f} s, documents {r.render_seconds:.1f} s)"
+            progress.console.print(
+                f"  {r.name}: {r.status} in {timing}" + (f": {r.reason}" if r.reason else "")
+            )
+            progress.advance(bar)
+
+        if workers == 1:
+            for task in tasks:
+                record(produce_report(task))
+            return
+        ctx = multiprocessing.get_context("spawn")  # no fork of a process holding DuckDB threads
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            pending: dict[Future, str] = {pool.submit(produce_report, t): t["name"] for t in tasks}
+            while pending:
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    name = pending.pop(fut)
+                    try:
+                        record(fut.result())
+                    except Exception as err:  # the worker process itself died
+                        record(
+                            {
+                                "name": name,
+                                "status": FAILED,
+                                "reason": f"worker crashed: {type(err).__name__}: {err}",
+                            }
+                        )
+
+
+def combined_pack(run_dir: Path, ordered: list[ReportResult], context, pdf: bool, fingerprint: str,
+                  previous: dict | None, console) -> dict:  # fmt: skip
+    """Write (or reuse, when nothing it contains changed) the combined pack; returns its manifest
+    entry ``{"cache_key", "outputs", "seconds", "reused"}``."""
+    from analysis.manifest import combined_key
+
+    started = time.perf_counter()
+    stem = combined_pack_name(context.force, context.quarter)
+    html_path, pdf_path = run_dir / f"{stem}.html", run_dir / f"{stem}.pdf"
+    produced = [(r.name, r.cache_key or "") for r in ordered if r.status in (PRODUCED, REUSED)]
+    if not produced:
+        html_path.unlink(missing_ok=True)
+        pdf_path.unlink(missing_ok=True)
+        return {"cache_key": None, "outputs": [], "seconds": 0.0, "reused": False}
+    left_out = [(r.name, r.status, r.reason) for r in ordered if r.status in (SKIPPED, FAILED)]
+    key = combined_key([*produced, ("not-included", json.dumps(left_out))], fingerprint)
+    files = [html_path] + ([pdf_path] if pdf else [])
+    if not pdf:
+        pdf_path.unlink(missing_ok=True)
+    reused = (previous or {}).get("combined", {}).get("cache_key") == key and all(
+        p.exists() for p in files
+    )
+    if not reused:
+        console.print("Rendering the combined pack")
+        files = write_combined(run_dir, ordered, context, pdf)
+    return {
+        "cache_key": key,
+        "outputs": [p.name for p in files],
+        "seconds": round(time.perf_counter() - started, 2),
+        "reused": reused,
+    }
+
+
 def _reusable(previous: dict | None, name: str, key: str, run_dir: Path, pdf: bool) -> dict | None:
     if not previous:
         return None
@@ -611,19 +715,10 @@ def run_pack(
     notebook runs.
     """
     from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        SpinnerColumn,
-        TextColumn,
-        TimeElapsedColumn,
-    )
 
     from analysis.manifest import (
         cache_key,
         code_version,
-        combined_key,
         package_versions,
         read_manifest,
         write_manifest,
@@ -715,86 +810,12 @@ def run_pack(
                               "run_dir": str(run_dir), "pdf": pdf, "context": context, "timeout": timeout})  # fmt: skip
 
     # 4. execute in parallel with a progress display
-    if tasks:
-        progress = Progress(
-            SpinnerColumn(),
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-        )
-        with progress:
-            bar = progress.add_task(
-                f"Running {len(tasks)} report(s) on {min(jobs, len(tasks))} worker(s)",
-                total=len(tasks),
-            )
-
-            def _record(done: dict) -> None:
-                r = results[done["name"]]
-                r.status, r.reason, r.seconds, r.outputs, r.title = (
-                    done["status"],
-                    done["reason"],
-                    done["seconds"],
-                    done["outputs"],
-                    done["title"],
-                )
-                progress.console.print(
-                    f"  {r.name}: {r.status} in {r.seconds:.1f} s"
-                    + (f" ({r.reason})" if r.reason else "")
-                )
-                progress.advance(bar)
-
-            if jobs == 1 or len(tasks) == 1:
-                for task in tasks:
-                    _record(produce_report(task))
-            else:
-                ctx = multiprocessing.get_context("spawn")
-                with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=ctx) as pool:
-                    pending: dict[Future, str] = {
-                        pool.submit(produce_report, t): t["name"] for t in tasks
-                    }
-                    while pending:
-                        finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-                        for fut in finished:
-                            name = pending.pop(fut)
-                            try:
-                                _record(fut.result())
-                            except Exception as err:  # the worker process itself died
-                                _record({"name": name, "status": FAILED, "reason": f"worker crashed: {type(err).__name__}: {err}",
-                                         "seconds": 0.0, "outputs": [], "title": None})  # fmt: skip
-
+    execute_tasks(tasks, jobs, results, console)
     ordered = [results[n] for n in names]
 
     # 5. combined pack, index, manifest
-    produced = [(r.name, r.cache_key or "") for r in ordered if r.status in (PRODUCED, REUSED)]
-    stem = combined_pack_name(force, str(period))
-    ckey = combined_key(
-        produced
-        + [
-            (
-                "not-included",
-                json.dumps(
-                    [(r.name, r.status, r.reason) for r in ordered if r.status in (SKIPPED, FAILED)]
-                ),
-            )
-        ],
-        code["fingerprint"],
-    )
-    combined_files = [run_dir / f"{stem}.html"] + ([run_dir / f"{stem}.pdf"] if pdf else [])
-    if produced:
-        previous_combined = (previous or {}).get("combined", {})
-        if not (
-            previous_combined.get("cache_key") == ckey and all(p.exists() for p in combined_files)
-        ):
-            console.print("Rendering the combined pack")
-            combined_files = write_combined(run_dir, ordered, context, pdf)
-    else:
-        combined_files = []
-        for p in (run_dir / f"{stem}.html", run_dir / f"{stem}.pdf"):
-            p.unlink(missing_ok=True)
-    if not pdf:
-        (run_dir / f"{stem}.pdf").unlink(missing_ok=True)
+    combined = combined_pack(run_dir, ordered, context, pdf, code["fingerprint"], previous, console)
+    combined_files = [run_dir / name for name in combined["outputs"]]
     write_text(index_html(run_dir, ordered, context, combined_files), run_dir / "index.html")
 
     exit_code = pack_exit_code(ordered)
@@ -819,10 +840,7 @@ def run_pack(
         "packages": package_versions(),
         "python": sys.version.split()[0],
         "notebooks": [r.as_dict() for r in ordered],
-        "combined": {
-            "cache_key": ckey if produced else None,
-            "outputs": [p.name for p in combined_files],
-        },
+        "combined": combined,
         "index": "index.html",
         "exit_code": exit_code,
         "exit_meaning": EXIT_MEANINGS[exit_code],
