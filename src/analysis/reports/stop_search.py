@@ -957,7 +957,7 @@ def standardised_sentence(data: StopSearchData, window: str = "12m") -> str:
         f"Comparing each group with White residents of the same local authority "
         f"(standardised ratio, 95% CI), {_window_label(data, window)}: {'; '.join(parts)}. "
         "A crude ratio well above the standardised one means part of the disparity reflects "
-        "where people live and where searches happen (section 3)."
+        "where people live and where searches happen (see the sensitivity panel)."
     )
 
 
