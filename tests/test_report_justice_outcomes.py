@@ -228,13 +228,16 @@ def _check_table(table: pd.DataFrame) -> None:
     lad = table[table["area_level"] == "lad"].groupby(["window", "crime_type", "area_code"])
     lad_sum = lad["crimes"].first().groupby(["window", "crime_type"]).sum()
     assert (lad_sum <= force.reindex(lad_sum.index)).all()
+    ward = table[table["area_level"] == "ward"].groupby(["window", "crime_type", "area_code"])
+    ward_sum = ward["crimes"].first().groupby(["window", "crime_type"]).sum()
+    assert (ward_sum <= lad_sum.reindex(ward_sum.index)).all()
 
 
 @pytest.mark.slow
 def test_notebook_runs_on_fixture_store(fixture_store_dir, tmp_path):
     table = _run_notebook(fixture_store_dir, tmp_path)
     assert set(table["window"]) == {"quarter", "12m"}
-    assert set(table["area_level"]) == {"force", "lad"}
+    assert set(table["area_level"]) == {"force", "lad", "ward"}
     assert table["crimes"].max() > 0
     _check_table(table)
 
@@ -364,3 +367,17 @@ def test_positive_by_months_since_blanks_cells_spanning_a_missing_outcome_month(
     assert (oct_["crimes"] == 2).all()
     dec = table[table["cohort"] == "2022-12"].set_index("months_since")
     assert dec["positive"].tolist() == [0, 0, 0]
+
+
+def test_ward_rows_follow_the_area_level_parameter():
+    crimes = CRIMES.assign(ward_code=["W1", "W2", "W1", None, "W1", "W9", None])
+    data = _data(crimes, OUTCOMES)
+    table = jo.outcome_rates_table(data)
+    wards = table[(table["area_level"] == "ward") & (table["window"] == "quarter")]
+    assert set(wards["area_code"]) == {"W1", "W2"}  # W9 lies outside the force's LADs
+    w1 = wards[(wards["area_code"] == "W1") & (wards["crime_type"] == jo.ALL_CRIME)]
+    assert w1["crimes"].iloc[0] == 2 and w1["share"].sum() == pytest.approx(1.0)
+    lad_only = jo.outcome_rates_table(
+        jo.JusticeData(**{**data.__dict__, "run": RunParameters(area_level="lad")})
+    )
+    assert "ward" not in set(lad_only["area_level"])

@@ -104,7 +104,7 @@ class JusticeData:
     run : RunParameters
     crimes : DataFrame
         Non-ASB street crimes of the 24 months ending with the quarter: ``crime_id, month,
-        crime_type, lad_code, lad_name, in_force_area``.
+        crime_type, ward_code, lad_code, lad_name, in_force_area`` (``ward_code`` optional).
     outcomes : DataFrame
         Outcome records of those crimes: ``crime_id, month`` (outcome month), ``outcome_type``.
     force_lads : DataFrame
@@ -156,7 +156,8 @@ def load(run: RunParameters) -> JusticeData:
     months = analysis_months(run.period)
     marks = ", ".join("?" for _ in months)
     crimes = store.query(
-        "SELECT crime_id, month, crime_type, lad_code, lad_name, in_force_area FROM street "
+        "SELECT crime_id, month, crime_type, ward_code, lad_code, lad_name, in_force_area "
+        "FROM street "
         f"WHERE force = ? AND NOT is_asb AND month IN ({marks})",
         [run.force, *months],
     )
@@ -299,21 +300,28 @@ def outcome_rates_table(data: JusticeData) -> pd.DataFrame:
 
     For crimes recorded in each ``window`` (``quarter``, ``12m``): the share whose latest
     outcome (outcomes files up to the last month held) is in each group, by ``crime_type``
-    (each type and ``All crime``) at ``area_level`` ``force`` (``area_code`` = force slug) and
-    ``lad`` (crimes located in the force's own local authorities; LAD 2024 codes), with 95%
-    Wilson intervals.
+    (each type and ``All crime``) at ``area_level`` ``force`` (``area_code`` = force slug),
+    ``lad`` (crimes located in the force's own local authorities; LAD 2024 codes) and, when the
+    run's ``area_level`` is ``ward`` or ``lsoa``, ``ward`` (May 2024 wards of those crimes;
+    wards are the finest level published here, since LSOA cells are mostly a handful of
+    crimes), with 95% Wilson intervals.
     """
     joined = _joined(data)
     joined = pd.concat([joined, joined.assign(crime_type=ALL_CRIME)], ignore_index=True)
     win = windows(data.run.period)
     lads = set(data.force_lads["lad_code"])
+    levels = ["lad"]
+    if data.run.area_level in ("ward", "lsoa") and "ward_code" in joined.columns:
+        levels.append("ward")
     frames = []
     for name in ("quarter", "12m"):
         part = joined[joined["month"].isin(win[name])]
-        force = part.assign(area_level="force", area_code=data.run.force)
-        local = part[part["lad_code"].isin(lads)].assign(area_level="lad")
-        local = local.assign(area_code=local["lad_code"])
-        for frame in (force, local):
+        in_force = part[part["lad_code"].isin(lads)]
+        pieces = [part.assign(area_level="force", area_code=data.run.force)]
+        for level in levels:
+            local = in_force[in_force[f"{level}_code"].notna()]
+            pieces.append(local.assign(area_level=level, area_code=local[f"{level}_code"]))
+        for frame in pieces:
             if frame.empty:
                 continue
             dist = outcome_distribution(frame, ["area_level", "area_code", "crime_type"])
@@ -321,7 +329,7 @@ def outcome_rates_table(data: JusticeData) -> pd.DataFrame:
     table = pd.concat(frames, ignore_index=True)
     table["_t"] = (table["crime_type"] != ALL_CRIME).astype(int)
     table["_g"] = table["outcome_group"].map({g: i for i, g in enumerate(GROUP_ORDER)})
-    table["_a"] = (table["area_level"] != "force").astype(int)
+    table["_a"] = table["area_level"].map({"force": 0, "lad": 1, "ward": 2})
     table = table.sort_values(
         ["window", "_a", "area_code", "_t", "crime_type", "_g"],
         ascending=[False, True, True, True, True, True],
