@@ -27,7 +27,7 @@ and the MoJ series (:mod:`analysis.reports.reoffending`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -235,6 +235,8 @@ class ScorecardData:
     national_reoffending: pd.DataFrame
     local_reoffending: pd.DataFrame
     months: dict
+    rows: pd.DataFrame | None = None
+    """:func:`scorecard_rows` of this data (computed once by :func:`load`)."""
 
     @property
     def quarter(self) -> Quarter:
@@ -314,7 +316,7 @@ def load(run: RunParameters) -> ScorecardData:
         else pd.DataFrame()
     )
     local = reoffending._read_local(store) if "reoffending_local" in views else pd.DataFrame()
-    return ScorecardData(
+    data = ScorecardData(
         run=run,
         plan=plan,
         street=street,
@@ -327,6 +329,7 @@ def load(run: RunParameters) -> ScorecardData:
         local_reoffending=local,
         months={k: store.months(run.force, k) for k in ("street", "outcomes", "stop_search")},
     )
+    return replace(data, rows=scorecard_rows(data))
 
 
 # ------------------------------------------------------------------ indicators (pure)
@@ -598,6 +601,10 @@ def _no_data(reason: str) -> dict:
     }
 
 
+def _rows(data: ScorecardData) -> pd.DataFrame:
+    return data.rows if data.rows is not None else scorecard_rows(data)
+
+
 def scorecard_rows(data: ScorecardData) -> pd.DataFrame:
     """Every indicator of ``plan.yml`` with its value, comparison, test and status.
 
@@ -692,7 +699,7 @@ def scorecard_rows(data: ScorecardData) -> pd.DataFrame:
 def headline(data: ScorecardData) -> Markdown:
     """How many indicators are improving, unchanged, deteriorating or without data, and which
     ones moved (each with its test)."""
-    table = scorecard_rows(data)
+    table = _rows(data)
     assessed = table[table["status"] != NO_DATA_SUPPLIED]
     counts = assessed["status"].value_counts()
     lines = [
@@ -712,7 +719,7 @@ def headline(data: ScorecardData) -> Markdown:
 
 def scorecard_table(data: ScorecardData) -> tables.ReportTable:
     """The scorecard for the indicators the open data can speak to."""
-    table = scorecard_rows(data)
+    table = _rows(data)
     table = table[table["status"] != NO_DATA_SUPPLIED].copy()
     table["p_text"] = [
         "" if pd.isna(p) else ("< 0.001" if p < 0.001 else f"{p:.3f}") for p in table["p_value"]
@@ -742,7 +749,7 @@ def scorecard_table(data: ScorecardData) -> tables.ReportTable:
 def change_chart(data: ScorecardData) -> charts.Chart:
     """Forest plot of each count indicator's rate ratio (this quarter ÷ comparison quarter)
     with its 95% score interval; below 1 means fewer."""
-    table = scorecard_rows(data)
+    table = _rows(data)
     table = table[table["ratio"].notna() & table["ratio_low"].notna()].copy()
     return charts.forest_plot(
         table,
@@ -782,7 +789,7 @@ def no_data_table(data: ScorecardData) -> tables.ReportTable:
 
 def published_scorecard(data: ScorecardData) -> pd.DataFrame:
     """The published ``scorecard.csv``: :data:`SCORECARD_COLUMNS` only."""
-    return scorecard_rows(data)[SCORECARD_COLUMNS].reset_index(drop=True)
+    return _rows(data)[SCORECARD_COLUMNS].reset_index(drop=True)
 
 
 def publish_tables(data: ScorecardData) -> list[Path]:
@@ -798,7 +805,7 @@ def tables_written(data: ScorecardData) -> tables.ReportTable:
         {
             "table": [p.name for p in paths],
             "folder": [str(p.parent.relative_to(data.run.output_path)) for p in paths],
-            "rows": [len(published_scorecard(data))],
+            "rows": [len(_rows(data))],
         }
     )
     return tables.report_table(
