@@ -121,6 +121,9 @@ def missing_data_reason(store, run: RunParameters) -> str | None:
     lsoa = store.lsoa(run.force)
     if lsoa.empty or lsoa["ruc21_code"].isna().all():
         return f"the processed store has no Rural-Urban Classification for {run.force}'s LSOAs."
+    rural = [k for k, v in RUC_CLASSES.items() if v[1] == "Rural"]
+    if not lsoa["ruc21_code"].isin(rural).any():
+        return f"{run.force} has no rural LSOAs on the Rural-Urban Classification 2021."
     return None
 
 
@@ -712,6 +715,8 @@ def rural_spc(data: RuralData):
     from analysis.charts import spc_chart
 
     series = monthly_rural_series(data).set_index("month")
+    if len(series) < 2:
+        return HTML("<p>Fewer than two months of street-level crime are held: no SPC chart.</p>")
     parts = []
     for column, measure, unit in (
         ("rural_crime", "Crime (excluding ASB) in rural LSOAs", "Crimes a month"),
