@@ -341,3 +341,26 @@ def test_local_tables_dropped_in_flow_through_ingest_to_the_notebook(fixture_raw
     assert "No local reoffending data supplied" not in executed
     assert "funnel" in executed.lower() and "national rate" in executed
     assert "The plan quotes 64.5%" in executed and "effectiveness" in executed
+
+
+def test_headline_states_the_comparison_only_when_intervals_exist():
+    text = report.national_headline(data_with()).data
+    # 2014 Q1 (200 of 800) against 2013 Q1 (300 of 1,000): the hand Wilson intervals overlap
+    now_low, now_high = wilson_by_hand(200, 800)
+    before_low, before_high = wilson_by_hand(300, 1000)
+    assert now_high > before_low
+    assert "intervals overlap: no clear change" in text
+    assert "25.0 (" in text and "3.50 reoffences" in text
+    long = national_long()
+    long = long[long["rate"] != "reoffenders"]
+    data = report.ReoffendingData(RunParameters(), report.national_wide(long), data_with().local)
+    text = report.national_headline(data).data
+    assert "no interval" in text and "nan" not in text.lower()
+
+
+def test_sections_say_so_when_the_national_series_is_absent():
+    long = national_long()
+    long = long[long["measure"] == "old"]
+    data = report.ReoffendingData(RunParameters(), report.national_wide(long), data_with().local)
+    for section in (report.national_headline, report.national_spc_chart):
+        assert "No national 3-month cohort series" in section(data).data

@@ -220,10 +220,12 @@ def national_rates(data: ReoffendingData) -> pd.DataFrame:
     return table
 
 
-def national_trend_chart(data: ReoffendingData) -> charts.Chart:
+def national_trend_chart(data: ReoffendingData) -> charts.Chart | Markdown:
     """Line chart of the national binary rate (all offenders): new 3-month cohorts and the old
     12-month measure as separate lines, because the change of measure is a break."""
     table = national_rates(data)
+    if table.empty or table["binary_rate"].notna().sum() == 0:
+        return Markdown(NO_SERIES.format(what="trend chart"))
     keep = (table["group"] == "All") & (
         ((table["measure"] == "new") & table["temporal_unit"].str.startswith("3"))
         | (table["measure"] == "old")
@@ -240,6 +242,29 @@ def national_trend_chart(data: ReoffendingData) -> charts.Chart:
         source=NATIONAL_SOURCE,
         hue="Series",
     )
+
+
+SPC_MIN_COHORTS = 12
+"""Fewest published 3-month cohorts for a control chart."""
+NO_SERIES = (
+    "**No national 3-month cohort series for all offenders (new measure) in the store**, so "
+    "there is no {what}."
+)
+
+
+def main_series(data: ReoffendingData) -> pd.DataFrame:
+    """National rows of the new measure, 3-month cohorts, all offenders, with a published
+    binary rate, in cohort order (with Wilson intervals from :func:`national_rates`)."""
+    rates = national_rates(data)
+    if rates.empty:
+        return rates
+    keep = (
+        (rates["measure"] == "new")
+        & rates["temporal_unit"].str.startswith("3")
+        & (rates["group"] == "All")
+        & rates["binary_rate"].notna()
+    )
+    return rates[keep].sort_values("cohort_start")
 
 
 def national_spc(data: ReoffendingData) -> pd.DataFrame:
@@ -261,8 +286,11 @@ def national_spc(data: ReoffendingData) -> pd.DataFrame:
     return xmr
 
 
-def national_spc_chart(data: ReoffendingData) -> charts.Chart:
-    """XmR control chart of the new-measure binary rate (3-month cohorts, all offenders)."""
+def national_spc_chart(data: ReoffendingData) -> charts.Chart | Markdown:
+    """XmR control chart of the new-measure binary rate (3-month cohorts, all offenders), or
+    a sentence when fewer than :data:`SPC_MIN_COHORTS` cohorts are published."""
+    if len(main_series(data)) < SPC_MIN_COHORTS:
+        return Markdown(NO_SERIES.format(what=f"control chart (needs {SPC_MIN_COHORTS} cohorts)"))
     xmr = national_spc(data)
     missing = xmr.attrs.get("missing_cohorts", [])
     note = f" Cohorts with no published rate, left out: {', '.join(missing)}." if missing else ""
@@ -277,33 +305,40 @@ def national_spc_chart(data: ReoffendingData) -> charts.Chart:
 def national_headline(data: ReoffendingData) -> Markdown:
     """Headline sentences: the latest national cohort's binary rate (95% Wilson interval) and
     frequency, the year-on-year comparison and the control-chart verdict."""
-    rates = national_rates(data)
-    new = rates[
-        (rates["measure"] == "new")
-        & rates["temporal_unit"].str.startswith("3")
-        & (rates["group"] == "All")
-        & rates["binary_rate"].notna()
-    ].sort_values("cohort_start")
+    new = main_series(data)
+    if new.empty:
+        return Markdown(NO_SERIES.format(what="headline"))
     latest = new.iloc[-1]
     earlier = new[new["cohort_start"] == latest["cohort_start"] - pd.DateOffset(years=1)]
+    frequency = (
+        f"; {latest['frequency']:.2f} reoffences per reoffender"
+        if pd.notna(latest["frequency"])
+        else ""
+    )
     lines = [
         f"- Latest national cohort ({latest['cohort']}, new measure, all offenders): "
         f"{tables.format_interval(latest['binary_rate'], latest['low'], latest['high'])}% "
         f"of {tables.format_count(latest['offenders'])} offenders committed a proven "
-        f"reoffence; {latest['frequency']:.2f} reoffences per reoffender."
+        f"reoffence{frequency}."
     ]
     if len(earlier):
         e = earlier.iloc[0]
-        overlap = not (latest["low"] > e["high"] or latest["high"] < e["low"])
-        words = "overlapping intervals: no clear change" if overlap else "intervals do not overlap"
+        bounds = [latest["low"], latest["high"], e["low"], e["high"]]
+        if any(pd.isna(b) for b in bounds):
+            words = "no interval: reoffender counts not published"
+        elif latest["low"] > e["high"] or latest["high"] < e["low"]:
+            words = "95% intervals do not overlap: a change beyond chance"
+        else:
+            words = "95% intervals overlap: no clear change"
         lines.append(
             f"- A year earlier ({e['cohort']}): "
             f"{tables.format_interval(e['binary_rate'], e['low'], e['high'])}% ({words})."
         )
-    verdict = stats.spc_verdict(
-        national_spc(data), "Control chart of the 3-month rate", unit="per 3-month cohort"
-    )
-    lines.append(f"- {verdict}")
+    if len(new) >= SPC_MIN_COHORTS:
+        verdict = stats.spc_verdict(
+            national_spc(data), "Control chart of the 3-month rate", unit="per 3-month cohort"
+        )
+        lines.append(f"- {verdict}")
     lines.append(
         "- These are national figures: the latest cohort supplied began in "
         f"{latest['cohort_start']:%B %Y}, so they describe England and Wales, not this quarter."
