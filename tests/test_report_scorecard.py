@@ -137,6 +137,15 @@ def test_count_indicator_without_a_month_of_the_quarter_is_no_data():
     assert np.isnan(result["p_value"])
 
 
+def test_count_indicator_without_any_comparison_quarter_is_no_data_but_shows_the_count():
+    q = Quarter(2024, 1)
+    result = sc.count_indicator(
+        monthly({"2024-01": 5, "2024-02": 6, "2024-03": 7}), q, "down", RULES
+    )
+    assert result["status"] == sc.NO_DATA
+    assert result["value_this_quarter"] == "18 in January to March 2024"
+
+
 def test_monthly_series_never_turns_a_missing_month_into_zero():
     rows = pd.DataFrame({"month": ["2022-10", "2022-10", "2022-12"], "n": [3, 4, 5]})
     series = sc.monthly_series(rows, held=["2022-10", "2022-11", "2022-12"], months=

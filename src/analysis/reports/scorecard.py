@@ -400,6 +400,13 @@ def count_indicator(series: pd.Series, quarter: Quarter, good: str, rules: dict)
     prev = _sum_if_complete(series, w["previous_quarter"])
     year_test = stats.poisson_change_test(year, now) if year is not None else None
     prev_test = stats.poisson_change_test(prev, now) if prev is not None else None
+    value = f"{tables.format_count(now)} in {quarter.label()}"
+    if year_test is None and prev_test is None:
+        return {
+            **_no_data("neither the previous nor the year-earlier quarter is held"),
+            "value_this_quarter": value,
+            "count": now,
+        }
     xmr, signal = None, None
     if len(series) >= int(rules.get("min_spc_months", 12)):
         xmr = stats.xmr_chart_data(series.astype(float))
@@ -433,7 +440,7 @@ def count_indicator(series: pd.Series, quarter: Quarter, good: str, rules: dict)
     if base > 0:
         low, high = confint_poisson_2indep(now, 1.0, base, 1.0, method="score", compare="ratio")
     return {
-        "value_this_quarter": f"{tables.format_count(now)} in {quarter.label()}",
+        "value_this_quarter": value,
         "comparison": " ".join(parts),
         "headline": sentences[0],
         "test": COUNT_TEST if year_test is not None else COUNT_TEST_PREVIOUS,
@@ -594,7 +601,7 @@ def reoffending_indicator(data: ScorecardData) -> dict:
 def _no_data(reason: str) -> dict:
     return {
         "value_this_quarter": f"not available: {reason}",
-        "comparison": "",
+        "comparison": f"No comparison: {reason}.",
         "test": "",
         "p_value": np.nan,
         "status": NO_DATA,
