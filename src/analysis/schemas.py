@@ -123,9 +123,9 @@ def validate_reference(name: str, frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def validate_police(kind: str, table_dir: Path) -> None:
-    """Schema-level check of every Parquet file of police table ``kind`` (lazy, polars)."""
-    for path in sorted(Path(table_dir).rglob("*.parquet")):
-        try:
-            POLICE[kind].validate(pl.scan_parquet(path))
-        except (pap.errors.SchemaError, pap.errors.SchemaErrors) as err:
-            raise CrimeplanError(f"{path}: store table '{kind}' failed validation: {err}") from err
+    """Schema-level check of police table ``kind`` (one lazy polars scan over all its Parquet)."""
+    files = sorted(Path(table_dir).rglob("*.parquet"))
+    try:
+        POLICE[kind].validate(pl.scan_parquet(files))
+    except (pap.errors.SchemaError, pap.errors.SchemaErrors) as err:
+        raise CrimeplanError(f"{table_dir}: store table '{kind}' failed validation: {err}") from err

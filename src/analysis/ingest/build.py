@@ -277,6 +277,7 @@ def _build(
     con.execute(f"SET temp_directory = '{work / 'tmp'}'")
     con.execute("SET memory_limit = '1500MB'")
     con.execute("SET preserve_insertion_order = true")
+    con.execute("SET enable_progress_bar = false")
     police.register_lookups(con, reference)
     known_forces = set(reference["forces"]["force"])
     for force in sorted({pf.force for pf in files} - known_forces):
@@ -326,29 +327,32 @@ def _build(
                 TO '{new_dir}' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (force, month),
                                 WRITE_PARTITION_COLUMNS true, OVERWRITE_OR_IGNORE true)"""
         )
+        quarantined = con.execute(police.quarantine_sql(kind, header)).df()
+        quarantine_parts.append(quarantined)
+        con.register("quarantined_df", quarantined[["source_file"]])
+        glob = (new_dir / "**" / "*.parquet").as_posix()
+        loaded = f"SELECT source_file, count(*) AS n FROM read_parquet('{glob}') GROUP BY 1"
+        led = con.execute(
+            f"""SELECT '{kind}' AS kind, m.force, m.month, m.source_file, m.data_rows AS rows_read,
+                       coalesce(l.n, 0) AS rows_loaded, coalesce(q.n, 0) AS rows_quarantined
+                FROM files_{kind} m
+                LEFT JOIN ({loaded if new_dir.is_dir() else "SELECT '' AS source_file, 0 AS n"}) l
+                  USING (source_file)
+                LEFT JOIN (SELECT source_file, count(*) AS n FROM quarantined_df GROUP BY 1) q
+                  USING (source_file)
+                ORDER BY m.source_file"""
+        ).df()
+        con.unregister("quarantined_df")
         if new_dir.is_dir():
             for force_dir in new_dir.iterdir():
                 for month_dir in force_dir.iterdir():
                     dst = kind_dir / force_dir.name / month_dir.name
                     dst.parent.mkdir(parents=True, exist_ok=True)
                     os.replace(month_dir, dst)
-        quarantine_parts.append(
-            con.execute(
-                f"""SELECT '{kind}' AS kind, force, month, source_file, source_line, reason, record
-                    FROM classified_{kind} WHERE reason IS NOT NULL ORDER BY source_file, source_line"""
-            ).df()
-        )
-        led = con.execute(
-            f"""SELECT '{kind}' AS kind, m.force, m.month, m.source_file, m.data_rows AS rows_read,
-                       count(c.source_line) FILTER (WHERE c.reason IS NULL) AS rows_loaded,
-                       count(c.source_line) FILTER (WHERE c.reason IS NOT NULL) AS rows_quarantined
-                FROM files_{kind} m LEFT JOIN classified_{kind} c USING (source_file)
-                GROUP BY ALL ORDER BY m.source_file"""
-        ).df()
         led.insert(4, "sha256", led["source_file"].map(lambda r: facts[r].sha256))
         ledger_parts.append(led)
-        for table in ("stage", "classified"):
-            con.execute(f"DROP TABLE IF EXISTS {table}_{kind}")
+        con.execute(f"DROP VIEW IF EXISTS classified_{kind}")
+        con.execute(f"DROP TABLE IF EXISTS stage_{kind}")
     con.close()
 
     ledger = pd.concat([p for p in ledger_parts if len(p)] or [_empty_ledger()], ignore_index=True)
@@ -423,11 +427,7 @@ def _write_empty(
             f"""CREATE TABLE IF NOT EXISTS split_{kind} AS SELECT ''::VARCHAR AS code,
                 0.0::DOUBLE AS longitude, 0.0::DOUBLE AS latitude, ''::VARCHAR AS lsoa21_code WHERE false"""
         )
-    exists = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [f"classified_{kind}"]
-    ).fetchone()[0]
-    if not exists:
-        police.classify(con, kind, header)
+    police.classify(con, kind, header)
     cols = ", ".join(police.COLUMNS[kind])
     con.execute(
         f"COPY (SELECT {cols} FROM classified_{kind} WHERE false) TO '{target}' (FORMAT parquet)"

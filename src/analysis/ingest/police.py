@@ -268,11 +268,10 @@ _COORD_REASONS = f"""
 def classified_sql(kind: str, header: list[str]) -> str:
     """SQL of every staged row of ``kind`` with its store columns and a quarantine ``reason``.
 
-    ``reason`` is null for rows that load. ``record`` is the raw row as JSON (header names).
+    ``reason`` is null for rows that load; ``rn`` links back to the staged raw row.
     """
-    record = "json_object(" + ", ".join(f"'{h}', s.{raw_column(h)}" for h in header) + ")"
-    prov = f"""m.force, m.month, m.source_file, CAST(s.rn - m.row_offset + 1 AS INTEGER) AS source_line,
-               {record} AS record"""
+    prov = """s.rn, m.force, m.month, m.source_file,
+              CAST(s.rn - m.row_offset + 1 AS INTEGER) AS source_line"""
     if kind == "stop_search":
         return f"""
         SELECT {prov},
@@ -396,12 +395,21 @@ def _select_expr(column: str) -> str:
 
 
 def classify(con: duckdb.DuckDBPyConnection, kind: str, header: list[str]) -> None:
-    """Materialise ``classified_<kind>``: every staged row, store columns + ward/LAD + ``reason``."""
+    """View ``classified_<kind>``: every staged row, store columns + ward/LAD + ``reason`` + ``rn``."""
     cols = ", ".join(_select_expr(c) for c in COLUMNS[kind])
     con.execute(
-        f"""CREATE OR REPLACE TABLE classified_{kind} AS
-        SELECT {cols}, c.reason, c.record
+        f"""CREATE OR REPLACE VIEW classified_{kind} AS
+        SELECT {cols}, c.reason, c.rn
         FROM ({classified_sql(kind, header)}) c
         LEFT JOIN lsoa l ON l.lsoa21_code = c.lsoa21_code
         LEFT JOIN force_lads fl ON fl.force = c.force AND fl.lad_code = l.lad_code"""
     )
+
+
+def quarantine_sql(kind: str, header: list[str]) -> str:
+    """SQL of the quarantined rows of ``kind`` with the raw row as JSON (header names as keys)."""
+    record = "json_object(" + ", ".join(f"'{h}', s.{raw_column(h)}" for h in header) + ")"
+    return f"""SELECT '{kind}' AS kind, c.force, c.month, c.source_file, c.source_line, c.reason,
+                      {record} AS record
+               FROM classified_{kind} c JOIN stage_{kind} s USING (rn)
+               WHERE c.reason IS NOT NULL ORDER BY c.source_file, c.source_line"""

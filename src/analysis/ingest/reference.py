@@ -12,12 +12,12 @@ A loader whose (optional) input is absent returns ``{}``.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from analysis.catalog import Catalog
@@ -119,9 +119,7 @@ def lsoa_lookup(raw_dir: Path, catalog: Catalog) -> dict[str, pd.DataFrame]:
         population = pd.Series(dtype="float64", name="population")
 
     ranks = bridge.merge(imd, on="lsoa11_code", how="left").groupby("lsoa21_code")["rank"].mean()
-    deciles = ranks.map(
-        lambda r: None if pd.isna(r) else min(10, math.ceil(r / (IMD_LSOA_COUNT / 10)))
-    )
+    deciles = np.ceil(ranks / (IMD_LSOA_COUNT / 10)).clip(upper=10)
     lsoa = (
         wards.merge(pfa, on="lad_code", how="left")
         .merge(ruc, on="lsoa21_code", how="left")
@@ -141,10 +139,10 @@ def lsoa_lookup(raw_dir: Path, catalog: Catalog) -> dict[str, pd.DataFrame]:
     weights = bridge.drop_duplicates(["lsoa11_code", "lsoa21_code"]).merge(
         population, left_on="lsoa21_code", right_index=True, how="left"
     )
-    children = weights.groupby("lsoa11_code")["lsoa21_code"].transform("count")
-    total = weights.groupby("lsoa11_code")["population"].transform(
-        lambda s: s.sum(min_count=len(s))
-    )
+    by_parent = weights.groupby("lsoa11_code")
+    children = by_parent["lsoa21_code"].transform("count")
+    unknown = weights["population"].isna().groupby(weights["lsoa11_code"]).transform("any")
+    total = by_parent["population"].transform("sum").where(~unknown)
     weights["weight"] = (weights["population"] / total).where(total > 0, 1.0 / children)
     weights = weights[["lsoa11_code", "lsoa21_code", "chgind", "weight"]].sort_values(
         ["lsoa11_code", "lsoa21_code"], ignore_index=True
