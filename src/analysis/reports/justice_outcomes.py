@@ -457,12 +457,12 @@ def time_to_charge(data: JusticeData) -> pd.DataFrame:
 
 
 def _percent_interval(share: float, low: float, high: float) -> str:
-    """``"5.8% (95% CI 5.5–6.0%)"`` from fractions."""
+    """``"5.8%, 95% CI 5.5–6.0%"`` from fractions."""
     from analysis.tables import format_rate
 
     return (
-        f"{format_rate(100 * share)}% (95% CI {format_rate(100 * low)}\u2013"
-        f"{format_rate(100 * high)}%)"
+        f"{format_rate(100 * share)}%, 95% CI {format_rate(100 * low)}\u2013"
+        f"{format_rate(100 * high)}%"
     )
 
 
