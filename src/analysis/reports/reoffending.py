@@ -57,6 +57,14 @@ PUBLISHED_COLUMNS = [
     "cohort", "breakdown", "area", "offenders", "reoffenders", "reoffences",
     "binary_rate", "low", "high", "frequency",
 ]  # fmt: skip
+RATE_DISPLAY = {
+    "offenders": "Offenders",
+    "reoffenders": "Reoffenders",
+    "binary_rate": "Binary rate % (95% CI)",
+    "frequency": "Reoffences per reoffender",
+}
+"""Display headers of the rate columns shared by the report's tables."""
+RATE_INTERVAL = ("binary_rate", "low", "high", "Binary rate % (95% CI)")
 DISPOSAL_CAUTION = (
     "MoJ: reoffending rates by index disposal must not be read as the effectiveness of "
     "sentences: the offenders given each disposal differ (offending history, offence, risk), "
@@ -357,14 +365,11 @@ def national_table(data: ReoffendingData) -> tables.ReportTable:
         columns={
             "series": "Series",
             "cohort": "Cohort",
-            "offenders": "Offenders",
-            "reoffenders": "Reoffenders",
-            "binary_rate": "Binary rate % (95% CI)",
-            "frequency": "Reoffences per reoffender",
+            **RATE_DISPLAY,
             "reoffences_per_offender": "Reoffences per offender",
         },
         caption="Proven reoffending, England and Wales, 12-month cohorts of all offenders",
-        intervals=[("binary_rate", "low", "high", "Binary rate % (95% CI)")],
+        intervals=[RATE_INTERVAL],
         counts=["offenders", "reoffenders"],
         rates=["frequency", "reoffences_per_offender"],
         notes=[
@@ -508,16 +513,9 @@ def disposal_comparison(data: ReoffendingData) -> tables.ReportTable | Markdown:
         return Markdown(f"**No breakdown by index disposal supplied.** {claim}")
     return tables.report_table(
         rates,
-        columns={
-            "cohort": "Cohort",
-            "breakdown": "Index disposal",
-            "offenders": "Offenders",
-            "reoffenders": "Reoffenders",
-            "binary_rate": "Binary rate % (95% CI)",
-            "frequency": "Reoffences per reoffender",
-        },
+        columns={"cohort": "Cohort", "breakdown": "Index disposal", **RATE_DISPLAY},
         caption="Proven reoffending by index disposal (data supplied)",
-        intervals=[("binary_rate", "low", "high", "Binary rate % (95% CI)")],
+        intervals=[RATE_INTERVAL],
         counts=["offenders", "reoffenders"],
         rates=["frequency"],
         notes=[claim, DISPOSAL_CAUTION, f"Source: {LOCAL_SOURCE}"],
