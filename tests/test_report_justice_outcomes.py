@@ -381,3 +381,11 @@ def test_ward_rows_follow_the_area_level_parameter():
         jo.JusticeData(**{**data.__dict__, "run": RunParameters(area_level="lad")})
     )
     assert "ward" not in set(lad_only["area_level"])
+
+
+def test_headline_states_counts_and_wilson_intervals():
+    text = jo.headline(_data(CRIMES, OUTCOMES)).data
+    low, high = proportion_confint(3, 6, method="wilson")
+    assert "of 6 crimes recorded in October to December 2022, 3 (50.0%, 95% CI" in text
+    assert f"{100 * low:.1f}\u2013{100 * high:.1f}%" in text
+    assert "by the latest outcomes file (2023-02)" in text

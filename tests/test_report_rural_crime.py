@@ -448,3 +448,10 @@ def test_missing_data_reason_and_load_on_fixture_store(fixture_store_dir):
     data = rc.load(run)
     assert set(data.lsoa["ruc21_code"]) <= set(rc.RUC_CLASSES)
     assert data.crimes["count"].sum() == len(store.street("northumbria"))
+
+
+def test_verdict_text_formats_p_values():
+    row = pd.Series({"verdict": "no evidence of change", "p_value": 0.2134})
+    assert rc._verdict_text(row) == "no evidence of change (p = 0.21)"
+    row = pd.Series({"verdict": "increase unlikely to be chance", "p_value": 3e-9})
+    assert rc._verdict_text(row) == "increase unlikely to be chance (p < 0.001)"
