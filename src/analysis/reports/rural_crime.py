@@ -787,7 +787,8 @@ def publish_tables(data: RuralData):
     from analysis.tables import report_table
 
     table = rural_urban_table(data)
-    write_table(table.round(6), data.run.output_path, REPORT, "rural_urban")
+    out = table.round(6).assign(population=table["population"].round().astype("Int64"))
+    write_table(out, data.run.output_path, REPORT, "rural_urban")
     listing = pd.DataFrame(
         {
             "file": [f"tables/{REPORT}/rural_urban.csv"],
