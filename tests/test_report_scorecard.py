@@ -288,6 +288,26 @@ def test_notebook_on_real_data_matches_independent_counts(real_store_dir, tmp_pa
         assert row["test"] == sc.COUNT_TEST
         if p < 0.05:
             assert row["status"] == (sc.IMPROVING if now < before else sc.DETERIORATING)
+    # linked-find rate from the raw stop-and-search files (csv module) and a chi-square test
+    finds = {}
+    for quarter in (q, q.year_earlier):
+        x = n = 0
+        for month in quarter.months:
+            path = police / month / f"{month}-northumbria-stop-and-search.csv"
+            with path.open(newline="", encoding="utf-8-sig") as handle:
+                for r in csv.DictReader(handle):
+                    if r["Type"] == "Vehicle search":
+                        continue
+                    n += 1
+                    outcome = r["Outcome"].strip()
+                    linked = r["Outcome linked to object of search"].strip().lower() == "true"
+                    x += outcome not in ("", "A no further action disposal") and linked
+        finds[quarter] = (x, n)
+    row = next(r for r in rows if r["indicator"] == "Linked-find rate of searches of people")
+    (x1, n1), (x0, n0) = finds[q], finds[q.year_earlier]
+    assert f"{x1:,} of {n1:,} searches of people" in row["value_this_quarter"]
+    table = np.array([[x1, n1 - x1], [x0, n0 - x0]])
+    assert float(row["p_value"]) == pytest.approx(chi2_contingency(table, correction=False)[1])
     reoffending = next(r for r in rows if r["source_notebook"] == "04_reoffending")
     assert reoffending["status"] == sc.NO_DATA
     assert sum(r["status"] == sc.NO_DATA_SUPPLIED for r in rows) == 6
