@@ -206,6 +206,13 @@ def load(run: RunParameters) -> CrimeByAreaData:
     from analysis.store import Store
 
     store = Store(run.processed_path)
+    try:
+        return _load_from(store, run)
+    finally:
+        store.close()
+
+
+def _load_from(store, run: RunParameters) -> CrimeByAreaData:
     reason = missing_data_reason(store, run)
     if reason:
         raise CrimeplanError(reason[0].upper() + reason[1:] + ".")

@@ -7,11 +7,15 @@ from __future__ import annotations
 
 import warnings
 
-import esda
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from libpysal.weights import Queen
+
+with warnings.catch_warnings():
+    # esda pulls in tqdm.auto, which warns inside Jupyter when ipywidgets is absent
+    warnings.simplefilter("ignore")
+    import esda
+    from libpysal.weights import Queen
 
 HOT = "Hot spot"
 COLD = "Cold spot"
