@@ -6,6 +6,7 @@ import csv
 import hashlib
 import json
 import re
+from datetime import date
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from analysis.pack import (
     ReportResult,
     check_quarter_in_store,
     latest_complete_quarter,
+    likely_published_quarter,
     pack_exit_code,
     run_pack,
     select_reports,
@@ -191,21 +193,42 @@ def test_cli_rejects_bad_quarter_and_force_with_exit_code_2(tmp_path):
     assert not (tmp_path / "o").exists()
 
 
-def test_no_data_anywhere_gives_one_clear_message(tmp_path):
+def test_no_data_and_offline_gives_one_clear_message(tmp_path, monkeypatch):
+    from analysis import fetch
+    from analysis.errors import FetchError
+
+    asked = []
+
+    def offline(**kwargs):
+        asked.append(kwargs)
+        raise FetchError("cannot reach https://data.police.uk/data/archive/2022-12.zip")
+
+    monkeypatch.setattr(fetch, "fetch_police", offline)
+    out = tmp_path / "out"
     with pytest.raises(PackInputError) as err:
-        run_pack(
-            None,
-            "northumbria",
-            tmp_path / "raw",
-            tmp_path / "processed",
-            tmp_path / "out",
-            [],
-            1,
-            False,
-        )
+        run_pack("2022-Q4", "northumbria", tmp_path / "raw", tmp_path / "p", out, [], 1, False)
     message = str(err.value)
     assert err.value.exit_code == 2
     assert "crimeplan fetch" in message and "--raw-dir" in message and "\n" not in message
+    assert "data.police.uk/data/archive" in message
+    # it tried the 24 months ending with the quarter
+    assert asked[0]["start"] == "2021-01" and asked[0]["end"] == "2022-12"
+    assert asked[0]["force"] == "northumbria"
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "today, expected",
+    [
+        (date(2026, 11, 25), Quarter(2026, 3)),  # September 2026 is two months back: Q3 complete
+        (date(2026, 12, 1), Quarter(2026, 3)),  # October: Q4 not complete yet
+        (date(2027, 2, 28), Quarter(2026, 4)),  # December 2026
+        (date(2027, 1, 10), Quarter(2026, 3)),  # November 2026: Q4 incomplete
+        (date(2027, 5, 2), Quarter(2027, 1)),  # March 2027
+    ],
+)
+def test_likely_published_quarter(today, expected):
+    assert likely_published_quarter(today) == expected
 
 
 def test_validate_quarter_and_latest_complete_quarter():

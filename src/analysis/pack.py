@@ -33,7 +33,7 @@ import time
 import traceback
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 from analysis.errors import CrimeplanError
@@ -206,24 +206,37 @@ def no_data_message(raw_dir: Path, processed_dir: Path, force: str) -> str:
     )
 
 
+def likely_published_quarter(today: date) -> Quarter:
+    """The latest quarter data.police.uk has most probably published by ``today``.
+
+    A month is usually published 6-8 weeks after it ends, so the month two months before
+    ``today`` is taken as the latest available; the answer is the latest quarter ending on or
+    before that month.
+    """
+    index = today.year * 12 + today.month - 1 - 2
+    year, month = divmod(index, 12)
+    quarter = Quarter.of_month(f"{year}-{month + 1:02d}")
+    return quarter if month + 1 == 3 * quarter.q else quarter.previous
+
+
 def update_store(
     raw_dir: Path, processed_dir: Path, force: str, quarter: Quarter | None, console
 ) -> str:
     """Bring the processed store up to date; returns a one-line note of what was done.
 
     Raw police files present: incremental ingest (no work when unchanged). None, but a store
-    exists: the store is used as it is. Neither: when a quarter was given, fetch the 24 months
-    ending with it plus the reference data and ingest; otherwise (or when offline) raise
-    :class:`PackInputError` saying how to fetch or point at data.
+    exists: the store is used as it is. Neither: fetch the 24 months ending with ``quarter``
+    (default :func:`likely_published_quarter`) plus the reference data, then ingest; when the
+    download fails (offline) raise :class:`PackInputError` saying how to fetch or point at data.
     """
     from analysis import ingest as ingesting
 
     if not _has_raw_police_files(raw_dir):
         if _store_exists(processed_dir):
             return f"no raw files in {raw_dir}: using the processed store as it is"
-        if quarter is None:
-            raise PackInputError(no_data_message(raw_dir, processed_dir, force))
         from analysis import fetch as fetching
+
+        quarter = quarter or likely_published_quarter(datetime.now(timezone.utc).date())
 
         months = [m for k in range(-7, 1) for m in quarter.shift(k).months]
         console.print(f"No raw data in {raw_dir}: fetching {months[0]} to {months[-1]} for {force}")
