@@ -675,3 +675,56 @@ def test_hotspot_map_draws_each_class_and_states_the_counts():
     assert 'alt="Map of 36 areas' in html and "data:image/png;base64," in html
     legend = chart.figure.axes[0].get_legend()
     assert any(t.get_text().startswith(f"Hot spot ({n_hot} areas)") for t in legend.get_texts())
+
+
+def test_every_section_renders_with_captions_and_alt_text(tmp_path):
+    months = Q_MONTHS + P_MONTHS
+    monthly = pd.DataFrame(
+        [(m, lad, "Burglary", 3 + i) for i, m in enumerate(sorted(months)) for lad in ("LA", "LB")],
+        columns=["month", "lad_code", "crime_type", "count"],
+    )
+    quality = pd.DataFrame(
+        {
+            "month": Q_MONTHS,
+            "kind": "street",
+            "rows": [6, 12, 11],
+            "asb_rows": [0, 15, 0],
+            "no_location_rows": [1, 0, 0],
+            "outside_force_rows": [2, 0, 0],
+            "duplicate_crime_ids": [0, 0, 0],
+            "lsoa_vintage": [2011, 2011, 2011],
+        }
+    )
+    data = _data(monthly=monthly)
+    data = cba.CrimeByAreaData(
+        **{
+            **{f: getattr(data, f) for f in data.__dataclass_fields__},
+            "quality": quality,
+            "run": RunParameters(force=FORCE, quarter=QUARTER, output_dir=str(tmp_path)),
+        }
+    )
+    headline = cba.headline(data).data
+    assert "Burglary: 12 in October to December 2022" in headline
+    assert "Anti-social behaviour" in headline
+    for section, figures in (
+        (cba.counts_and_rates, 1),
+        (cba.maps_and_hotspots, 3),
+        (cba.trends, 9),
+        (cba.quality_and_tables, 0),
+    ):
+        html = section(data).data
+        assert html.count("<figure") == figures, section.__name__
+        assert html.count('alt="') == figures
+        assert "<caption>" in html or figures == 3
+    rate_map = cba.rate_map(data, "ward")
+    assert "3 areas" in rate_map.alt_text and "ward" in rate_map.title
+    written = cba.publish_tables(data)
+    assert {p.name for p in written} == {
+        "crime_by_area.csv",
+        "change.csv",
+        "hotspots.csv",
+        "data_quality.csv",
+    }
+    quality_csv = pd.read_csv(tmp_path / "tables" / cba.REPORT / "data_quality.csv")
+    assert list(quality_csv["rows_quarantined"]) == [0, 0, 0]
+    assert list(quality_csv["no_location_rows"]) == [1, 0, 0]

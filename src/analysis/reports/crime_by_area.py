@@ -666,40 +666,33 @@ def _short_list(names: list[str], limit: int = 8) -> str:
 # --------------------------------------------------------------------------- section 3: maps
 
 
-def lsoa_rates(data: CrimeByAreaData, crime_type: str = ALL_CRIME) -> gpd.GeoDataFrame:
-    """LSOA 2021 boundaries with the quarter's count, residents and rate per 1,000."""
-    table = crime_by_area_table(data, ("lsoa",))
+AREA_WORDS = {"lsoa": ("LSOA", "ONS LSOA 2021"), "ward": ("ward", "ONS wards (May 2024)")}
+
+
+def area_rates(data: CrimeByAreaData, level: str = "lsoa", crime_type: str = ALL_CRIME):
+    """Boundaries of the force's LSOAs or wards (``level``) with the quarter's count,
+    residents and rate per 1,000 for ``crime_type`` (a GeoDataFrame, EPSG:4326)."""
+    table = crime_by_area_table(data, (level,))
     rows = table[(table["window"] == "quarter") & (table["crime_type"] == crime_type)]
-    shapes = data.lsoa_shapes[["code", "geometry"]].rename(columns={"code": "area_code"})
+    shapes = data.lsoa_shapes if level == "lsoa" else data.ward_shapes
+    shapes = shapes[["code", "geometry"]].rename(columns={"code": "area_code"})
     return shapes.merge(rows, on="area_code", how="inner")
 
 
-def lsoa_map(data: CrimeByAreaData, crime_type: str = ALL_CRIME) -> charts.Chart:
-    """Choropleth of LSOA rates per 1,000 residents (quintile classes), force outline."""
-    gdf = lsoa_rates(data, crime_type).to_crs(BNG)
-    return charts.choropleth(
-        gdf,
-        "rate_per_1000",
-        title=f"{crime_type} per 1,000 residents by LSOA, {data.quarter.label()}",
-        source=RATE_SOURCE + "; boundaries ONS LSOA 2021 (OS data © Crown copyright)",
-        outline=data.force_outline.to_crs(BNG),
-        scheme=MAP_SCHEME,
-        label="area_name",
-        legend_title="Rate per 1,000 residents",
-    )
+def lsoa_rates(data: CrimeByAreaData, crime_type: str = ALL_CRIME) -> gpd.GeoDataFrame:
+    """:func:`area_rates` of the LSOAs."""
+    return area_rates(data, "lsoa", crime_type)
 
 
-def ward_map(data: CrimeByAreaData, crime_type: str = ALL_CRIME) -> charts.Chart:
-    """Choropleth of ward rates per 1,000 residents (quintile classes), force outline."""
-    table = crime_by_area_table(data, ("ward",))
-    rows = table[(table["window"] == "quarter") & (table["crime_type"] == crime_type)]
-    shapes = data.ward_shapes[["code", "geometry"]].rename(columns={"code": "area_code"})
-    gdf = shapes.merge(rows, on="area_code", how="inner").to_crs(BNG)
+def rate_map(data: CrimeByAreaData, level: str = "lsoa", crime_type: str = ALL_CRIME):
+    """Choropleth of LSOA or ward rates per 1,000 residents in the quarter (quintile classes,
+    force boundary drawn on top)."""
+    word, boundaries = AREA_WORDS[level]
     return charts.choropleth(
-        gdf,
+        area_rates(data, level, crime_type).to_crs(BNG),
         "rate_per_1000",
-        title=f"{crime_type} per 1,000 residents by ward, {data.quarter.label()}",
-        source=RATE_SOURCE + "; boundaries ONS wards (OS data © Crown copyright)",
+        title=f"{crime_type} per 1,000 residents by {word}, {data.quarter.label()}",
+        source=f"{RATE_SOURCE}; boundaries {boundaries} (OS data © Crown copyright)",
         outline=data.force_outline.to_crs(BNG),
         scheme=MAP_SCHEME,
         label="area_name",
@@ -764,7 +757,10 @@ def hotspot_sentence(spots: pd.DataFrame, lsoa: pd.DataFrame | None = None) -> s
 def maps_and_hotspots(data: CrimeByAreaData) -> HTML:
     """Section 3: LSOA and ward rate maps and the Gi* hot-spot map."""
     return combine(
-        lsoa_map(data), ward_map(data), hotspot_map(data), hotspot_sentence(data.hotspots)
+        rate_map(data, "lsoa"),
+        rate_map(data, "ward"),
+        hotspot_map(data),
+        hotspot_sentence(data.hotspots, data.lsoa),
     )
 
 

@@ -112,13 +112,17 @@ def gi_star_hotspots(
             warnings.simplefilter("ignore", DeprecationWarning)
             # components separated by water are fine for Gi*; islands were removed above
             warnings.filterwarnings("ignore", message="The weights matrix is not fully connected")
+            # undefined z-scores (no variance) become NaN and are never significant, see below
+            warnings.simplefilter("ignore", RuntimeWarning)
             g = esda.G_Local(
                 y, w_sub, transform="B", permutations=permutations, star=True, seed=seed, n_jobs=1
             )
         z = np.asarray(g.Zs, dtype=float)
         p = np.minimum(1.0, 2.0 * np.asarray(g.p_sim, dtype=float))
+        # a z-score is undefined when every tested area neighbours every other (no variance)
+        p = np.where(np.isfinite(z), p, 1.0)
         threshold = float(esda.fdr(p, alpha))
-        significant = p <= threshold
+        significant = (p <= threshold) & np.isfinite(z)
         label = np.where(significant, np.where(z > 0, HOT, COLD), NOT_SIGNIFICANT)
         out.iloc[keep, out.columns.get_loc("gi_z")] = z
         out.iloc[keep, out.columns.get_loc("gi_p")] = p
@@ -214,7 +218,7 @@ def hotspot_map(
     )
     names = spots[label].astype(str) if label in spots.columns else spots.index.astype(str)
     for name, pick in ((HOT, "idxmax"), (COLD, "idxmin")):
-        members = spots["hotspot"] == name
+        members = (spots["hotspot"] == name) & spots["gi_z"].notna()
         if members.any():
             where = getattr(spots.loc[members, "gi_z"], pick)()
             alt += (
