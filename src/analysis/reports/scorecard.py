@@ -421,8 +421,8 @@ def count_indicator(series: pd.Series, quarter: Quarter, good: str, rules: dict)
         if test is not None
     ]
     parts = list(sentences)
+    side = {"up": "above", "down": "below"}.get(signal or "")
     if xmr is not None:
-        side = {"up": "above", "down": "below"}.get(signal or "")
         gaps = [
             m
             for m in analysis_months(quarter, len(series) + 36)
@@ -439,8 +439,14 @@ def count_indicator(series: pd.Series, quarter: Quarter, good: str, rules: dict)
     low, high = np.nan, np.nan
     if base > 0:
         low, high = confint_poisson_2indep(now, 1.0, base, 1.0, method="score", compare="ratio")
+    main_quarter = quarter.year_earlier if year_test is not None else quarter.previous
+    short = f"{tables.format_count(base)} in {main_quarter.label()}: {_change_words(main)} ({_p_words(main.p_value)})"
+    if xmr is not None and side:
+        short += f"; control chart signals {side} its centre line"
     return {
         "value_this_quarter": value,
+        "value_short": tables.format_count(now),
+        "short": short,
         "comparison": " ".join(parts),
         "headline": sentences[0],
         "test": COUNT_TEST if year_test is not None else COUNT_TEST_PREVIOUS,
@@ -513,6 +519,7 @@ def linked_find_indicator(data: ScorecardData, good: str, alpha: float = 0.05) -
     test = PROPORTION_TEST if base == q.year_earlier else PROPORTION_TEST_PREVIOUS
     return {
         "value_this_quarter": value,
+        "short": f"{_percent_interval(x0, n0)} in {base.label()} ({_p_words(p)})",
         "comparison": comparison,
         "test": test,
         "p_value": p,
@@ -555,6 +562,7 @@ def disparity_indicator(data: ScorecardData, group: str, reference: str, good: s
     )
     return {
         "value_this_quarter": value,
+        "short": comparison,
         "comparison": comparison,
         "test": RATIO_TEST if base == q.year_earlier else RATIO_TEST_PREVIOUS,
         "p_value": np.nan,
@@ -591,6 +599,7 @@ def reoffending_indicator(data: ScorecardData) -> dict:
             f"({latest['cohort']}): "
             f"{tables.format_interval(latest['binary_rate'], latest['low'], latest['high'])}%."
         ),
+        "short": "National series only; no figure for the quarter.",
         "comparison": f"National England and Wales series only, ending {latest['cohort']}. {local_note}",
         "test": "",
         "p_value": np.nan,
@@ -598,9 +607,24 @@ def reoffending_indicator(data: ScorecardData) -> dict:
     }
 
 
+def _change_words(test: stats.ChangeTest) -> str:
+    """``"5% more"`` / ``"17% fewer"`` / ``"about the same"`` from a change test's ratio."""
+    if test.before == 0:
+        return "up from 0" if test.after > 0 else "both 0"
+    pct = round(abs(test.ratio - 1) * 100)
+    if pct == 0:
+        return "about the same"
+    return f"{pct}% {'more' if test.ratio > 1 else 'fewer'}"
+
+
+def _p_words(p: float) -> str:
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
 def _no_data(reason: str) -> dict:
     return {
         "value_this_quarter": f"not available: {reason}",
+        "short": f"No comparison: {reason}.",
         "comparison": f"No comparison: {reason}.",
         "test": "",
         "p_value": np.nan,
@@ -694,9 +718,11 @@ def scorecard_rows(data: ScorecardData) -> pd.DataFrame:
             }
         )
     table = pd.DataFrame(rows)
-    for col in ("count", "ratio", "ratio_low", "ratio_high", "headline"):
+    for col in ("count", "ratio", "ratio_low", "ratio_high", "headline", "short", "value_short"):
         if col not in table:
             table[col] = np.nan
+    table["value_short"] = table["value_short"].fillna(table["value_this_quarter"])
+    table["short"] = table["short"].fillna(table["comparison"])
     return table
 
 
@@ -728,26 +754,24 @@ def scorecard_table(data: ScorecardData) -> tables.ReportTable:
     """The scorecard for the indicators the open data can speak to."""
     table = _rows(data)
     table = table[table["status"] != NO_DATA_SUPPLIED].copy()
-    table["p_text"] = [
-        "" if pd.isna(p) else ("< 0.001" if p < 0.001 else f"{p:.3f}") for p in table["p_value"]
-    ]
     return tables.report_table(
         table,
         columns={
             "commitment": "Plan commitment",
-            "indicator": "Indicator",
-            "value_this_quarter": "This quarter",
-            "comparison": "Comparison",
-            "p_text": "p-value",
+            "label": "Indicator",
+            "value_short": "This quarter",
+            "short": "Compared with (test)",
             "status": "Status",
-            "source_notebook": "Detail in",
         },
         caption=f"Police and Crime Plan scorecard, {data.quarter.label()}",
         notes=[
             "Status rules (config/plan.yml): " + " ".join(str(data.plan["rules"]["count"]).split()),
             " ".join(str(data.plan["rules"]["proportion"]).split()),
             " ".join(str(data.plan["rules"]["ratio"]).split()),
-            "Definitions of each indicator are in the published scorecard.csv.",
+            "p: exact Poisson (conditional binomial) test for counts; score (chi-square) test "
+            "for the linked-find rate. Intervals are 95%.",
+            "Full comparisons, tests and each indicator's definition are in the published "
+            "scorecard.csv; the detail is in the notebook named there.",
             f"Source: {SOURCE}.",
         ],
     )
