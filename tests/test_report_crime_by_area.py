@@ -728,3 +728,22 @@ def test_every_section_renders_with_captions_and_alt_text(tmp_path):
     quality_csv = pd.read_csv(tmp_path / "tables" / cba.REPORT / "data_quality.csv")
     assert list(quality_csv["rows_quarantined"]) == [0, 0, 0]
     assert list(quality_csv["no_location_rows"]) == [1, 0, 0]
+
+
+def test_called_out_rates_carry_the_year_on_year_test():
+    data = _data()
+    table = cba.crime_by_area_table(data, ("force", "lad"))
+    change = cba.change_by_area(table, data.window_months, ("force", "lad"))
+    rows = cba.called_out_rates(table, change)
+    assert list(dict.fromkeys(rows["crime_type"])) == list(cba.CALLED_OUT)
+    assert len(rows) == len(cba.CALLED_OUT) * 3  # force + two local authorities
+    first = rows[rows["crime_type"] == "Burglary"].iloc[0]
+    assert first["area_level"] == "force"  # force first within each category
+    # force burglary: 1 a year earlier, 12 now (both quarters 92 days)
+    p = sps.binomtest(12, 13, 0.5).pvalue
+    assert first["year_change"] == f"+1100% (p = {p:.3f}): increase unlikely to be chance"
+    beta_asb = rows[(rows["crime_type"] == cba.ASB) & (rows["area_code"] == "LB")].iloc[0]
+    assert beta_asb["year_change"].startswith("up from 0")
+    report = cba.rates_by_area_table(data)
+    assert "Rate per 1,000 (95% interval)" in report.display.columns
+    assert "Rate per 1,000 (95% interval)" in report.numeric

@@ -544,52 +544,80 @@ def headline(data: CrimeByAreaData) -> Markdown:
 # --------------------------------------------------------------------------- section 2: rates
 
 
-def rates_wide(table: pd.DataFrame) -> pd.DataFrame:
-    """Quarter rates of the called-out categories for the force and each local authority,
-    one row per area, one ``<category>`` column of formatted ``rate (low–high)`` each."""
+def called_out_rates(table: pd.DataFrame, change: pd.DataFrame) -> pd.DataFrame:
+    """Quarter counts and rates of the called-out categories for the force and each local
+    authority, one row per category × area (force first), with the change on the same quarter
+    a year earlier as text: ``"-17% (p < 0.001): decrease unlikely to be chance"``.
+
+    ``table`` is :func:`crime_by_area_table` output, ``change`` :func:`change_by_area` output;
+    the percentage is the change in the count, the p-value that of the exact Poisson test
+    (which allows for the days in each quarter).
+    """
     rows = table[
         (table["window"] == "quarter")
         & table["area_level"].isin(["force", "lad"])
         & table["crime_type"].isin(CALLED_OUT)
     ].copy()
-    rows["text"] = [
-        tables.format_interval(r, lo, hi)
-        for r, lo, hi in zip(
-            rows["rate_per_1000"], rows["rate_low"], rows["rate_high"], strict=True
+    year = change[change["comparison"] == "year_earlier_quarter"]
+    keys = ["area_level", "area_code", "crime_type"]
+    rows = rows.merge(year[[*keys, "count_before", "p_value", "verdict"]], on=keys, how="left")
+    rows["year_change"] = [
+        _change_text(before, after, p, verdict)
+        for before, after, p, verdict in zip(
+            rows["count_before"], rows["count"], rows["p_value"], rows["verdict"], strict=True
         )
     ]
-    wide = rows.pivot(
-        index=["area_level", "area_code", "area_name", "population"],
-        columns="crime_type",
-        values="text",
+    rows["_type"] = rows["crime_type"].map(CALLED_OUT.index)
+    rows["_level"] = rows["area_level"].map(LEVELS.index)
+    rows = rows.sort_values(["_type", "_level", "area_name"])
+    return rows.drop(columns=["_type", "_level"]).reset_index(drop=True)
+
+
+def _change_text(before: float, after: float, p_value: float, verdict: str) -> str:
+    if pd.isna(before) or pd.isna(p_value):
+        return "not compared"
+    if before == 0:
+        return f"up from 0: {verdict}"
+    pct = (after / before - 1) * 100
+    p = (
+        "p < 0.001"
+        if p_value < 0.001
+        else f"p = {p_value:.3f}"
+        if p_value < 0.01
+        else f"p = {p_value:.2f}"
     )
-    wide = wide[[c for c in CALLED_OUT if c in wide.columns]].reset_index()
-    wide["_order"] = wide["area_level"].map(LEVELS.index)
-    return (
-        wide.sort_values(["_order", "area_name"])
-        .drop(columns=["_order", "area_level"])
-        .reset_index(drop=True)
-    )
+    return f"{pct:+.0f}% ({p}): {verdict}"
 
 
 def rates_by_area_table(data: CrimeByAreaData) -> tables.ReportTable:
-    """Rates per 1,000 residents with 95% intervals, force and local authorities, quarter."""
+    """Counts and rates per 1,000 residents with 95% intervals, force and local authorities,
+    for the called-out categories, with the change on the same quarter a year earlier."""
     table = crime_by_area_table(data, ("force", "lad"))
-    wide = rates_wide(table)
-    columns = {"area_name": "Area", "population": "Residents (Census 2021)"}
-    columns.update({c: c for c in CALLED_OUT if c in wide.columns})
+    change = change_by_area(table, data.window_months, ("force", "lad"))
+    rows = called_out_rates(table, change)
     return tables.report_table(
-        wide,
-        columns=columns,
+        rows,
+        columns={
+            "crime_type": "Crime type",
+            "area_name": "Area",
+            "count": "Count",
+            "population": "Residents (Census 2021)",
+            "rate_per_1000": "Rate per 1,000",
+            "year_change": f"Change on {data.quarter.year_earlier.label()}",
+        },
+        intervals=[("rate_per_1000", "rate_low", "rate_high", "Rate per 1,000 (95% interval)")],
+        counts=["count", "population"],
         caption=(
-            f"Crimes and ASB incidents per 1,000 residents (95% interval), {data.quarter.label()}, "
+            f"Crimes and ASB incidents and rates per 1,000 residents, {data.quarter.label()}, "
             f"{data.force_name} and its local authorities"
         ),
-        counts=["population"],
         notes=[
             "Rate = recorded crimes (or ASB incidents) in the three months / Census 2021 usual "
             "residents × 1,000; 95% Poisson interval (exact below 10 events, Byar's approximation "
             "from 10).",
+            "Change: the quarter's count against the same quarter a year earlier, with the exact "
+            "Poisson test at the 5% level allowing for the days in each quarter (the "
+            "previous-quarter comparison is in change.csv).",
             "All crime excludes anti-social behaviour. Local authorities count crimes located in "
             "them; the force row also counts crimes with no location or placed outside the force "
             "area.",
