@@ -747,3 +747,19 @@ def test_called_out_rates_carry_the_year_on_year_test():
     report = cba.rates_by_area_table(data)
     assert "Rate per 1,000 (95% interval)" in report.display.columns
     assert "Rate per 1,000 (95% interval)" in report.numeric
+
+
+def test_publish_tables_follow_area_level(tmp_path):
+    base = _data()
+    fields = {f: getattr(base, f) for f in base.__dataclass_fields__}
+    fields["quality"] = pd.DataFrame(
+        {"month": Q_MONTHS, "kind": "street", "rows": 1, "asb_rows": 0, "no_location_rows": 0}
+        | {"outside_force_rows": 0, "duplicate_crime_ids": 0, "lsoa_vintage": 2021}
+    )
+    fields["run"] = RunParameters(quarter=QUARTER, area_level="lsoa", output_dir=str(tmp_path))
+    cba.publish_tables(cba.CrimeByAreaData(**fields))
+    by_area, change = _read_tables(tmp_path)
+    _check_published(by_area, change, {"force", "lad", "ward", "lsoa"})
+    assert set(change["area_level"]) == {"force", "lad", "ward"}  # no tests on LSOAs
+    lsoa_rows = by_area[(by_area["area_level"] == "lsoa") & (by_area["window"] == "quarter")]
+    assert len(lsoa_rows) == 4 * (len(cba.CRIME_TYPES) + 1)
