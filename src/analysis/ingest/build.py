@@ -293,7 +293,6 @@ def _build(
     if prev_ledger is not None:
         ledger_parts.append(prev_ledger[prev_ledger["source_file"].isin(reuse)])
         quarantine_parts.append(prev_quarantine[prev_quarantine["source_file"].isin(reuse)])
-    boundaries_lsoa = reference.get("boundaries_lsoa")
     parsed = 0
     for kind in KINDS:
         kind_dir = snap / kind
@@ -312,47 +311,14 @@ def _build(
         console.log(f"parsing {len(todo)} {kind} file(s)")
         parsed += len(todo)
         rows = {pf.rel: facts[pf.rel].newlines - 1 for pf in todo}
-        police.stage_files(con, kind, todo, header, rows)
-        if kind == "stop_search":
-            police.stop_search_points(con, boundaries_lsoa)
-        else:
-            police.file_vintages(con, kind)
-            police.split_points(con, kind, boundaries_lsoa, reference["lsoa_2011_2021"])
-        police.classify(con, kind, header)
-        cols = ", ".join(police.COLUMNS[kind])
+        for i, batch in enumerate(_batches(todo, rows)):
+            quarantined, led = _parse_batch(
+                con, kind, batch, header, rows, reference, work / f"new_{kind}_{i}", kind_dir
+            )
+            quarantine_parts.append(quarantined)
+            led.insert(4, "sha256", led["source_file"].map(lambda r: facts[r].sha256))
+            ledger_parts.append(led)
         _write_empty(con, kind, header, kind_dir)
-        new_dir = work / f"new_{kind}"
-        con.execute(
-            f"""COPY (SELECT {cols} FROM classified_{kind} WHERE reason IS NULL)
-                TO '{new_dir}' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (force, month),
-                                WRITE_PARTITION_COLUMNS true, OVERWRITE_OR_IGNORE true)"""
-        )
-        quarantined = con.execute(police.quarantine_sql(kind, header)).df()
-        quarantine_parts.append(quarantined)
-        con.register("quarantined_df", quarantined[["source_file"]])
-        glob = (new_dir / "**" / "*.parquet").as_posix()
-        loaded = f"SELECT source_file, count(*) AS n FROM read_parquet('{glob}') GROUP BY 1"
-        led = con.execute(
-            f"""SELECT '{kind}' AS kind, m.force, m.month, m.source_file, m.data_rows AS rows_read,
-                       coalesce(l.n, 0) AS rows_loaded, coalesce(q.n, 0) AS rows_quarantined
-                FROM files_{kind} m
-                LEFT JOIN ({loaded if new_dir.is_dir() else "SELECT '' AS source_file, 0 AS n"}) l
-                  USING (source_file)
-                LEFT JOIN (SELECT source_file, count(*) AS n FROM quarantined_df GROUP BY 1) q
-                  USING (source_file)
-                ORDER BY m.source_file"""
-        ).df()
-        con.unregister("quarantined_df")
-        if new_dir.is_dir():
-            for force_dir in new_dir.iterdir():
-                for month_dir in force_dir.iterdir():
-                    dst = kind_dir / force_dir.name / month_dir.name
-                    dst.parent.mkdir(parents=True, exist_ok=True)
-                    os.replace(month_dir, dst)
-        led.insert(4, "sha256", led["source_file"].map(lambda r: facts[r].sha256))
-        ledger_parts.append(led)
-        con.execute(f"DROP VIEW IF EXISTS classified_{kind}")
-        con.execute(f"DROP TABLE IF EXISTS stage_{kind}")
     con.close()
 
     ledger = pd.concat([p for p in ledger_parts if len(p)] or [_empty_ledger()], ignore_index=True)
@@ -385,6 +351,87 @@ def _build(
     return report
 
 
+BATCH_ROWS = 1_000_000
+"""Police rows parsed and written per DuckDB pass (bounds memory; one partition per file)."""
+
+
+def _batches(files: list[PoliceFile], rows: dict[str, int]) -> list[list[PoliceFile]]:
+    """Consecutive groups of ``files`` holding at most :data:`BATCH_ROWS` rows (at least one file)."""
+    out: list[list[PoliceFile]] = [[]]
+    total = 0
+    for pf in files:
+        if out[-1] and total + rows[pf.rel] > BATCH_ROWS:
+            out.append([])
+            total = 0
+        out[-1].append(pf)
+        total += rows[pf.rel]
+    return out
+
+
+def _parse_batch(
+    con: duckdb.DuckDBPyConnection,
+    kind: str,
+    batch: list[PoliceFile],
+    header: list[str],
+    rows: dict[str, int],
+    reference: dict[str, pd.DataFrame],
+    new_dir: Path,
+    kind_dir: Path,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Check, classify and write one batch of police files of ``kind``.
+
+    Returns the batch's quarantined rows and its ledger rows (without sha256).
+    """
+    police.stage_files(con, kind, batch, header, rows)
+    points, n_quarantined = police.scan_checks(con, kind, header)
+    if kind == "stop_search":
+        police.stop_search_points(con, points, reference.get("boundaries_lsoa"))
+    else:
+        police.split_points(
+            con, kind, points, reference.get("boundaries_lsoa"), reference["lsoa_2011_2021"]
+        )
+    police.classify(con, kind, header)
+    cols = ", ".join(police.COLUMNS[kind])
+    con.execute(
+        f"""COPY (SELECT {cols} FROM classified_{kind} WHERE reason IS NULL)
+            TO '{new_dir}' (FORMAT parquet, PARTITION_BY (force, month),
+                            WRITE_PARTITION_COLUMNS true, OVERWRITE_OR_IGNORE true)"""
+    )
+    police.raise_rejects(con, kind)  # invalid UTF-8 in the columns written
+    with_bad = [pf for pf in batch if n_quarantined.get(pf.rel, 0) > 0]
+    if with_bad:  # re-read only the files that have quarantined rows
+        police.stage_files(con, kind, with_bad, header, rows)
+        police.classify(con, kind, header)
+        quarantined = con.execute(police.quarantine_sql(kind)).df()
+        police.stage_files(con, kind, batch, header, rows)
+    else:
+        quarantined = pd.DataFrame({c: pd.Series(dtype=object) for c in police.QUARANTINE_COLUMNS})
+    con.register("quarantined_df", quarantined[["source_file"]])
+    glob = (new_dir / "**" / "*.parquet").as_posix()
+    loaded = (
+        f"SELECT source_file, count(*) AS n FROM read_parquet('{glob}') GROUP BY 1"
+        if new_dir.is_dir()
+        else "SELECT ''::VARCHAR AS source_file, 0 AS n"
+    )
+    led = con.execute(
+        f"""SELECT '{kind}' AS kind, m.force, m.month, m.source_file, m.data_rows AS rows_read,
+                   coalesce(l.n, 0) AS rows_loaded, coalesce(q.n, 0) AS rows_quarantined
+            FROM files_{kind} m
+            LEFT JOIN ({loaded}) l USING (source_file)
+            LEFT JOIN (SELECT source_file, count(*) AS n FROM quarantined_df GROUP BY 1) q
+              USING (source_file)
+            ORDER BY m.source_file"""
+    ).df()
+    con.unregister("quarantined_df")
+    if new_dir.is_dir():
+        for force_dir in new_dir.iterdir():
+            for month_dir in force_dir.iterdir():
+                dst = kind_dir / force_dir.name / month_dir.name
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(month_dir, dst)
+    return quarantined, led
+
+
 def _empty_ledger() -> pd.DataFrame:
     return pd.DataFrame(
         {
@@ -401,18 +448,19 @@ def _write_empty(
 ) -> None:
     """Write ``<kind>/_schema.parquet`` (0 rows, full schema) so the table exists without data."""
     target = kind_dir / "_schema.parquet"
-    if target.exists():
-        return
-    con.execute(
-        f"CREATE TABLE IF NOT EXISTS stage_{kind} AS SELECT 0::INTEGER AS file_index, 0::BIGINT AS rn, "
-        + ", ".join(f"NULL::VARCHAR AS {police.raw_column(h)}" for h in header)
-        + " WHERE false"
-    )
-    con.execute(
-        f"""CREATE TABLE IF NOT EXISTS files_{kind} AS
-            SELECT 0 AS file_index, ''::VARCHAR AS source_file, ''::VARCHAR AS path, ''::VARCHAR AS force,
-                   ''::VARCHAR AS month, 0::BIGINT AS row_offset, 0::BIGINT AS data_rows WHERE false"""
-    )
+    views = set(con.execute("SELECT view_name FROM duckdb_views()").df()["view_name"])
+    if f"stage_{kind}" not in views:
+        con.execute(
+            f"CREATE VIEW stage_{kind} AS SELECT 0::INTEGER AS file_index, 0::BIGINT AS rn, "
+            + ", ".join(f"NULL::VARCHAR AS {police.raw_column(h)}" for h in header)
+            + " WHERE false"
+        )
+        con.execute(
+            f"""CREATE OR REPLACE TABLE files_{kind} AS
+                SELECT 0 AS file_index, ''::VARCHAR AS source_file, ''::VARCHAR AS path,
+                       ''::VARCHAR AS force, ''::VARCHAR AS month, 0::BIGINT AS row_offset,
+                       0::BIGINT AS data_rows WHERE false"""
+        )
     if kind == "stop_search":
         con.execute(
             """CREATE TABLE IF NOT EXISTS points_stop_search AS SELECT 0.0::DOUBLE AS longitude,
@@ -421,11 +469,12 @@ def _write_empty(
     else:
         con.execute(
             f"""CREATE TABLE IF NOT EXISTS vintage_{kind} AS
-                SELECT 0::INTEGER AS file_index, 0::SMALLINT AS vintage WHERE false"""
+                SELECT ''::VARCHAR AS source_file, 0::SMALLINT AS vintage WHERE false"""
         )
         con.execute(
             f"""CREATE TABLE IF NOT EXISTS split_{kind} AS SELECT ''::VARCHAR AS code,
-                0.0::DOUBLE AS longitude, 0.0::DOUBLE AS latitude, ''::VARCHAR AS lsoa21_code WHERE false"""
+                0.0::DOUBLE AS longitude, 0.0::DOUBLE AS latitude, ''::VARCHAR AS lsoa21_code
+                WHERE false"""
         )
     police.classify(con, kind, header)
     cols = ", ".join(police.COLUMNS[kind])

@@ -40,18 +40,12 @@ def stage_files(
     header: list[str],
     data_rows: dict[str, int],
 ) -> None:
-    """Parse ``files`` (one kind) into table ``stage_<kind>`` plus ``files_<kind>``.
+    """Define view ``stage_<kind>`` over ``files`` (one ``read_csv``) and table ``files_<kind>``.
 
-    ``stage_<kind>`` holds ``file_index, rn`` (row number over the whole scan, in file order)
-    and one VARCHAR column per header field. ``files_<kind>`` maps ``file_index`` to the file,
-    with ``row_offset`` so that ``source_line = rn - row_offset + 1``.
-
-    Raises
-    ------
-    InputError
-        A rejected row (wrong number of fields, invalid UTF-8) naming its file and line; a file
-        whose parsed row count differs from its line count; a ``Month`` value that differs
-        from the month in the file name.
+    ``stage_<kind>`` yields ``file_index, rn`` (row number over the whole scan, in file order)
+    and one VARCHAR column per header field; every query on it re-reads the CSVs (nothing is
+    materialised). ``files_<kind>`` maps ``file_index`` to the file, with ``row_offset`` so that
+    ``source_line = rn - row_offset + 1``, and ``data_rows`` (line breaks - 1).
     """
     offsets, total = [], 0
     for pf in files:
@@ -73,10 +67,9 @@ def stage_files(
     con.unregister("meta_df")
     cols = ", ".join(f"'{raw_column(h)}': 'VARCHAR'" for h in header)
     paths = _sql_list([str(f.path) for f in files])
-    con.execute(f"DROP TABLE IF EXISTS stage_{kind}")
     con.execute(
         f"""
-        CREATE TABLE stage_{kind} AS
+        CREATE OR REPLACE VIEW stage_{kind} AS
         SELECT CAST(file_index AS INTEGER) AS file_index, row_number() OVER () AS rn,
                * EXCLUDE (filename)
         FROM read_csv({paths}, columns={{{cols}}}, header=true, delim=',', quote='"', escape='"',
@@ -85,6 +78,103 @@ def stage_files(
                       max_line_size=1048576)
         """
     )
+
+
+def scan_checks(
+    con: duckdb.DuckDBPyConnection, kind: str, header: list[str]
+) -> tuple[pd.DataFrame, dict[str, int]]:
+    """One pass over ``stage_<kind>`` (no writing): fatal checks, file vintages, points to locate.
+
+    Creates ``vintage_<kind>(source_file, vintage)``: 2011 when the file has codes that exist
+    only in 2011 and none only in 2021; 2021 when the reverse or every code is valid in both
+    (unchanged LSOAs); null when it mixes both.
+
+    Returns
+    -------
+    points : DataFrame
+        Distinct ``code, longitude, latitude`` needing point in polygon: rows whose 2011 code was
+        split or irregular (street, outcomes) or every located row (stop and search, code null).
+    quarantined : dict
+        ``source_file -> rows that will be quarantined``.
+
+    Raises
+    ------
+    InputError
+        A rejected row (wrong number of fields, invalid UTF-8) naming its file and line; a file
+        whose parsed row count differs from its line count; a ``Month`` value that differs
+        from the month in the file name.
+    """
+    has_lsoa = kind != "stop_search"
+    month_check = "s.c_month IS DISTINCT FROM m.month" if "Month" in header else "false"
+    lsoa_cols = (
+        """cc.is11 AND NOT cc.is21 AS only11, cc.is21 AND NOT cc.is11 AS only21,
+           CASE WHEN cc.chgind IN ('S', 'X') THEN cc.code END AS code,"""
+        if has_lsoa
+        else "false AS only11, false AS only21, NULL::VARCHAR AS code,"
+    )
+    joins = "LEFT JOIN codes cc ON cc.code = NULLIF(s.c_lsoa_code, '')" if has_lsoa else ""
+    point_filter = "code IS NOT NULL" if has_lsoa else "longitude IS NOT NULL"
+    facts = con.execute(
+        f"""
+        WITH t AS (
+          SELECT s.file_index, s.rn, {month_check} AS bad_month, {lsoa_cols}
+                 TRY_CAST(NULLIF(s.c_longitude, '') AS DOUBLE) AS longitude,
+                 TRY_CAST(NULLIF(s.c_latitude, '') AS DOUBLE) AS latitude,
+                 {reason_sql(kind)} AS reason
+          FROM stage_{kind} s JOIN files_{kind} m USING (file_index) {joins}
+        )
+        SELECT GROUPING(file_index) AS is_point, file_index, code, longitude, latitude,
+               count(*) AS parsed, min(rn) FILTER (WHERE bad_month) AS bad_month_rn,
+               count(*) FILTER (WHERE only11) AS n11, count(*) FILTER (WHERE only21) AS n21,
+               count(*) FILTER (WHERE reason IS NOT NULL) AS n_quarantined
+        FROM t
+        GROUP BY GROUPING SETS ((file_index), (code, longitude, latitude))
+        HAVING GROUPING(file_index) = 0 OR ({point_filter})
+        """
+    ).df()
+    raise_rejects(con, kind)
+    meta = con.execute(f"SELECT * FROM files_{kind} ORDER BY file_index").df()
+    per_file = meta.merge(facts[facts["is_point"] == 0], on="file_index", how="left")
+    per_file[["parsed", "n11", "n21", "n_quarantined"]] = (
+        per_file[["parsed", "n11", "n21", "n_quarantined"]].fillna(0).astype("int64")
+    )
+    bad = per_file[per_file["parsed"] != per_file["data_rows"]]
+    if len(bad):
+        row = bad.iloc[0]
+        raise InputError(
+            row["path"],
+            f"{row['parsed']} rows parsed but {row['data_rows']} data lines "
+            "(blank line or line break inside quotes?)",
+        )
+    bad = per_file[per_file["bad_month_rn"].notna()]
+    if len(bad):
+        row = bad.iloc[0]
+        line = int(row["bad_month_rn"] - row["row_offset"] + 1)
+        raise InputError(
+            row["path"], f"Month differs from the file name's month {row['month']}", line
+        )
+    vintage = per_file[["source_file"]].assign(
+        vintage=[
+            2011 if n11 > 0 and n21 == 0 else 2021 if n11 == 0 else None
+            for n11, n21 in zip(per_file["n11"], per_file["n21"], strict=True)
+        ]
+    )
+    vintage["vintage"] = vintage["vintage"].astype("Int16")
+    con.register("vintage_df", vintage)
+    con.execute(f"CREATE OR REPLACE TABLE vintage_{kind} AS SELECT * FROM vintage_df")
+    con.unregister("vintage_df")
+    points = facts.loc[facts["is_point"] == 1, ["code", "longitude", "latitude"]]
+    points = points.dropna(subset=["longitude", "latitude"]).reset_index(drop=True)
+    quarantined = dict(zip(per_file["source_file"], per_file["n_quarantined"], strict=True))
+    return points, quarantined
+
+
+def raise_rejects(con: duckdb.DuckDBPyConnection, kind: str) -> None:
+    """Raise :class:`InputError` for the first row the last scan of ``stage_<kind>`` rejected.
+
+    Rejected rows: wrong number of fields (checked on every scan) and bytes that are not UTF-8
+    (checked in the columns the scan reads, so this runs after the full write too).
+    """
     rejects = con.execute(
         f"""SELECT s.file_path, r.line, r.error_type, r.error_message
             FROM rej_{kind} r JOIN rejscan_{kind} s USING (scan_id, file_id)
@@ -99,32 +189,11 @@ def stage_files(
             "MISSING COLUMNS": "fewer fields than the header (ragged row)",
         }.get(str(etype), f"{etype}: {str(message).splitlines()[0]}")
         raise InputError(path, what, int(line))
-    mismatch = con.execute(
-        f"""SELECT m.path, m.data_rows, count(s.rn) AS parsed
-            FROM files_{kind} m LEFT JOIN stage_{kind} s USING (file_index)
-            GROUP BY ALL HAVING count(s.rn) <> m.data_rows ORDER BY 1 LIMIT 1"""
-    ).fetchall()
-    if mismatch:
-        rel, lines, parsed = mismatch[0]
-        raise InputError(
-            rel,
-            f"{parsed} rows parsed but {lines} data lines (blank line or line break inside quotes?)",
-        )
-    if "Month" in header:
-        bad = con.execute(
-            f"""SELECT m.path, s.rn - m.row_offset + 1, s.c_month, m.month
-                FROM stage_{kind} s JOIN files_{kind} m USING (file_index)
-                WHERE s.c_month IS DISTINCT FROM m.month ORDER BY s.rn LIMIT 1"""
-        ).fetchall()
-        if bad:
-            rel, line, got, want = bad[0]
-            raise InputError(
-                rel, f"Month {got!r} differs from the file name's month {want}", int(line)
-            )
 
 
 def register_lookups(con: duckdb.DuckDBPyConnection, reference: dict[str, pd.DataFrame]) -> None:
-    """Create ``lsoa``, ``code11`` (2011 code -> children facts), ``force_lads`` in ``con``."""
+    """Create ``lsoa``, ``codes`` (every 2011/2021 LSOA code: vintages, change, largest child)
+    and ``force_lads`` in ``con``."""
     lsoa = reference["lsoa"]
     bridge = reference["lsoa_2011_2021"]
     forces = reference["forces"]
@@ -139,33 +208,17 @@ def register_lookups(con: duckdb.DuckDBPyConnection, reference: dict[str, pd.Dat
            FROM bridge_df b LEFT JOIN lsoa_df l USING (lsoa21_code) GROUP BY 1"""
     )
     con.execute(
-        "CREATE OR REPLACE TABLE code21 AS SELECT DISTINCT lsoa21_code AS code FROM lsoa_df"
+        """CREATE OR REPLACE TABLE codes AS
+           SELECT coalesce(c11.code, c21.code) AS code, c11.code IS NOT NULL AS is11,
+                  c21.code IS NOT NULL AS is21, c11.chgind, c11.pop_child
+           FROM code11 c11
+           FULL OUTER JOIN (SELECT DISTINCT lsoa21_code AS code FROM lsoa_df) c21 USING (code)"""
     )
     con.execute(
         "CREATE OR REPLACE TABLE force_lads AS SELECT DISTINCT force, lad_code FROM forces_df"
     )
     for name in ("lsoa_df", "bridge_df", "forces_df"):
         con.unregister(name)
-
-
-def file_vintages(con: duckdb.DuckDBPyConnection, kind: str) -> None:
-    """Table ``vintage_<kind>(file_index, vintage)``: the LSOA vintage of each file's codes.
-
-    2011 when the file has codes that exist only in 2011 and none only in 2021; 2021 when the
-    reverse or when every code is unchanged (valid in both); null when it mixes both.
-    """
-    con.execute(
-        f"""CREATE OR REPLACE TABLE vintage_{kind} AS
-        SELECT s.file_index,
-          CASE WHEN count(c11.code) FILTER (WHERE c21.code IS NULL) > 0
-                    AND count(c21.code) FILTER (WHERE c11.code IS NULL) = 0 THEN 2011
-               WHEN count(c11.code) FILTER (WHERE c21.code IS NULL) = 0 THEN 2021
-               ELSE NULL END::SMALLINT AS vintage
-        FROM stage_{kind} s
-        LEFT JOIN code11 c11 ON c11.code = NULLIF(s.c_lsoa_code, '')
-        LEFT JOIN code21 c21 ON c21.code = NULLIF(s.c_lsoa_code, '')
-        GROUP BY 1"""
-    )
 
 
 def _points_in_polygons(points: pd.DataFrame, polygons: gpd.GeoDataFrame) -> pd.DataFrame:
@@ -183,72 +236,65 @@ def _points_in_polygons(points: pd.DataFrame, polygons: gpd.GeoDataFrame) -> pd.
 def split_points(
     con: duckdb.DuckDBPyConnection,
     kind: str,
+    points: pd.DataFrame,
     lsoa_boundaries: gpd.GeoDataFrame | None,
     bridge: pd.DataFrame,
 ) -> None:
     """Table ``split_<kind>(code, longitude, latitude, lsoa21_code)``: 2021 child containing the point.
 
-    Only distinct points of rows whose 2011 code was split or irregular are tested, and only
-    against that code's own 2021 children.
+    ``points`` are the distinct points of rows whose 2011 code was split or irregular; each is
+    tested only against that code's own 2021 children.
     """
-    points = con.execute(
-        f"""SELECT DISTINCT NULLIF(s.c_lsoa_code, '') AS code,
-                   TRY_CAST(NULLIF(s.c_longitude, '') AS DOUBLE) AS longitude,
-                   TRY_CAST(NULLIF(s.c_latitude, '') AS DOUBLE) AS latitude
-            FROM stage_{kind} s JOIN code11 c ON c.code = NULLIF(s.c_lsoa_code, '')
-            WHERE c.chgind IN ('S', 'X')"""
-    ).df()
-    points = points.dropna(subset=["longitude", "latitude"])
-    result = pd.DataFrame(columns=["code", "longitude", "latitude", "lsoa21_code"])
+    result = pd.DataFrame({"code": [], "longitude": [], "latitude": [], "lsoa21_code": []}).astype(
+        {"code": object, "lsoa21_code": object}
+    )
     if not points.empty and lsoa_boundaries is not None:
         candidates = bridge[bridge["chgind"].isin(["S", "X"])][["lsoa11_code", "lsoa21_code"]]
-        polys = lsoa_boundaries.merge(candidates, left_on="code", right_on="lsoa21_code")
-        polys = polys.drop(columns="code").rename(columns={"lsoa11_code": "parent"})
+        polys = lsoa_boundaries[["code", "geometry"]].merge(
+            candidates, left_on="code", right_on="lsoa21_code"
+        )
         polys = gpd.GeoDataFrame(
-            polys.rename(columns={"lsoa21_code": "code"}), geometry="geometry", crs=4326
+            polys[["lsoa11_code", "lsoa21_code", "geometry"]], geometry="geometry", crs=4326
         )
         geo = gpd.GeoDataFrame(
             points, geometry=gpd.points_from_xy(points["longitude"], points["latitude"]), crs=4326
         )
-        hit = gpd.sjoin(
-            geo,
-            polys[["code", "parent", "geometry"]].rename(columns={"code": "child"}),
-            predicate="within",
-        )
-        hit = hit[hit["code"] == hit["parent"]]
+        hit = gpd.sjoin(geo, polys, predicate="within")
+        hit = hit[hit["code"] == hit["lsoa11_code"]]
         hit = hit[~hit.index.duplicated(keep="first")]
         result = pd.DataFrame(
             {
                 "code": hit["code"],
                 "longitude": hit["longitude"],
                 "latitude": hit["latitude"],
-                "lsoa21_code": hit["child"],
+                "lsoa21_code": hit["lsoa21_code"],
             }
         )
     con.register("split_df", result.astype({"longitude": "float64", "latitude": "float64"}))
-    con.execute(f"CREATE OR REPLACE TABLE split_{kind} AS SELECT * FROM split_df")
+    con.execute(f"CREATE TABLE IF NOT EXISTS split_{kind} AS SELECT * FROM split_df WHERE false")
+    con.execute(
+        f"""INSERT INTO split_{kind} SELECT * FROM split_df n WHERE NOT EXISTS (
+              SELECT 1 FROM split_{kind} o WHERE o.code = n.code
+              AND o.longitude = n.longitude AND o.latitude = n.latitude)"""
+    )
     con.unregister("split_df")
 
 
 def stop_search_points(
-    con: duckdb.DuckDBPyConnection, lsoa_boundaries: gpd.GeoDataFrame | None
+    con: duckdb.DuckDBPyConnection, points: pd.DataFrame, lsoa_boundaries: gpd.GeoDataFrame | None
 ) -> None:
     """Table ``points_stop_search(longitude, latitude, lsoa21_code)`` by point in polygon (LSOA 2021)."""
-    points = (
-        con.execute(
-            """SELECT DISTINCT TRY_CAST(NULLIF(c_longitude, '') AS DOUBLE) AS longitude,
-                           TRY_CAST(NULLIF(c_latitude, '') AS DOUBLE) AS latitude
-           FROM stage_stop_search"""
-        )
-        .df()
-        .dropna()
-    )
-    hit = _points_in_polygons(points, lsoa_boundaries)
+    hit = _points_in_polygons(points[["longitude", "latitude"]], lsoa_boundaries)
     hit = hit.rename(columns={"code": "lsoa21_code"})[["longitude", "latitude", "lsoa21_code"]]
     con.register(
         "pts_df", hit.astype({"longitude": "float64", "latitude": "float64", "lsoa21_code": object})
     )
-    con.execute("CREATE OR REPLACE TABLE points_stop_search AS SELECT * FROM pts_df")
+    con.execute("CREATE TABLE IF NOT EXISTS points_stop_search AS SELECT * FROM pts_df WHERE false")
+    con.execute(
+        """INSERT INTO points_stop_search SELECT * FROM pts_df n WHERE NOT EXISTS (
+             SELECT 1 FROM points_stop_search o
+             WHERE o.longitude = n.longitude AND o.latitude = n.latitude)"""
+    )
     con.unregister("pts_df")
 
 
@@ -265,13 +311,39 @@ _COORD_REASONS = f"""
 """
 
 
-def classified_sql(kind: str, header: list[str]) -> str:
-    """SQL of every staged row of ``kind`` with its store columns and a quarantine ``reason``.
+def reason_sql(kind: str) -> str:
+    """SQL ``CASE`` giving the quarantine reason of a staged row ``s`` (null: the row loads).
 
-    ``reason`` is null for rows that load; ``rn`` links back to the staged raw row.
+    Street and outcomes need ``cc`` (table ``codes``) joined on the LSOA code.
     """
-    prov = """s.rn, m.force, m.month, m.source_file,
-              CAST(s.rn - m.row_offset + 1 AS INTEGER) AS source_line"""
+    if kind == "stop_search":
+        return f"""CASE {_COORD_REASONS}
+               WHEN NULLIF(s.c_date, '') IS NULL OR TRY_CAST(s.c_date AS TIMESTAMPTZ) IS NULL
+                    THEN 'unparseable-date'
+               ELSE NULL END"""
+    if kind == "street":
+        ids = f"""WHEN NULLIF(s.c_crime_type, '') IS NULL THEN 'missing-crime-type'
+            WHEN NULLIF(trim(s.c_crime_id), '') IS NULL AND s.c_crime_type <> '{ASB}' THEN 'missing-crime-id'
+            WHEN NULLIF(trim(s.c_crime_id), '') IS NOT NULL AND s.c_crime_type = '{ASB}' THEN 'asb-with-crime-id'"""
+    else:
+        ids = """WHEN NULLIF(trim(s.c_crime_id), '') IS NULL THEN 'missing-crime-id'
+                WHEN NULLIF(s.c_outcome_type, '') IS NULL THEN 'missing-outcome-type'"""
+    return f"""CASE {_COORD_REASONS}
+             {ids}
+             WHEN NULLIF(s.c_lsoa_code, '') IS NOT NULL AND cc.code IS NULL
+                  THEN 'unknown-lsoa'
+             ELSE NULL END"""
+
+
+def classified_sql(kind: str, header: list[str]) -> str:
+    """SQL of every staged row of ``kind`` with its store columns, ``reason`` and ``record``.
+
+    ``reason`` is null for rows that load; ``record`` is the raw row as JSON (header names as
+    keys), computed only when selected (quarantine).
+    """
+    record = "json_object(" + ", ".join(f"'{h}', s.{raw_column(h)}" for h in header) + ")"
+    prov = f"""m.force, m.month, m.source_file,
+              CAST(s.rn - m.row_offset + 1 AS INTEGER) AS source_line, {record} AS record"""
     if kind == "stop_search":
         return f"""
         SELECT {prov},
@@ -293,28 +365,17 @@ def classified_sql(kind: str, header: list[str]) -> str:
           TRY_CAST(NULLIF(s.c_longitude, '') AS DOUBLE) AS longitude,
           TRY_CAST(NULLIF(s.c_latitude, '') AS DOUBLE) AS latitude,
           p.lsoa21_code,
-          CASE {_COORD_REASONS}
-               WHEN NULLIF(s.c_date, '') IS NULL OR TRY_CAST(s.c_date AS TIMESTAMPTZ) IS NULL THEN 'unparseable-date'
-               ELSE NULL END AS reason
+          {reason_sql(kind)} AS reason
         FROM stage_stop_search s JOIN files_stop_search m USING (file_index)
         LEFT JOIN points_stop_search p
           ON p.longitude = TRY_CAST(NULLIF(s.c_longitude, '') AS DOUBLE)
          AND p.latitude = TRY_CAST(NULLIF(s.c_latitude, '') AS DOUBLE)
         """
-    street = kind == "street"
     specific = (
         """NULLIF(s.c_crime_type, '') AS crime_type, NULLIF(s.c_crime_type, '') = 'Anti-social behaviour' AS is_asb,
            NULLIF(s.c_last_outcome_category, '') AS last_outcome_category,"""
-        if street
+        if kind == "street"
         else "NULLIF(s.c_outcome_type, '') AS outcome_type,"
-    )
-    id_reasons = (
-        f"""WHEN NULLIF(s.c_crime_type, '') IS NULL THEN 'missing-crime-type'
-            WHEN NULLIF(trim(s.c_crime_id), '') IS NULL AND s.c_crime_type <> '{ASB}' THEN 'missing-crime-id'
-            WHEN NULLIF(trim(s.c_crime_id), '') IS NOT NULL AND s.c_crime_type = '{ASB}' THEN 'asb-with-crime-id'"""
-        if street
-        else """WHEN NULLIF(trim(s.c_crime_id), '') IS NULL THEN 'missing-crime-id'
-                WHEN NULLIF(s.c_outcome_type, '') IS NULL THEN 'missing-outcome-type'"""
     )
     return f"""
     WITH t AS (
@@ -327,23 +388,19 @@ def classified_sql(kind: str, header: list[str]) -> str:
         NULLIF(s.c_lsoa_code, '') AS lsoa_code_raw,
         NULLIF(s.c_lsoa_name, '') AS lsoa_name_raw,
         CASE WHEN NULLIF(s.c_lsoa_code, '') IS NULL THEN NULL
-             WHEN c11.code IS NOT NULL AND c21.code IS NULL THEN 2011
-             WHEN c21.code IS NOT NULL AND c11.code IS NULL THEN 2021
+             WHEN cc.is11 AND NOT cc.is21 THEN 2011
+             WHEN cc.is21 AND NOT cc.is11 THEN 2021
              ELSE coalesce(v.vintage, 2021) END::SMALLINT AS lsoa_vintage,
-        c11.chgind, c11.n_children, c11.pop_child, sp.lsoa21_code AS point_child,
-        CASE {_COORD_REASONS}
-             {id_reasons}
-             WHEN NULLIF(s.c_lsoa_code, '') IS NOT NULL AND c11.code IS NULL AND c21.code IS NULL THEN 'unknown-lsoa'
-             ELSE NULL END AS reason
+        cc.chgind, cc.pop_child, sp.lsoa21_code AS point_child,
+        {reason_sql(kind)} AS reason
       FROM stage_{kind} s JOIN files_{kind} m USING (file_index)
-      LEFT JOIN vintage_{kind} v USING (file_index)
-      LEFT JOIN code11 c11 ON c11.code = NULLIF(s.c_lsoa_code, '')
-      LEFT JOIN code21 c21 ON c21.code = NULLIF(s.c_lsoa_code, '')
+      LEFT JOIN vintage_{kind} v ON v.source_file = m.source_file
+      LEFT JOIN codes cc ON cc.code = NULLIF(s.c_lsoa_code, '')
       LEFT JOIN split_{kind} sp ON sp.code = NULLIF(s.c_lsoa_code, '')
             AND sp.longitude = TRY_CAST(NULLIF(s.c_longitude, '') AS DOUBLE)
             AND sp.latitude = TRY_CAST(NULLIF(s.c_latitude, '') AS DOUBLE)
     )
-    SELECT t.* EXCLUDE (chgind, n_children, pop_child, point_child),
+    SELECT t.* EXCLUDE (chgind, pop_child, point_child),
       CASE WHEN lsoa_code_raw IS NULL THEN NULL
            WHEN lsoa_vintage = 2021 THEN lsoa_code_raw
            WHEN chgind IN ('U', 'M') THEN pop_child
@@ -395,21 +452,18 @@ def _select_expr(column: str) -> str:
 
 
 def classify(con: duckdb.DuckDBPyConnection, kind: str, header: list[str]) -> None:
-    """View ``classified_<kind>``: every staged row, store columns + ward/LAD + ``reason`` + ``rn``."""
+    """View ``classified_<kind>``: every staged row, store columns + ward/LAD + ``reason``, ``record``."""
     cols = ", ".join(_select_expr(c) for c in COLUMNS[kind])
     con.execute(
         f"""CREATE OR REPLACE VIEW classified_{kind} AS
-        SELECT {cols}, c.reason, c.rn
+        SELECT {cols}, c.reason, c.record
         FROM ({classified_sql(kind, header)}) c
         LEFT JOIN lsoa l ON l.lsoa21_code = c.lsoa21_code
         LEFT JOIN force_lads fl ON fl.force = c.force AND fl.lad_code = l.lad_code"""
     )
 
 
-def quarantine_sql(kind: str, header: list[str]) -> str:
-    """SQL of the quarantined rows of ``kind`` with the raw row as JSON (header names as keys)."""
-    record = "json_object(" + ", ".join(f"'{h}', s.{raw_column(h)}" for h in header) + ")"
-    return f"""SELECT '{kind}' AS kind, c.force, c.month, c.source_file, c.source_line, c.reason,
-                      {record} AS record
-               FROM classified_{kind} c JOIN stage_{kind} s USING (rn)
-               WHERE c.reason IS NOT NULL ORDER BY c.source_file, c.source_line"""
+def quarantine_sql(kind: str) -> str:
+    """SQL of the quarantined rows in ``classified_<kind>`` (quarantine table columns)."""
+    return f"""SELECT '{kind}' AS kind, force, month, source_file, source_line, reason, record
+               FROM classified_{kind} WHERE reason IS NOT NULL ORDER BY source_file, source_line"""
