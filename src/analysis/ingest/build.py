@@ -459,12 +459,15 @@ def _write_empty(
             f"""CREATE OR REPLACE TABLE files_{kind} AS
                 SELECT 0 AS file_index, ''::VARCHAR AS source_file, ''::VARCHAR AS path,
                        ''::VARCHAR AS force, ''::VARCHAR AS month, 0::BIGINT AS row_offset,
-                       0::BIGINT AS data_rows WHERE false"""
+                       0::BIGINT AS data_rows, false AS force_known,
+                       []::VARCHAR[] AS force_lads WHERE false"""
         )
     if kind == "stop_search":
         con.execute(
             """CREATE TABLE IF NOT EXISTS points_stop_search AS SELECT 0.0::DOUBLE AS longitude,
-               0.0::DOUBLE AS latitude, ''::VARCHAR AS lsoa21_code WHERE false"""
+               0.0::DOUBLE AS latitude, ''::VARCHAR AS lsoa21_code, ''::VARCHAR AS ward_code,
+               ''::VARCHAR AS ward_name, ''::VARCHAR AS lad_code, ''::VARCHAR AS lad_name
+               WHERE false"""
         )
     else:
         con.execute(
@@ -473,8 +476,9 @@ def _write_empty(
         )
         con.execute(
             f"""CREATE TABLE IF NOT EXISTS split_{kind} AS SELECT ''::VARCHAR AS code,
-                0.0::DOUBLE AS longitude, 0.0::DOUBLE AS latitude, ''::VARCHAR AS lsoa21_code
-                WHERE false"""
+                0.0::DOUBLE AS longitude, 0.0::DOUBLE AS latitude, ''::VARCHAR AS lsoa21_code,
+                ''::VARCHAR AS ward_code, ''::VARCHAR AS ward_name, ''::VARCHAR AS lad_code,
+                ''::VARCHAR AS lad_name WHERE false"""
         )
     police.classify(con, kind, header)
     cols = ", ".join(police.COLUMNS[kind])

@@ -63,7 +63,13 @@ def stage_files(
         }
     )
     con.register("meta_df", meta)
-    con.execute(f"CREATE OR REPLACE TABLE files_{kind} AS SELECT * FROM meta_df")
+    con.execute(
+        f"""CREATE OR REPLACE TABLE files_{kind} AS
+            SELECT m.*, f.lads IS NOT NULL AS force_known, coalesce(f.lads, []) AS force_lads
+            FROM meta_df m
+            LEFT JOIN (SELECT force, list(lad_code) AS lads FROM force_lads GROUP BY 1) f USING (force)
+            ORDER BY m.file_index"""
+    )
     con.unregister("meta_df")
     cols = ", ".join(f"'{raw_column(h)}': 'VARCHAR'" for h in header)
     paths = _sql_list([str(f.path) for f in files])
@@ -193,7 +199,12 @@ def raise_rejects(con: duckdb.DuckDBPyConnection, kind: str) -> None:
 
 def register_lookups(con: duckdb.DuckDBPyConnection, reference: dict[str, pd.DataFrame]) -> None:
     """Create ``lsoa``, ``codes`` (every 2011/2021 LSOA code: vintages, change, largest child)
-    and ``force_lads`` in ``con``."""
+    and ``force_lads`` in ``con``.
+
+    ``codes.target`` is the LSOA 2021 a code maps to without a point: itself when it is a 2021
+    code, else the 2011 code's largest child (its only child when unchanged or merged); the
+    ward/LAD columns are those of ``target``.
+    """
     lsoa = reference["lsoa"]
     bridge = reference["lsoa_2011_2021"]
     forces = reference["forces"]
@@ -209,10 +220,14 @@ def register_lookups(con: duckdb.DuckDBPyConnection, reference: dict[str, pd.Dat
     )
     con.execute(
         """CREATE OR REPLACE TABLE codes AS
-           SELECT coalesce(c11.code, c21.code) AS code, c11.code IS NOT NULL AS is11,
-                  c21.code IS NOT NULL AS is21, c11.chgind, c11.pop_child
-           FROM code11 c11
-           FULL OUTER JOIN (SELECT DISTINCT lsoa21_code AS code FROM lsoa_df) c21 USING (code)"""
+           WITH c AS (
+             SELECT coalesce(c11.code, c21.code) AS code, c11.code IS NOT NULL AS is11,
+                    c21.code IS NOT NULL AS is21, c11.chgind,
+                    CASE WHEN c21.code IS NOT NULL THEN c21.code ELSE c11.pop_child END AS target
+             FROM code11 c11
+             FULL OUTER JOIN (SELECT DISTINCT lsoa21_code AS code FROM lsoa_df) c21 USING (code))
+           SELECT c.*, l.ward_code, l.ward_name, l.lad_code, l.lad_name
+           FROM c LEFT JOIN lsoa_df l ON l.lsoa21_code = c.target"""
     )
     con.execute(
         "CREATE OR REPLACE TABLE force_lads AS SELECT DISTINCT force, lad_code FROM forces_df"
@@ -271,12 +286,17 @@ def split_points(
             }
         )
     con.register("split_df", result.astype({"longitude": "float64", "latitude": "float64"}))
-    con.execute(f"CREATE TABLE IF NOT EXISTS split_{kind} AS SELECT * FROM split_df WHERE false")
     con.execute(
-        f"""INSERT INTO split_{kind} SELECT * FROM split_df n WHERE NOT EXISTS (
+        """CREATE TEMP VIEW split_new AS SELECT n.*, l.ward_code, l.ward_name, l.lad_code, l.lad_name
+            FROM split_df n LEFT JOIN lsoa l USING (lsoa21_code)"""
+    )
+    con.execute(f"CREATE TABLE IF NOT EXISTS split_{kind} AS SELECT * FROM split_new WHERE false")
+    con.execute(
+        f"""INSERT INTO split_{kind} SELECT * FROM split_new n WHERE NOT EXISTS (
               SELECT 1 FROM split_{kind} o WHERE o.code = n.code
               AND o.longitude = n.longitude AND o.latitude = n.latitude)"""
     )
+    con.execute("DROP VIEW split_new")
     con.unregister("split_df")
 
 
@@ -289,12 +309,19 @@ def stop_search_points(
     con.register(
         "pts_df", hit.astype({"longitude": "float64", "latitude": "float64", "lsoa21_code": object})
     )
-    con.execute("CREATE TABLE IF NOT EXISTS points_stop_search AS SELECT * FROM pts_df WHERE false")
     con.execute(
-        """INSERT INTO points_stop_search SELECT * FROM pts_df n WHERE NOT EXISTS (
+        """CREATE TEMP VIEW pts_new AS SELECT n.*, l.ward_code, l.ward_name, l.lad_code, l.lad_name
+           FROM pts_df n LEFT JOIN lsoa l USING (lsoa21_code)"""
+    )
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS points_stop_search AS SELECT * FROM pts_new WHERE false"
+    )
+    con.execute(
+        """INSERT INTO points_stop_search SELECT * FROM pts_new n WHERE NOT EXISTS (
              SELECT 1 FROM points_stop_search o
              WHERE o.longitude = n.longitude AND o.latitude = n.latitude)"""
     )
+    con.execute("DROP VIEW pts_new")
     con.unregister("pts_df")
 
 
@@ -364,7 +391,9 @@ def classified_sql(kind: str, header: list[str]) -> str:
             AS removal_of_more_than_outer_clothing,
           TRY_CAST(NULLIF(s.c_longitude, '') AS DOUBLE) AS longitude,
           TRY_CAST(NULLIF(s.c_latitude, '') AS DOUBLE) AS latitude,
-          p.lsoa21_code,
+          p.lsoa21_code, p.ward_code, p.ward_name, p.lad_code, p.lad_name,
+          CASE WHEN p.lsoa21_code IS NULL OR NOT m.force_known THEN NULL
+               ELSE list_contains(m.force_lads, p.lad_code) END AS in_force_area,
           {reason_sql(kind)} AS reason
         FROM stage_stop_search s JOIN files_stop_search m USING (file_index)
         LEFT JOIN points_stop_search p
@@ -391,7 +420,12 @@ def classified_sql(kind: str, header: list[str]) -> str:
              WHEN cc.is11 AND NOT cc.is21 THEN 2011
              WHEN cc.is21 AND NOT cc.is11 THEN 2021
              ELSE coalesce(v.vintage, 2021) END::SMALLINT AS lsoa_vintage,
-        cc.chgind, cc.pop_child, sp.lsoa21_code AS point_child,
+        cc.chgind, cc.target, sp.lsoa21_code AS point_child, m.force_known, m.force_lads,
+        CASE WHEN sp.lsoa21_code IS NOT NULL THEN sp.ward_code ELSE cc.ward_code END AS ward_code,
+        CASE WHEN sp.lsoa21_code IS NOT NULL THEN sp.ward_name ELSE cc.ward_name END AS ward_name,
+        CASE WHEN sp.lsoa21_code IS NOT NULL THEN sp.lad_code ELSE cc.lad_code END AS lad_code,
+        CASE WHEN sp.lsoa21_code IS NOT NULL THEN sp.lad_name ELSE cc.lad_name END AS lad_name,
+        cc.code IS NULL AS cc_code_missing,
         {reason_sql(kind)} AS reason
       FROM stage_{kind} s JOIN files_{kind} m USING (file_index)
       LEFT JOIN vintage_{kind} v ON v.source_file = m.source_file
@@ -400,11 +434,12 @@ def classified_sql(kind: str, header: list[str]) -> str:
             AND sp.longitude = TRY_CAST(NULLIF(s.c_longitude, '') AS DOUBLE)
             AND sp.latitude = TRY_CAST(NULLIF(s.c_latitude, '') AS DOUBLE)
     )
-    SELECT t.* EXCLUDE (chgind, pop_child, point_child),
+    SELECT t.* EXCLUDE (chgind, target, point_child, force_known, force_lads, cc_code_missing),
       CASE WHEN lsoa_code_raw IS NULL THEN NULL
            WHEN lsoa_vintage = 2021 THEN lsoa_code_raw
-           WHEN chgind IN ('U', 'M') THEN pop_child
-           ELSE coalesce(point_child, pop_child) END AS lsoa21_code,
+           ELSE coalesce(point_child, target) END AS lsoa21_code,
+      CASE WHEN lsoa_code_raw IS NULL OR cc_code_missing OR NOT force_known THEN NULL
+           ELSE list_contains(force_lads, lad_code) END AS in_force_area,
       CASE WHEN lsoa_code_raw IS NULL THEN 'no-location'
            WHEN lsoa_vintage = 2021 THEN '2021-code'
            WHEN chgind = 'U' THEN 'unchanged'
@@ -442,24 +477,12 @@ COLUMNS = {
 QUARANTINE_COLUMNS = ["kind", "force", "month", "source_file", "source_line", "reason", "record"]
 
 
-def _select_expr(column: str) -> str:
-    if column in ("ward_code", "ward_name", "lad_code", "lad_name"):
-        return f"l.{column}"
-    if column == "in_force_area":
-        return """CASE WHEN c.lsoa21_code IS NULL OR c.force NOT IN (SELECT force FROM force_lads) THEN NULL
-                       ELSE fl.lad_code IS NOT NULL END AS in_force_area"""
-    return f"c.{column}"
-
-
 def classify(con: duckdb.DuckDBPyConnection, kind: str, header: list[str]) -> None:
-    """View ``classified_<kind>``: every staged row, store columns + ward/LAD + ``reason``, ``record``."""
-    cols = ", ".join(_select_expr(c) for c in COLUMNS[kind])
+    """View ``classified_<kind>``: every staged row, store columns, ``reason`` and ``record``."""
+    cols = ", ".join(COLUMNS[kind])
     con.execute(
         f"""CREATE OR REPLACE VIEW classified_{kind} AS
-        SELECT {cols}, c.reason, c.record
-        FROM ({classified_sql(kind, header)}) c
-        LEFT JOIN lsoa l ON l.lsoa21_code = c.lsoa21_code
-        LEFT JOIN force_lads fl ON fl.force = c.force AND fl.lad_code = l.lad_code"""
+        SELECT {cols}, reason, record FROM ({classified_sql(kind, header)})"""
     )
 
 
