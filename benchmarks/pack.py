@@ -134,10 +134,13 @@ def main(argv: list[str] | None = None) -> int:
                     "--processed-dir",
                     str(processed),
                 ],
+                log_path=work / "ingest.log",
             )
             prep.seconds = time.perf_counter() - started
             if not prep.ok:
-                print(f"ingest failed:\n{prep.stderr_tail}", file=sys.stderr)
+                print(
+                    f"ingest failed (exit {prep.returncode}):\n{prep.stderr_tail}", file=sys.stderr
+                )
                 return 1
         only = [a for n in names for a in ("--only", n)]
         jobs = ["--jobs", str(args.jobs)] if args.jobs else []

@@ -506,3 +506,32 @@ def test_real_pack_for_2022_q4(tmp_path, real_raw_dir, real_store_dir):
     text = pdf_text(combined)
     assert "Northumbria" in text and "October to December 2022" in text
     assert "import " not in text
+
+
+def test_missing_data_reasons_asks_each_report_module(monkeypatch):
+    import sys
+    import types
+
+    from analysis.params import RunParameters
+
+    def absent(store, run):
+        return f"no local reoffending data for {run.force}"
+
+    def broken(store, run):
+        raise KeyError("boom")
+
+    def ready(store, run):
+        return None
+
+    for module, fn in (("reoffending", absent), ("rural_crime", broken), ("crime_by_area", ready)):
+        monkeypatch.setitem(
+            sys.modules, f"analysis.reports.{module}", types.SimpleNamespace(missing_data_reason=fn)
+        )
+    reasons = pack.missing_data_reasons(
+        None, RunParameters(), ["01_crime_by_area", "03_rural_crime", "04_reoffending"]
+    )
+    assert reasons["01_crime_by_area"] is None
+    assert reasons["04_reoffending"] == "no local reoffending data for northumbria"
+    assert (
+        reasons["03_rural_crime"].startswith("error: ") and "KeyError" in reasons["03_rural_crime"]
+    )
