@@ -121,6 +121,15 @@ def _partition(kind_dir: Path, force: str, month: str) -> Path:
     return kind_dir / f"force={force}" / f"month={month}"
 
 
+def _code_digest() -> str:
+    """sha256 of the ingest code itself, so a changed pipeline rebuilds the store."""
+    digest = hashlib.sha256()
+    package = Path(__file__).resolve().parent
+    for path in sorted([*package.glob("*.py"), package.parent / "schemas.py"]):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 def _hash_key(*parts: object) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -179,6 +188,7 @@ def ingest(raw_dir: str | Path, processed_dir: str | Path, progress: bool = Fals
         inputs.append({"path": pf.rel, "kind": pf.kind, **facts.__dict__})
     reference_key = _hash_key(
         INGEST_VERSION,
+        _code_digest(),
         catalog.digest,
         [(i["path"], i["sha256"]) for i in inputs if i["kind"] == "reference"],
     )
