@@ -9,7 +9,13 @@ from pathlib import Path
 import pytest
 
 from analysis.catalog import load_catalog
-from analysis.fixtures import CRIME_TYPES, write_fixture_raw
+from analysis.fixtures import (
+    CRIME_TYPES,
+    DEFAULT_MONTHS,
+    MERGED_2011,
+    SPLIT_2011,
+    write_fixture_raw,
+)
 from analysis.paths import SHARED_DATA_DIR
 
 
@@ -55,7 +61,9 @@ def test_street_content_is_rich_enough(fixture_raw_dir):
     assert {r["Crime type"] for r in rows} == set(CRIME_TYPES)
     assert all((r["Crime ID"] == "") == (r["Crime type"] == "Anti-social behaviour") for r in rows)
     assert any(r["LSOA code"] == "" for r in rows)
-    assert {r["Month"] for r in rows} >= {"2021-10", "2022-12"} - {"2021-10"}
+    assert sorted({r["Month"] for r in rows}) == list(DEFAULT_MONTHS)
+    assert any(r["LSOA code"] == SPLIT_2011 for r in rows)
+    assert any(r["LSOA code"] in MERGED_2011 for r in rows)
 
 
 @pytest.mark.realdata

@@ -256,7 +256,7 @@ def test_stale_half_written_snapshot_is_cleaned_next_run(raw, tmp_path):
     assert Store(processed).snapshot_dir.name == first.snapshot_id  # readers ignore the stale dir
     again = ingest(raw, processed)
     assert not again.changed
-    assert sorted(p.name for p in processed.iterdir()) == ["CURRENT", "snapshots"]
+    assert sorted(p.name for p in processed.iterdir()) == [".lock", "CURRENT", "snapshots"]
     assert sorted(p.name for p in (processed / "snapshots").iterdir()) == [first.snapshot_id]
 
 
@@ -276,3 +276,15 @@ def test_neighbour_force_has_its_own_area(fixture_store_dir):
     durham = Store(fixture_store_dir).street("durham")
     assert len(durham) and durham["in_force_area"].all()
     assert set(durham["lad_code"]) == {"E06000047"}
+
+
+def test_concurrent_ingests_are_serialised(raw, tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    processed = tmp_path / "p"
+    with ThreadPoolExecutor(2) as pool:
+        reports = list(pool.map(lambda _: ingest(raw, processed), range(2)))
+    assert sorted(r.changed for r in reports) == [False, True]
+    assert reports[0].snapshot_id == reports[1].snapshot_id
+    assert Store(processed).snapshot_dir.name == reports[0].snapshot_id
+    assert len(list((processed / "snapshots").iterdir())) == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -154,7 +155,24 @@ def ingest(raw_dir: str | Path, processed_dir: str | Path, progress: bool = Fals
     ------
     InputError
         A raw file is unusable (the previous store stays current and untouched).
+
+    Notes
+    -----
+    Concurrent ingests into the same folder are serialised with an exclusive lock on
+    ``<processed>/.lock``; the second one then finds the store up to date.
     """
+    processed_dir = Path(processed_dir)
+    processed_dir.mkdir(parents=True, exist_ok=True)
+    with open(processed_dir / ".lock", "a+") as lock:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+        try:
+            return _ingest_locked(Path(raw_dir), processed_dir, progress)
+        finally:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+
+
+def _ingest_locked(raw_dir: Path, processed_dir: Path, progress: bool) -> IngestReport:
+    """:func:`ingest` once the store lock is held."""
     started = time.perf_counter()
     raw_dir, processed_dir = Path(raw_dir), Path(processed_dir)
     console = Console(stderr=True, quiet=not progress)
