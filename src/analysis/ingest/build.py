@@ -9,6 +9,7 @@ import os
 import secrets
 import shutil
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -199,9 +200,10 @@ def _ingest_locked(raw_dir: Path, processed_dir: Path, progress: bool) -> Ingest
         if pinned and pinned != facts.sha256:
             warnings.append(f"{rel}: sha256 differs from the catalog pin (a newer edition?)")
         inputs.append({"path": rel, "kind": "reference", **facts.__dict__})
+    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
+        hashed = list(pool.map(lambda pf: file_facts(pf.path, cache.get(pf.rel)), files))
     facts_by_rel = {}
-    for pf in files:
-        facts = file_facts(pf.path, cache.get(pf.rel))
+    for pf, facts in zip(files, hashed, strict=True):
         facts_by_rel[pf.rel] = facts
         inputs.append({"path": pf.rel, "kind": pf.kind, **facts.__dict__})
     reference_key = _hash_key(
@@ -338,10 +340,10 @@ def _build(
             continue
         console.log(f"parsing {len(todo)} {kind} file(s)")
         parsed += len(todo)
-        rows = {pf.rel: facts[pf.rel].newlines - 1 for pf in todo}
-        for i, batch in enumerate(_batches(todo, rows)):
+        sizes = {pf.rel: facts[pf.rel].bytes for pf in todo}
+        for i, batch in enumerate(_batches(todo, sizes)):
             quarantined, led = _parse_batch(
-                con, kind, batch, header, rows, reference, work / f"new_{kind}_{i}", kind_dir
+                con, kind, batch, header, reference, work / f"new_{kind}_{i}", kind_dir
             )
             quarantine_parts.append(quarantined)
             led.insert(4, "sha256", led["source_file"].map(lambda r: facts[r].sha256))
@@ -379,20 +381,20 @@ def _build(
     return report
 
 
-BATCH_ROWS = 1_000_000
-"""Police rows parsed and written per DuckDB pass (bounds memory; one partition per file)."""
+BATCH_BYTES = 200 * 2**20
+"""CSV bytes parsed and written per DuckDB pass (about 1M street rows; bounds memory)."""
 
 
-def _batches(files: list[PoliceFile], rows: dict[str, int]) -> list[list[PoliceFile]]:
-    """Consecutive groups of ``files`` holding at most :data:`BATCH_ROWS` rows (at least one file)."""
+def _batches(files: list[PoliceFile], sizes: dict[str, int]) -> list[list[PoliceFile]]:
+    """Consecutive groups of ``files`` of at most :data:`BATCH_BYTES` (at least one file each)."""
     out: list[list[PoliceFile]] = [[]]
     total = 0
     for pf in files:
-        if out[-1] and total + rows[pf.rel] > BATCH_ROWS:
+        if out[-1] and total + sizes[pf.rel] > BATCH_BYTES:
             out.append([])
             total = 0
         out[-1].append(pf)
-        total += rows[pf.rel]
+        total += sizes[pf.rel]
     return out
 
 
@@ -401,7 +403,6 @@ def _parse_batch(
     kind: str,
     batch: list[PoliceFile],
     header: list[str],
-    rows: dict[str, int],
     reference: dict[str, pd.DataFrame],
     new_dir: Path,
     kind_dir: Path,
@@ -410,8 +411,8 @@ def _parse_batch(
 
     Returns the batch's quarantined rows and its ledger rows (without sha256).
     """
-    police.stage_files(con, kind, batch, header, rows)
-    points, n_quarantined = police.scan_checks(con, kind, header)
+    police.stage_files(con, kind, batch, header)
+    points, n_quarantined, rows = police.scan_checks(con, kind, header)
     if kind == "stop_search":
         police.stop_search_points(con, points, reference.get("boundaries_lsoa"))
     else:

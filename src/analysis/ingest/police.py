@@ -38,15 +38,17 @@ def stage_files(
     kind: str,
     files: list[PoliceFile],
     header: list[str],
-    data_rows: dict[str, int],
+    data_rows: dict[str, int] | None = None,
 ) -> None:
     """Define view ``stage_<kind>`` over ``files`` (one ``read_csv``) and table ``files_<kind>``.
 
     ``stage_<kind>`` yields ``file_index, rn`` (row number over the whole scan, in file order)
     and one VARCHAR column per header field; every query on it re-reads the CSVs (nothing is
     materialised). ``files_<kind>`` maps ``file_index`` to the file, with ``row_offset`` so that
-    ``source_line = rn - row_offset + 1``, and ``data_rows`` (line breaks - 1).
+    ``source_line = rn - row_offset + 1`` and ``data_rows``; both are filled by
+    :func:`scan_checks` when ``data_rows`` (rows per file) is not known yet.
     """
+    data_rows = data_rows or {f.rel: 0 for f in files}
     offsets, total = [], 0
     for pf in files:
         offsets.append(total)
@@ -88,7 +90,7 @@ def stage_files(
 
 def scan_checks(
     con: duckdb.DuckDBPyConnection, kind: str, header: list[str]
-) -> tuple[pd.DataFrame, dict[str, int]]:
+) -> tuple[pd.DataFrame, dict[str, int], dict[str, int]]:
     """One pass over ``stage_<kind>`` (no writing): fatal checks, file vintages, points to locate.
 
     Creates ``vintage_<kind>(source_file, vintage)``: 2011 when the file has codes that exist
@@ -102,13 +104,14 @@ def scan_checks(
         split or irregular (street, outcomes) or every located row (stop and search, code null).
     quarantined : dict
         ``source_file -> rows that will be quarantined``.
+    rows : dict
+        ``source_file -> data rows parsed`` (also written to ``files_<kind>``).
 
     Raises
     ------
     InputError
-        A rejected row (wrong number of fields, invalid UTF-8) naming its file and line; a file
-        whose parsed row count differs from its line count; a ``Month`` value that differs
-        from the month in the file name.
+        A rejected row (wrong number of fields) naming its file and line; a ``Month`` value
+        that differs from the month in the file name.
     """
     has_lsoa = kind != "stop_search"
     month_check = "s.c_month IS DISTINCT FROM m.month" if "Month" in header else "false"
@@ -144,14 +147,14 @@ def scan_checks(
     per_file[["parsed", "n11", "n21", "n_quarantined"]] = (
         per_file[["parsed", "n11", "n21", "n_quarantined"]].fillna(0).astype("int64")
     )
-    bad = per_file[per_file["parsed"] != per_file["data_rows"]]
-    if len(bad):
-        row = bad.iloc[0]
-        raise InputError(
-            row["path"],
-            f"{row['parsed']} rows parsed but {row['data_rows']} data lines "
-            "(blank line or line break inside quotes?)",
-        )
+    per_file["row_offset"] = per_file["parsed"].cumsum() - per_file["parsed"]
+    per_file["data_rows"] = per_file["parsed"]
+    con.register("counts_df", per_file[["file_index", "row_offset", "data_rows"]])
+    con.execute(
+        f"""UPDATE files_{kind} f SET row_offset = c.row_offset, data_rows = c.data_rows
+            FROM counts_df c WHERE f.file_index = c.file_index"""
+    )
+    con.unregister("counts_df")
     bad = per_file[per_file["bad_month_rn"].notna()]
     if len(bad):
         row = bad.iloc[0]
@@ -172,7 +175,8 @@ def scan_checks(
     points = facts.loc[facts["is_point"] == 1, ["code", "longitude", "latitude"]]
     points = points.dropna(subset=["longitude", "latitude"]).reset_index(drop=True)
     quarantined = dict(zip(per_file["source_file"], per_file["n_quarantined"], strict=True))
-    return points, quarantined
+    rows = dict(zip(per_file["source_file"], per_file["parsed"], strict=True))
+    return points, quarantined, rows
 
 
 def raise_rejects(con: duckdb.DuckDBPyConnection, kind: str) -> None:
