@@ -130,10 +130,33 @@ def child_duckdb(raw: Path, out: Path) -> None:
     )
 
 
+def export_revision(rev: str, dest: Path) -> Path:
+    """Export ``src/`` and ``config/`` of git revision ``rev`` into ``dest`` (``git archive``)."""
+    import subprocess
+
+    repo = Path(__file__).resolve().parents[1]
+    dest.mkdir(parents=True)
+    archive = subprocess.run(
+        ["git", "-C", str(repo), "archive", "--format=tar", rev, "src", "config"],
+        check=True,
+        capture_output=True,
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+    return dest
+
+
 def _crimeplan_command(raw: Path, out: Path) -> list[str]:
-    script = Path(sys.executable).with_name("crimeplan")
-    head = [str(script)] if script.exists() else [sys.executable, "-m", "analysis.cli"]
-    return [*head, "ingest", "--raw-dir", str(raw), "--processed-dir", str(out)]
+    """``crimeplan ingest`` run as ``python -m analysis.cli`` (the same Typer app as the script)."""
+    return [
+        sys.executable,
+        "-m",
+        "analysis.cli",
+        "ingest",
+        "--raw-dir",
+        str(raw),
+        "--processed-dir",
+        str(out),
+    ]
 
 
 def command_for(name: str, raw: Path, out: Path) -> list[str]:
@@ -264,6 +287,11 @@ def main(argv: list[str] | None = None) -> int:
         "--workdir", type=Path, default=None, help="where to build the tree (default: a temp dir)"
     )
     parser.add_argument("--keep", action="store_true", help="keep the tree and outputs")
+    parser.add_argument(
+        "--rev",
+        default=None,
+        help="benchmark the ingest of this git revision (exported with git archive) instead of the working tree",
+    )
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--save", type=Path, default=None, help="also write the JSON results here")
     parser.add_argument("--child", nargs=3, metavar=("NAME", "RAW", "OUT"), help=argparse.SUPPRESS)
@@ -286,7 +314,17 @@ def main(argv: list[str] | None = None) -> int:
         tree = build_scaled_tree(base, args.forces, args.months)
         for _, path, _ in source_street_files():  # warm the page cache so no candidate pays for it
             path.read_bytes()
-        env = {"cpus": os.cpu_count(), "load_at_start": [round(x, 2) for x in os.getloadavg()]}
+        child_env = None
+        if args.rev:
+            child_env = {
+                **os.environ,
+                "PYTHONPATH": str(export_revision(args.rev, base / "code") / "src"),
+            }
+        env = {
+            "cpus": os.cpu_count(),
+            "load_at_start": [round(x, 2) for x in os.getloadavg()],
+            "ingest_code": args.rev or "working tree",
+        }
         results: dict[str, Measurement] = {}
         rows: dict[str, int | None] = {}
         for name in [c for c in CANDIDATES if c in only]:
@@ -297,6 +335,7 @@ def main(argv: list[str] | None = None) -> int:
                 command_for(name, Path(tree["raw_dir"]), out),
                 rss_cap_bytes=int(args.rss_cap_gb * GIB),
                 log_path=base / f"{name}.log",
+                env=child_env if name == "ingest" else None,
             )
             rows[name] = street_rows_written(name, out) if results[name].ok else None
             if not args.keep:
