@@ -683,14 +683,16 @@ def combined_pack(run_dir: Path, ordered: list[ReportResult], context, pdf: bool
 
 
 def _reusable(previous: dict | None, name: str, key: str, run_dir: Path, pdf: bool) -> dict | None:
+    """The previous manifest entry of ``name`` when its cache key equals ``key`` and, for a
+    produced report, all its files are still there; else None."""
     if not previous:
         return None
     for entry in previous.get("notebooks", []):
-        if (
-            entry.get("name") == name
-            and entry.get("cache_key") == key
-            and entry.get("status") in (PRODUCED, REUSED)
-        ):
+        if entry.get("name") != name or entry.get("cache_key") != key:
+            continue
+        if entry.get("status") == SKIPPED:
+            return entry
+        if entry.get("status") in (PRODUCED, REUSED):
             needed = [
                 run_dir / "notebooks" / f"{name}.ipynb",
                 run_dir / f"{name}.html",
@@ -786,41 +788,44 @@ def run_pack(
     run_dir.mkdir(parents=True, exist_ok=True)
     console.print(f"Quarterly pack: {force} {period} -> {run_dir}\n{store_note}")
 
-    # 3. plan: skip, reuse or run each report
+    # 3. plan: reuse, skip or run each report. A report's cache key covers everything its
+    # outputs and its skip decision depend on, so a matching previous entry is reused as it is
+    # (without even importing the report module).
     code = code_version()
     previous = read_manifest(run_dir)
-    reasons = missing_data_reasons(store, run, names)
     inputs = store.inputs()
     context = pack_context(store, run, inputs, code, snapshot, started_at)
     results: dict[str, ReportResult] = {}
-    tasks: list[dict] = []
+    keys: dict[str, str] = {}
     for name in names:
         path = notebooks_dir / f"{name}.ipynb"
-        reason = reasons.get(name)
         if not path.exists():
             results[name] = ReportResult(name, FAILED, f"notebook {path} not found")
-        elif reason and reason.startswith("error: "):
+            continue
+        keys[name] = cache_key(path, code["fingerprint"], run.as_papermill(), snapshot, pdf)
+        entry = _reusable(previous, name, keys[name], run_dir, pdf)
+        if entry is not None:
+            status = SKIPPED if entry["status"] == SKIPPED else REUSED
+            reason = (
+                entry.get("reason")
+                if status == SKIPPED
+                else "inputs unchanged since the previous run"
+            )
+            results[name] = ReportResult(name, status, reason, 0.0, list(entry.get("outputs", [])), entry.get("title"), keys[name])  # fmt: skip
+    undecided = [n for n in names if n not in results]
+    reasons = missing_data_reasons(store, run, undecided)
+    tasks: list[dict] = []
+    for name in undecided:
+        reason = reasons.get(name)
+        if reason and reason.startswith("error: "):
             results[name] = ReportResult(name, FAILED, reason[len("error: ") :])
         elif reason:
-            results[name] = ReportResult(name, SKIPPED, reason)
+            results[name] = ReportResult(name, SKIPPED, reason, cache_key=keys[name])
             shutil.rmtree(run_dir / "tables" / name, ignore_errors=True)
         else:
-            key = cache_key(path, code["fingerprint"], run.as_papermill(), snapshot, pdf)
-            entry = _reusable(previous, name, key, run_dir, pdf)
-            if entry:
-                results[name] = ReportResult(
-                    name,
-                    REUSED,
-                    "inputs unchanged since the previous run",
-                    0.0,
-                    list(entry["outputs"]),
-                    entry.get("title"),
-                    key,
-                )
-            else:
-                results[name] = ReportResult(name, FAILED, "not run", cache_key=key)
-                tasks.append({"name": name, "notebooks_dir": str(notebooks_dir), "parameters": run.as_papermill(),
-                              "run_dir": str(run_dir), "pdf": pdf, "context": context, "timeout": timeout})  # fmt: skip
+            results[name] = ReportResult(name, FAILED, "not run", cache_key=keys[name])
+            tasks.append({"name": name, "notebooks_dir": str(notebooks_dir), "parameters": run.as_papermill(),
+                          "run_dir": str(run_dir), "pdf": pdf, "context": context, "timeout": timeout})  # fmt: skip
 
     # 4. execute in parallel with a progress display
     execute_tasks(tasks, jobs, results, console)
