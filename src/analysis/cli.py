@@ -22,8 +22,12 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-RawDir = typer.Option(DEFAULT_RAW_DIR, "--raw-dir", help="Raw data folder (police/ and reference/ below it).")
-ProcessedDir = typer.Option(DEFAULT_PROCESSED_DIR, "--processed-dir", help="Processed store folder.")
+RawDir = typer.Option(
+    DEFAULT_RAW_DIR, "--raw-dir", help="Raw data folder (police/ and reference/ below it)."
+)
+ProcessedDir = typer.Option(
+    DEFAULT_PROCESSED_DIR, "--processed-dir", help="Processed store folder."
+)
 
 
 def _fail(err: CrimeplanError) -> None:
@@ -36,20 +40,28 @@ def fetch(
     force: str = typer.Option("northumbria", help="Force slug, e.g. northumbria."),
     start: Optional[str] = typer.Option(None, "--from", help="First month YYYY-MM."),
     end: Optional[str] = typer.Option(None, "--to", help="Last month YYYY-MM."),
-    reference: bool = typer.Option(False, "--reference", help="Also fetch the reference data (ONS, MHCLG, MoJ)."),
+    reference: bool = typer.Option(
+        False, "--reference", help="Also fetch the reference data (ONS, MHCLG, MoJ)."
+    ),
     raw_dir: Path = RawDir,
-    base_url: Optional[str] = typer.Option(None, help="Override the data.police.uk archive base URL (testing, mirrors)."),
+    base_url: Optional[str] = typer.Option(
+        None, help="Override the data.police.uk archive base URL (testing, mirrors)."
+    ),
 ) -> None:
     """Download police monthly files (and optionally reference data) into the raw folder."""
     from analysis import fetch as fetching
 
     try:
         if start or end:
-            fetching.fetch_police(force=force, start=start, end=end, raw_dir=raw_dir, base_url=base_url)
+            fetching.fetch_police(
+                force=force, start=start, end=end, raw_dir=raw_dir, base_url=base_url
+            )
         if reference:
             fetching.fetch_reference(raw_dir=raw_dir)
         if not (start or end or reference):
-            raise CrimeplanError("nothing to fetch: give --from/--to for police months and/or --reference")
+            raise CrimeplanError(
+                "nothing to fetch: give --from/--to for police months and/or --reference"
+            )
     except CrimeplanError as err:
         _fail(err)
 
@@ -78,13 +90,19 @@ def status(processed_dir: Path = ProcessedDir) -> None:
 
 @app.command()
 def run(
-    quarter: Optional[str] = typer.Option(None, help="Quarter YYYY-Qn; default: latest complete quarter in the store."),
+    quarter: Optional[str] = typer.Option(
+        None, help="Quarter YYYY-Qn; default: latest complete quarter in the store."
+    ),
     force: str = typer.Option("northumbria", help="Force slug."),
     raw_dir: Path = RawDir,
     processed_dir: Path = ProcessedDir,
     output_dir: Path = typer.Option(DEFAULT_OUTPUT_DIR, "--output-dir", help="Outputs root."),
-    only: Optional[list[str]] = typer.Option(None, "--only", help="Report name or unique prefix; repeatable."),
-    jobs: Optional[int] = typer.Option(None, "--jobs", help="Notebooks run in parallel (default: cores)."),
+    only: Optional[list[str]] = typer.Option(
+        None, "--only", help="Report name or unique prefix; repeatable."
+    ),
+    jobs: Optional[int] = typer.Option(
+        None, "--jobs", help="Notebooks run in parallel (default: cores)."
+    ),
     no_pdf: bool = typer.Option(False, "--no-pdf", help="Skip PDF rendering."),
 ) -> None:
     """Produce the quarterly pack: ingest, execute every report notebook, render PDFs, write a manifest."""

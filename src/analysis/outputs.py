@@ -7,7 +7,9 @@ from pathlib import Path
 import pandas as pd
 
 
-def write_table(table: pd.DataFrame, output_dir: str | Path, report: str, name: str) -> pd.DataFrame:
+def write_table(
+    table: pd.DataFrame, output_dir: str | Path, report: str, name: str
+) -> pd.DataFrame:
     """Write ``table`` to ``<output_dir>/tables/<report>/<name>.csv`` and return it unchanged.
 
     Parameters

@@ -118,9 +118,13 @@ class RunParameters:
     def __post_init__(self) -> None:
         Quarter.parse(self.quarter)
         if not FORCE_PATTERN.fullmatch(str(self.force)):
-            raise ParameterError(f"force must be a data.police.uk slug like 'northumbria', got {self.force!r}")
+            raise ParameterError(
+                f"force must be a data.police.uk slug like 'northumbria', got {self.force!r}"
+            )
         if self.area_level not in AREA_LEVELS:
-            raise ParameterError(f"area_level must be one of {AREA_LEVELS}, got {self.area_level!r}")
+            raise ParameterError(
+                f"area_level must be one of {AREA_LEVELS}, got {self.area_level!r}"
+            )
         for name in ("processed_dir", "output_dir"):
             value = getattr(self, name)
             if not isinstance(value, str) or any(c in value for c in "\n\r\"'\\"):
