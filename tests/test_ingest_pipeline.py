@@ -288,3 +288,18 @@ def test_concurrent_ingests_are_serialised(raw, tmp_path):
     assert reports[0].snapshot_id == reports[1].snapshot_id
     assert Store(processed).snapshot_dir.name == reports[0].snapshot_id
     assert len(list((processed / "snapshots").iterdir())) == 1
+
+
+def test_header_only_file_is_a_present_month_with_no_rows(raw, tmp_path):
+    path = raw / SEARCH
+    path.write_bytes(path.read_bytes().split(b"\r\n", 1)[0] + b"\r\n")
+    ingest(raw, tmp_path / "p")
+    store = Store(tmp_path / "p")
+    ledger = store.ledger().set_index("source_file")
+    assert ledger.loc[
+        SEARCH.as_posix(), ["rows_read", "rows_loaded", "rows_quarantined"]
+    ].tolist() == [0, 0, 0]
+    assert "2022-05" in store.months("northumbria", "stop_search")
+    q = store.quality("northumbria", ["2022-05"]).set_index("kind")
+    assert bool(q.loc["stop_search", "present"]) and q.loc["stop_search", "rows"] == 0
+    assert store.stop_search("northumbria", ["2022-05"]).empty
