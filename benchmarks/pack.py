@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -146,6 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         jobs = ["--jobs", str(args.jobs)] if args.jobs else []
         run = [*crimeplan, "run", "--force", args.force, "--quarter", args.quarter, "--raw-dir", str(args.raw_dir),
                "--processed-dir", str(processed), "--output-dir", str(work / "pack"), *only, *jobs]  # fmt: skip
+        load_before = os.getloadavg()
         cold = run_measured("cold: crimeplan run", run, log_path=work / "cold.log")
         run_dir = work / "pack" / args.force / args.quarter
         cold_manifest = (
@@ -170,6 +172,8 @@ def main(argv: list[str] | None = None) -> int:
             "cold": cold.as_dict(),
             "warm": warm.as_dict(),
             "sequential": seq.as_dict(),
+            "load_average_before_and_after": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
+            "cores": os.cpu_count(),
             "setup_ingest_seconds": round(prep.seconds, 1) if prep else None,
             "warm_statuses": statuses,
             "speedup_sequential_over_cold": round(seq.seconds / cold.seconds, 2) if cold.seconds else None,
@@ -183,6 +187,9 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(
                 f"Pack benchmark: {args.force} {args.quarter}, {len(names)} report(s), jobs={results['jobs']}, project {PROJECT_ROOT}"
+            )
+            print(
+                f"  1-minute load average before/after: {results['load_average_before_and_after']} on {results['cores']} cores (other work on the machine slows every candidate)"
             )
             if prep:
                 print(f"  setup ingest (not compared): {prep.seconds:7.1f} s")
