@@ -92,6 +92,7 @@ class ReportResult:
     cache_key: str | None = None
     execute_seconds: float = 0.0
     render_seconds: float = 0.0
+    produced_seconds: float | None = None  # seconds of the run that produced the outputs in use
 
     def as_dict(self) -> dict:
         return {
@@ -102,6 +103,9 @@ class ReportResult:
             "seconds": round(self.seconds, 2),
             "execute_seconds": round(self.execute_seconds, 2),
             "render_seconds": round(self.render_seconds, 2),
+            "produced_seconds": round(self.seconds, 2)
+            if self.status == PRODUCED
+            else self.produced_seconds,
             "outputs": self.outputs,
             "cache_key": self.cache_key,
         }
@@ -811,7 +815,8 @@ def run_pack(
                 if status == SKIPPED
                 else "inputs unchanged since the previous run"
             )
-            results[name] = ReportResult(name, status, reason, 0.0, list(entry.get("outputs", [])), entry.get("title"), keys[name])  # fmt: skip
+            results[name] = ReportResult(name, status, reason, 0.0, list(entry.get("outputs", [])), entry.get("title"), keys[name],
+                                         produced_seconds=entry.get("produced_seconds"))  # fmt: skip
     undecided = [n for n in names if n not in results]
     reasons = missing_data_reasons(store, run, undecided)
     tasks: list[dict] = []
@@ -827,7 +832,13 @@ def run_pack(
             tasks.append({"name": name, "notebooks_dir": str(notebooks_dir), "parameters": run.as_papermill(),
                           "run_dir": str(run_dir), "pdf": pdf, "context": context, "timeout": timeout})  # fmt: skip
 
-    # 4. execute in parallel with a progress display
+    # 4. execute in parallel with a progress display, longest first when a previous run says
+    # how long each took (so the last worker is not left running one long report alone)
+    took = {
+        e.get("name"): e.get("produced_seconds") or 0.0
+        for e in (previous or {}).get("notebooks", [])
+    }
+    tasks.sort(key=lambda t: -took.get(t["name"], 0.0))
     execute_tasks(tasks, jobs, results, console)
     ordered = [results[n] for n in names]
 
