@@ -15,7 +15,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import duckdb
-import geopandas as gpd
 import pandas as pd
 from rich.console import Console
 
@@ -29,7 +28,6 @@ from analysis.ingest.reference import load_reference
 INGEST_VERSION = "1"
 """Bump when the meaning of any stored column changes: forces a full rebuild."""
 KINDS = ("street", "outcomes", "stop_search")
-GEO_TABLES = ("boundaries_lsoa", "boundaries_ward", "boundaries_lad", "boundaries_pfa")
 
 
 @dataclass
@@ -278,11 +276,9 @@ def _fill_totals(report: IngestReport, snap: Path) -> None:
 
 
 def _write_reference(tables: dict[str, pd.DataFrame], snap: Path) -> None:
+    """``<snap>/<name>.parquet`` per table (GeoDataFrames become GeoParquet via their own writer)."""
     for name, frame in tables.items():
-        if isinstance(frame, gpd.GeoDataFrame):
-            frame.to_parquet(snap / f"{name}.parquet", index=False)
-        else:
-            frame.to_parquet(snap / f"{name}.parquet", index=False)
+        frame.to_parquet(snap / f"{name}.parquet", index=False)
 
 
 def _build(
