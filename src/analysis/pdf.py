@@ -28,7 +28,7 @@ PUBLISHER = "Office of the Police and Crime Commissioner (open-data evidence pac
 
 METHODOLOGY_LINKS = (
     ("data.police.uk: about the data, its categories and known issues", "https://data.police.uk/about/"),
-    ("Statistical methods used in this pack (project documentation)", "https://github.com/crimeplan/crimeplan/blob/main/docs/methodology/statistics.md"),
+    ("Statistical methods used in this pack: docs/methodology/statistics.md in the project source", ""),
     ("Home Office Counting Rules for recorded crime", "https://www.gov.uk/government/publications/counting-rules-for-recorded-crime"),
     ("ONS Census 2021 population and ethnic group estimates", "https://www.ons.gov.uk/census"),
     ("ONS geography lookups (LSOA, ward, local authority, police force area)", "https://geoportal.statistics.gov.uk/"),
