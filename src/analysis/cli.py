@@ -105,7 +105,12 @@ def run(
     ),
     no_pdf: bool = typer.Option(False, "--no-pdf", help="Skip PDF rendering."),
 ) -> None:
-    """Produce the quarterly pack: ingest, execute every report notebook, render PDFs, write a manifest."""
+    """Produce the quarterly pack: ingest, execute every report notebook, render PDFs, write a manifest.
+
+    Exit codes: 0 every report produced; 1 at least one report failed (the others are still
+    produced); 2 bad parameters or unusable input (nothing executed); 4 some reports skipped
+    because their data is absent for the period, none failed.
+    """
     from analysis import pack
 
     try:
