@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import sys
 import tempfile
@@ -37,6 +38,18 @@ from _util import run_measured  # noqa: E402
 from analysis.paths import DEFAULT_RAW_DIR, PROJECT_ROOT, SHARED_DATA_DIR  # noqa: E402
 
 TARGET_COLD_SECONDS = 60.0
+
+
+def measured(name: str, cmd: list[str], **kwargs):
+    """:func:`run_measured` plus the CPU seconds (user + system) the child and every process it
+    waited for (kernels, workers) used, from ``RUSAGE_CHILDREN`` before and after."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    result = run_measured(name, cmd, **kwargs)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    result.cpu_seconds = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return result
+
+
 TARGET_WARM_SECONDS = 5.0
 TARGET_SPEEDUP = 1.8
 
@@ -148,15 +161,15 @@ def main(argv: list[str] | None = None) -> int:
         run = [*crimeplan, "run", "--force", args.force, "--quarter", args.quarter, "--raw-dir", str(args.raw_dir),
                "--processed-dir", str(processed), "--output-dir", str(work / "pack"), *only, *jobs]  # fmt: skip
         load_before = os.getloadavg()
-        cold = run_measured("cold: crimeplan run", run, log_path=work / "cold.log")
+        cold = measured("cold: crimeplan run", run, log_path=work / "cold.log")
         run_dir = work / "pack" / args.force / args.quarter
         cold_manifest = (
             json.loads((run_dir / "manifest.json").read_text())
             if (run_dir / "manifest.json").exists()
             else {}
         )
-        warm = run_measured("warm: crimeplan run, nothing changed", run, log_path=work / "warm.log")
-        seq = run_measured(
+        warm = measured("warm: crimeplan run, nothing changed", run, log_path=work / "warm.log")
+        seq = measured(
             "sequential: papermill + nbconvert each",
             [python, str(Path(__file__).resolve()), "--force", args.force, "--quarter", args.quarter,
              "--sequential-worker", str(processed), str(work / "sequential"), ",".join(names)],
@@ -176,6 +189,8 @@ def main(argv: list[str] | None = None) -> int:
             "cores": os.cpu_count(),
             "setup_ingest_seconds": round(prep.seconds, 1) if prep else None,
             "warm_statuses": statuses,
+            "cpu_seconds": {k: round(m.cpu_seconds, 1) for k, m in (("cold", cold), ("warm", warm), ("sequential", seq))},
+            "cores_busy_on_average": {k: round(m.cpu_seconds / m.seconds, 2) for k, m in (("cold", cold), ("warm", warm), ("sequential", seq)) if m.seconds},
             "speedup_sequential_over_cold": round(seq.seconds / cold.seconds, 2) if cold.seconds else None,
             "targets": {"cold_seconds": TARGET_COLD_SECONDS, "warm_seconds": TARGET_WARM_SECONDS, "speedup": TARGET_SPEEDUP},
             "cold_per_report": {n["name"]: {k: n.get(k) for k in ("status", "seconds", "execute_seconds", "render_seconds")}
@@ -204,7 +219,9 @@ def main(argv: list[str] | None = None) -> int:
                     else (" meets" if m.seconds <= target else " MISSES")
                     + f" target <= {target:.0f} s"
                 )
-                print(f"  {m.name:42s} {m.seconds:7.1f} s  exit {m.returncode}{verdict}")
+                print(
+                    f"  {m.name:42s} {m.seconds:7.1f} s  exit {m.returncode}  CPU {m.cpu_seconds:6.1f} s ({m.cpu_seconds / m.seconds:.2f} cores busy){verdict}"
+                )
             ratio = results["speedup_sequential_over_cold"]
             print(
                 f"  sequential / cold = {ratio:.2f}x ({'meets' if ratio >= TARGET_SPEEDUP else 'MISSES'} target >= {TARGET_SPEEDUP}x)"
