@@ -299,10 +299,10 @@ def _build(
         schemas.validate_reference(name, frame)
     _write_reference(reference, snap)
 
-    con = duckdb.connect(str(work / "ingest.duckdb"))
+    con = duckdb.connect()  # in memory; spills to the work folder beyond memory_limit
     con.execute(f"SET temp_directory = '{work / 'tmp'}'")
-    con.execute("SET memory_limit = '1500MB'")
-    con.execute("SET preserve_insertion_order = true")
+    con.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
+    con.execute(f"SET threads = {os.cpu_count() or 1}")
     con.execute("SET enable_progress_bar = false")
     police.register_lookups(con, reference)
     known_forces = set(reference["forces"]["force"])
@@ -377,6 +377,8 @@ def _build(
     return report
 
 
+DUCKDB_MEMORY_LIMIT = "1536MB"
+"""DuckDB's memory limit during ingest (peak RSS target of the whole process: 3 GB)."""
 BATCH_BYTES = 200 * 2**20
 """CSV bytes parsed and written per DuckDB pass (about 1M street rows; bounds memory)."""
 
@@ -417,18 +419,15 @@ def _parse_batch(
         )
     police.classify(con, kind, header)
     cols = ", ".join(police.COLUMNS[kind])
+    con.execute("SET preserve_insertion_order = false")  # partitions need no row order
     con.execute(
         f"""COPY (SELECT {cols} FROM classified_{kind} WHERE reason IS NULL)
             TO '{new_dir}' (FORMAT parquet, PARTITION_BY (force, month),
                             WRITE_PARTITION_COLUMNS true, OVERWRITE_OR_IGNORE true)"""
     )
-    police.raise_rejects(con, kind)  # invalid UTF-8 in the columns written
-    with_bad = [pf for pf in batch if n_quarantined.get(pf.rel, 0) > 0]
-    if with_bad:  # re-read only the files that have quarantined rows
-        police.stage_files(con, kind, with_bad, header, rows)
-        police.classify(con, kind, header)
-        quarantined = con.execute(police.quarantine_sql(kind)).df()
-        police.stage_files(con, kind, batch, header, rows)
+    with_bad = [pf.rel for pf in batch if n_quarantined.get(pf.rel, 0) > 0]
+    if with_bad:  # classify again only the staged rows of files that have quarantined rows
+        quarantined = con.execute(police.quarantine_sql(kind, with_bad)).df()
     else:
         quarantined = pd.DataFrame({c: pd.Series(dtype=object) for c in police.QUARANTINE_COLUMNS})
     con.register("quarantined_df", quarantined[["source_file"]])
@@ -454,6 +453,8 @@ def _parse_batch(
                 dst = kind_dir / force_dir.name / month_dir.name
                 dst.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(month_dir, dst)
+    con.execute(f"DROP VIEW stage_{kind}")
+    con.execute(f"DROP TABLE staged_{kind}")  # frees the batch before the next one is parsed
     return quarantined, led
 
 

@@ -40,11 +40,13 @@ def stage_files(
     header: list[str],
     data_rows: dict[str, int] | None = None,
 ) -> None:
-    """Define view ``stage_<kind>`` over ``files`` (one ``read_csv``) and table ``files_<kind>``.
+    """Parse ``files`` once into table ``staged_<kind>``; define view ``stage_<kind>`` and ``files_<kind>``.
 
-    ``stage_<kind>`` yields ``file_index, rn`` (row number over the whole scan, in file order)
-    and one VARCHAR column per header field; every query on it re-reads the CSVs (nothing is
-    materialised). ``files_<kind>`` maps ``file_index`` to the file, with ``row_offset`` so that
+    One ``read_csv`` over the files (all VARCHAR, rejects stored) is materialised in file order
+    (insertion order preserved), so every later check, classification and write reads the
+    table, not the CSVs. ``stage_<kind>`` yields ``file_index, rn`` (row number over the whole
+    batch, in file order: ``rowid + 1``) and one VARCHAR column per header field.
+    ``files_<kind>`` maps ``file_index`` to the file, with ``row_offset`` so that
     ``source_line = rn - row_offset + 1`` and ``data_rows``; both are filled by
     :func:`scan_checks` when ``data_rows`` (rows per file) is not known yet.
     """
@@ -75,16 +77,21 @@ def stage_files(
     con.unregister("meta_df")
     cols = ", ".join(f"'{raw_column(h)}': 'VARCHAR'" for h in header)
     paths = _sql_list([str(f.path) for f in files])
+    con.execute(f"DROP VIEW IF EXISTS stage_{kind}")
+    con.execute("SET preserve_insertion_order = true")  # rowid follows the files' row order
     con.execute(
         f"""
-        CREATE OR REPLACE VIEW stage_{kind} AS
-        SELECT CAST(file_index AS INTEGER) AS file_index, row_number() OVER () AS rn,
-               * EXCLUDE (filename)
+        CREATE OR REPLACE TABLE staged_{kind} AS
+        SELECT CAST(file_index AS INTEGER) AS file_index, * EXCLUDE (filename)
         FROM read_csv({paths}, columns={{{cols}}}, header=true, delim=',', quote='"', escape='"',
                       auto_detect=false, filename=true, null_padding=false,
                       store_rejects=true, rejects_table='rej_{kind}', rejects_scan='rejscan_{kind}',
                       max_line_size=1048576)
         """
+    )
+    con.execute(
+        f"""CREATE VIEW stage_{kind} AS
+            SELECT file_index, rowid + 1 AS rn, * EXCLUDE (file_index) FROM staged_{kind}"""
     )
 
 
@@ -490,7 +497,12 @@ def classify(con: duckdb.DuckDBPyConnection, kind: str, header: list[str]) -> No
     )
 
 
-def quarantine_sql(kind: str) -> str:
-    """SQL of the quarantined rows in ``classified_<kind>`` (quarantine table columns)."""
+def quarantine_sql(kind: str, source_files: Sequence[str] | None = None) -> str:
+    """SQL of the quarantined rows in ``classified_<kind>`` (quarantine table columns).
+
+    ``source_files`` limits it to those files of the batch (the ones known to have such rows).
+    """
+    files = f"AND list_contains({_sql_list(source_files)}, source_file)" if source_files else ""
     return f"""SELECT '{kind}' AS kind, force, month, source_file, source_line, reason, record
-               FROM classified_{kind} WHERE reason IS NOT NULL ORDER BY source_file, source_line"""
+               FROM classified_{kind} WHERE reason IS NOT NULL {files}
+               ORDER BY source_file, source_line"""
