@@ -31,6 +31,7 @@ import shutil
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -389,14 +390,16 @@ def _error_reason(err: BaseException) -> str:
 
 
 def produce_report(task: dict) -> dict:
-    """Execute one report notebook and render it (worker entry point; plain dict in and out).
+    """Execute one report notebook and write its web page (worker entry point; plain dict in and
+    out). Its PDF is a separate job (:func:`render_report_pdf`) so PDFs and the combined pack
+    share the workers with the notebooks still running.
 
     ``task`` keys: ``name``, ``notebooks_dir``, ``parameters`` (RunParameters fields), ``run_dir``,
-    ``pdf``, ``context`` (PackContext), ``timeout``. The report's old tables are removed first so
-    nothing stale is published. Returns a :class:`ReportResult` as a dict.
+    ``pdf``, ``context`` (PackContext), ``timeout``. The report's old tables and documents are
+    removed first so nothing stale is published. Returns a :class:`ReportResult` as a dict.
     """
     from analysis.execute import execute_report
-    from analysis.pdf import document_html, report_fragment, write_pdf, write_text
+    from analysis.pdf import document_html, report_fragment, write_text
 
     started = time.perf_counter()
     name = task["name"]
@@ -429,8 +432,6 @@ def produce_report(task: dict) -> dict:
             fragment.title, f"{context.force_name}, {context.quarter_label}", [fragment], context
         )
         write_text(document, run_dir / f"{name}.html")
-        if task["pdf"]:
-            write_pdf(document, run_dir / f"{name}.pdf")
         result.status = PRODUCED
         result.render_seconds = time.perf_counter() - started - result.execute_seconds
     except Exception as err:  # one failing report never stops the others: record why
@@ -443,6 +444,35 @@ def produce_report(task: dict) -> dict:
     result.seconds = time.perf_counter() - started
     result.outputs = _relative(report_outputs(name, run_dir), run_dir)
     return result.as_dict()
+
+
+def render_report_pdf(task: dict) -> dict:
+    """Print report ``task["name"]``'s web page to its PDF (worker entry point).
+
+    Returns ``{"name", "seconds", "error"}`` (``error`` None on success).
+    """
+    from analysis.pdf import write_pdf
+
+    started = time.perf_counter()
+    run_dir, name = Path(task["run_dir"]), task["name"]
+    error = None
+    try:
+        write_pdf((run_dir / f"{name}.html").read_text(encoding="utf-8"), run_dir / f"{name}.pdf")
+    except Exception as err:  # recorded against the report; the others carry on
+        error = f"PDF rendering failed: {type(err).__name__}: {err}".splitlines()[0]
+    return {"name": name, "seconds": time.perf_counter() - started, "error": error}
+
+
+def render_combined(task: dict) -> dict:
+    """Write the combined pack for ``task`` (``run_dir``, ``results``, ``context``, ``pdf``)
+    (worker entry point). Returns ``{"outputs", "seconds", "error"}``."""
+    started = time.perf_counter()
+    try:
+        files = write_combined(Path(task["run_dir"]), task["results"], task["context"], task["pdf"])
+        outputs, error = [p.name for p in files], None
+    except Exception as err:  # recorded in the manifest and the exit code
+        outputs, error = [], f"{type(err).__name__}: {err}".splitlines()[0]
+    return {"outputs": outputs, "seconds": time.perf_counter() - started, "error": error}
 
 
 def load_fragment(run_dir: Path, name: str):
@@ -588,9 +618,47 @@ def pack_exit_code(results: list[ReportResult]) -> int:
     return EXIT_OK
 
 
-def execute_tasks(tasks: list[dict], jobs: int, results: dict[str, ReportResult], console) -> None:
-    """Run :func:`produce_report` for every task, up to ``jobs`` at a time in spawned worker
-    processes (each notebook has its own kernel), updating ``results`` and a progress display."""
+@dataclass
+class CombinedPlan:
+    """What the combined pack needs this run: its cache key, files and whether to render."""
+
+    key: str | None
+    files: list[Path]
+    render: bool
+
+
+def plan_combined(run_dir: Path, ordered: list[ReportResult], context, pdf: bool, fingerprint: str,
+                  previous: dict | None) -> CombinedPlan:  # fmt: skip
+    """Decide the combined pack from the reports' final statuses: nothing to include (old files
+    removed), unchanged since the previous run (reused), or to be rendered."""
+    from analysis.manifest import combined_key
+
+    stem = combined_pack_name(context.force, context.quarter)
+    html_path, pdf_path = run_dir / f"{stem}.html", run_dir / f"{stem}.pdf"
+    if not pdf:
+        pdf_path.unlink(missing_ok=True)
+    produced = [(r.name, r.cache_key or "") for r in ordered if r.status in (PRODUCED, REUSED)]
+    if not produced:
+        html_path.unlink(missing_ok=True)
+        pdf_path.unlink(missing_ok=True)
+        return CombinedPlan(None, [], False)
+    left_out = [(r.name, r.status, r.reason) for r in ordered if r.status in (SKIPPED, FAILED)]
+    key = combined_key([*produced, ("not-included", json.dumps(left_out))], fingerprint)
+    files = [html_path] + ([pdf_path] if pdf else [])
+    same = (previous or {}).get("combined", {}).get("cache_key") == key
+    return CombinedPlan(key, files, not (same and all(p.exists() for p in files)))
+
+
+def run_reports(tasks: list[dict], jobs: int, results: dict[str, ReportResult], console,
+                combined: Callable[[], tuple[CombinedPlan, dict]]) -> dict:  # fmt: skip
+    """Execute every task's notebook, print its PDF and render the combined pack, sharing up to
+    ``jobs`` spawned worker processes (each notebook runs in its own kernel).
+
+    A report's PDF job starts as soon as its notebook has run; the combined pack's job starts as
+    soon as every notebook has run (``combined()`` is then called for its plan and job), so the
+    last PDFs and the combined pack render side by side. Updates ``results`` and a progress
+    display; returns the combined pack's manifest entry.
+    """
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -600,90 +668,124 @@ def execute_tasks(tasks: list[dict], jobs: int, results: dict[str, ReportResult]
         TimeElapsedColumn,
     )
 
-    if not tasks:
-        return
-    workers = min(jobs, len(tasks))
+    pdf_jobs = sum(1 for t in tasks if t["pdf"])
+    workers = max(1, min(jobs, len(tasks) + pdf_jobs))
     progress = Progress(
         SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
         TimeElapsedColumn(), console=console,
     )  # fmt: skip
+    entry: dict = {"cache_key": None, "outputs": [], "seconds": 0.0, "reused": False, "error": None}
+
+    def on_executed(done: dict) -> dict | None:
+        r = results[done["name"]]
+        for attr in (
+            "status",
+            "reason",
+            "seconds",
+            "outputs",
+            "title",
+            "execute_seconds",
+            "render_seconds",
+        ):
+            setattr(r, attr, done.get(attr, getattr(r, attr)))
+        timing = (
+            f"notebook {r.execute_seconds:.1f} s" if r.status == PRODUCED else f"{r.seconds:.1f} s"
+        )
+        progress.console.print(
+            f"  {r.name}: {r.status} ({timing})" + (f": {r.reason}" if r.reason else "")
+        )
+        progress.advance(bar)
+        task = next(t for t in tasks if t["name"] == r.name)
+        return task if (r.status == PRODUCED and task["pdf"]) else None
+
+    def on_pdf(done: dict) -> None:
+        r = results[done["name"]]
+        r.render_seconds += done["seconds"]
+        r.seconds += done["seconds"]
+        if done["error"]:
+            r.status, r.reason = FAILED, done["error"]
+        r.outputs = _relative(
+            report_outputs(r.name, Path(tasks[0]["run_dir"])), Path(tasks[0]["run_dir"])
+        )
+        progress.console.print(
+            f"  {r.name}: PDF {'failed' if done['error'] else 'printed'} ({done['seconds']:.1f} s)"
+        )
+        progress.advance(bar)
+
+    def start_combined() -> tuple[dict, dict] | None:
+        plan, job = combined()
+        entry["cache_key"], entry["outputs"] = plan.key, [p.name for p in plan.files]
+        entry["reused"] = plan.key is not None and not plan.render
+        if not plan.render:
+            return None
+        progress.console.print("  rendering the combined pack")
+        progress.update(bar, total=progress.tasks[bar].total + 1)
+        return job
+
+    def on_combined(done: dict) -> None:
+        entry["seconds"], entry["error"] = round(done["seconds"], 2), done["error"]
+        if done["outputs"]:
+            entry["outputs"] = done["outputs"]
+        progress.console.print(
+            f"  combined pack: {'failed: ' + done['error'] if done['error'] else 'done'} ({done['seconds']:.1f} s)"
+        )
+        progress.advance(bar)
+
     with progress:
         bar = progress.add_task(
-            f"Running {len(tasks)} report(s) on {workers} worker(s)", total=len(tasks)
+            f"Running {len(tasks)} report(s) on {workers} worker(s)", total=len(tasks) + pdf_jobs
         )
-
-        def record(done: dict) -> None:
-            r = results[done["name"]]
-            for attr in (
-                "status",
-                "reason",
-                "seconds",
-                "outputs",
-                "title",
-                "execute_seconds",
-                "render_seconds",
-            ):
-                setattr(r, attr, done.get(attr, getattr(r, attr)))
-            timing = f"{r.seconds:.1f} s (notebook {r.execute_seconds:.1f} s, documents {r.render_seconds:.1f} s)"
-            progress.console.print(
-                f"  {r.name}: {r.status} in {timing}" + (f": {r.reason}" if r.reason else "")
-            )
-            progress.advance(bar)
-
-        if workers == 1:
-            for task in tasks:
-                record(produce_report(task))
-            return
+        if workers == 1 or not tasks:
+            pdfs = [t for t in (on_executed(produce_report(t)) for t in tasks) if t]
+            for t in pdfs:
+                on_pdf(render_report_pdf(t))
+            job = start_combined()
+            if job:
+                on_combined(render_combined(job))
+            return entry
         ctx = multiprocessing.get_context("spawn")  # no fork of a process holding DuckDB threads
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            pending: dict[Future, str] = {pool.submit(produce_report, t): t["name"] for t in tasks}
+            pending: dict[Future, tuple[str, str]] = {
+                pool.submit(produce_report, t): ("execute", t["name"]) for t in tasks
+            }
+            executing = len(tasks)
             while pending:
                 finished, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for fut in finished:
-                    name = pending.pop(fut)
+                    kind, name = pending.pop(fut)
                     try:
-                        record(fut.result())
+                        done = fut.result()
                     except Exception as err:  # the worker process itself died
-                        record(
+                        done = {"name": name, "status": FAILED, "error": f"worker crashed: {type(err).__name__}: {err}",
+                                "reason": f"worker crashed: {type(err).__name__}: {err}", "seconds": 0.0, "outputs": []}  # fmt: skip
+                    if kind == "execute":
+                        executing -= 1
+                        pdf_task = on_executed(done)
+                        if pdf_task:
+                            pending[pool.submit(render_report_pdf, pdf_task)] = ("pdf", name)
+                        elif tasks and next(t for t in tasks if t["name"] == name)["pdf"]:
+                            progress.advance(bar)  # no PDF to print for a failed report
+                        if executing == 0:
+                            job = start_combined()
+                            if job:
+                                pending[pool.submit(render_combined, job)] = ("combined", "")
+                    elif kind == "pdf":
+                        on_pdf(
                             {
                                 "name": name,
-                                "status": FAILED,
-                                "reason": f"worker crashed: {type(err).__name__}: {err}",
+                                "seconds": done.get("seconds", 0.0),
+                                "error": done.get("error"),
                             }
                         )
-
-
-def combined_pack(run_dir: Path, ordered: list[ReportResult], context, pdf: bool, fingerprint: str,
-                  previous: dict | None, console) -> dict:  # fmt: skip
-    """Write (or reuse, when nothing it contains changed) the combined pack; returns its manifest
-    entry ``{"cache_key", "outputs", "seconds", "reused"}``."""
-    from analysis.manifest import combined_key
-
-    started = time.perf_counter()
-    stem = combined_pack_name(context.force, context.quarter)
-    html_path, pdf_path = run_dir / f"{stem}.html", run_dir / f"{stem}.pdf"
-    produced = [(r.name, r.cache_key or "") for r in ordered if r.status in (PRODUCED, REUSED)]
-    if not produced:
-        html_path.unlink(missing_ok=True)
-        pdf_path.unlink(missing_ok=True)
-        return {"cache_key": None, "outputs": [], "seconds": 0.0, "reused": False}
-    left_out = [(r.name, r.status, r.reason) for r in ordered if r.status in (SKIPPED, FAILED)]
-    key = combined_key([*produced, ("not-included", json.dumps(left_out))], fingerprint)
-    files = [html_path] + ([pdf_path] if pdf else [])
-    if not pdf:
-        pdf_path.unlink(missing_ok=True)
-    reused = (previous or {}).get("combined", {}).get("cache_key") == key and all(
-        p.exists() for p in files
-    )
-    if not reused:
-        console.print("Rendering the combined pack")
-        files = write_combined(run_dir, ordered, context, pdf)
-    return {
-        "cache_key": key,
-        "outputs": [p.name for p in files],
-        "seconds": round(time.perf_counter() - started, 2),
-        "reused": reused,
-    }
+                    else:
+                        on_combined(
+                            {
+                                "seconds": done.get("seconds", 0.0),
+                                "error": done.get("error"),
+                                "outputs": done.get("outputs", []),
+                            }
+                        )
+    return entry
 
 
 def _reusable(previous: dict | None, name: str, key: str, run_dir: Path, pdf: bool) -> dict | None:
@@ -839,15 +941,22 @@ def run_pack(
         for e in (previous or {}).get("notebooks", [])
     }
     tasks.sort(key=lambda t: -took.get(t["name"], 0.0))
-    execute_tasks(tasks, jobs, results, console)
+
+    def combined_job() -> tuple[CombinedPlan, dict]:
+        ordered = [results[n] for n in names]
+        plan = plan_combined(run_dir, ordered, context, pdf, code["fingerprint"], previous)
+        return plan, {"run_dir": str(run_dir), "results": ordered, "context": context, "pdf": pdf}
+
+    combined = run_reports(tasks, jobs, results, console, combined_job)
     ordered = [results[n] for n in names]
 
-    # 5. combined pack, index, manifest
-    combined = combined_pack(run_dir, ordered, context, pdf, code["fingerprint"], previous, console)
-    combined_files = [run_dir / name for name in combined["outputs"]]
+    # 5. index and manifest
+    combined_files = [run_dir / name for name in combined["outputs"] if (run_dir / name).exists()]
     write_text(index_html(run_dir, ordered, context, combined_files), run_dir / "index.html")
 
     exit_code = pack_exit_code(ordered)
+    if combined.get("error"):
+        exit_code = EXIT_FAILED
     police_used = inputs["path"].astype(str).str.contains(f"-{force}-", regex=False)
     reference = ~inputs["path"].astype(str).str.startswith("police")
     manifest = {
