@@ -130,6 +130,8 @@ def scan_checks(
     )
     joins = "LEFT JOIN codes cc ON cc.code = NULLIF(s.c_lsoa_code, '')" if has_lsoa else ""
     point_filter = "code IS NOT NULL" if has_lsoa else "longitude IS NOT NULL"
+    raise_rejects(con, kind)
+    # rows that need no point in polygon all fall into one (null) point group
     facts = con.execute(
         f"""
         WITH t AS (
@@ -138,17 +140,21 @@ def scan_checks(
                  TRY_CAST(NULLIF(s.c_latitude, '') AS DOUBLE) AS latitude,
                  {reason_sql(kind)} AS reason
           FROM stage_{kind} s JOIN files_{kind} m USING (file_index) {joins}
+        ), p AS (
+          SELECT * EXCLUDE (longitude, latitude),
+                 CASE WHEN {point_filter} THEN longitude END AS longitude,
+                 CASE WHEN {point_filter} THEN latitude END AS latitude
+          FROM t
         )
         SELECT GROUPING(file_index) AS is_point, file_index, code, longitude, latitude,
                count(*) AS parsed, min(rn) FILTER (WHERE bad_month) AS bad_month_rn,
                count(*) FILTER (WHERE only11) AS n11, count(*) FILTER (WHERE only21) AS n21,
                count(*) FILTER (WHERE reason IS NOT NULL) AS n_quarantined
-        FROM t
+        FROM p
         GROUP BY GROUPING SETS ((file_index), (code, longitude, latitude))
         HAVING GROUPING(file_index) = 0 OR ({point_filter})
         """
     ).df()
-    raise_rejects(con, kind)
     meta = con.execute(f"SELECT * FROM files_{kind} ORDER BY file_index").df()
     per_file = meta.merge(facts[facts["is_point"] == 0], on="file_index", how="left")
     per_file[["parsed", "n11", "n21", "n_quarantined"]] = (
