@@ -37,7 +37,11 @@ test-real: $(STAMP) ## Real-data tier only (../shared/data)
 	$(BIN)/python -m pytest -m realdata
 
 report: $(STAMP) ## Produce the quarterly pack (FORCE, QUARTER, RAW_DIR, OUTPUT_DIR, JOBS overridable)
-	$(BIN)/crimeplan run --force $(FORCE) $(if $(QUARTER),--quarter $(QUARTER)) --raw-dir $(RAW_DIR) --processed-dir $(PROCESSED_DIR) --output-dir $(OUTPUT_DIR) $(if $(JOBS),--jobs $(JOBS))
+	@echo "raw data: $(RAW_DIR)"
+	@$(BIN)/crimeplan run --force $(FORCE) $(if $(QUARTER),--quarter $(QUARTER)) --raw-dir $(RAW_DIR) \
+	  --processed-dir $(PROCESSED_DIR) --output-dir $(OUTPUT_DIR) $(if $(JOBS),--jobs $(JOBS)); \
+	  code=$$?; [ $$code -eq 4 ] && echo "some reports skipped for absent data (see the summary)"; \
+	  [ $$code -eq 0 ] || [ $$code -eq 4 ]
 
 ingest: $(STAMP) ## Build or refresh the processed store from RAW_DIR
 	$(BIN)/crimeplan ingest --raw-dir $(RAW_DIR) --processed-dir $(PROCESSED_DIR)
