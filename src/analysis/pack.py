@@ -973,7 +973,8 @@ def run_pack(
         },  # fmt: skip
         "code": code,
         "store": {"processed_dir": str(processed_dir), "snapshot": snapshot, "note": store_note},
-        "inputs_root": str(raw_dir),
+        # the folder the input paths are relative to (unknown when the store was used as it was)
+        "inputs_root": str(raw_dir) if _has_raw_police_files(raw_dir) else None,
         "inputs": inputs[police_used | reference].to_dict(orient="records"),
         "packages": package_versions(),
         "python": sys.version.split()[0],
