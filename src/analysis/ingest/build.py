@@ -9,6 +9,7 @@ import os
 import secrets
 import shutil
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -23,7 +24,7 @@ from analysis.catalog import Catalog, load_catalog
 from analysis.errors import CrimeplanError, InputError
 from analysis.ingest import police
 from analysis.ingest.files import PoliceFile, check_police_file, discover_police_files, file_facts
-from analysis.ingest.reference import load_reference
+from analysis.ingest.reference import REFERENCE_LOADERS, load_reference
 
 INGEST_VERSION = "1"
 """Bump when the meaning of any stored column changes: forces a full rebuild."""
@@ -48,6 +49,8 @@ class IngestReport:
         ``reason -> rows``.
     warnings : list of str
     seconds : float
+    reference_tables : list of str
+        Names of the reference tables in the snapshot.
     """
 
     processed_dir: Path
@@ -62,6 +65,7 @@ class IngestReport:
     quarantined_by_reason: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    reference_tables: list[str] = field(default_factory=list)
 
 
 def current_snapshot_id(processed_dir: Path) -> str | None:
@@ -198,65 +202,97 @@ def _ingest_locked(raw_dir: Path, processed_dir: Path, progress: bool) -> Ingest
         if pinned and pinned != facts.sha256:
             warnings.append(f"{rel}: sha256 differs from the catalog pin (a newer edition?)")
         inputs.append({"path": rel, "kind": "reference", **facts.__dict__})
-    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
-        hashed = list(pool.map(lambda pf: file_facts(pf.path, cache.get(pf.rel)), files))
-    facts_by_rel = {}
-    for pf, facts in zip(files, hashed, strict=True):
-        facts_by_rel[pf.rel] = facts
-        inputs.append({"path": pf.rel, "kind": pf.kind, **facts.__dict__})
     reference_key = _hash_key(
         INGEST_VERSION,
         _code_digest(),
         catalog.digest,
+        [(name, f"{f.__module__}.{f.__qualname__}") for name, f in REFERENCE_LOADERS.items()],
         [(i["path"], i["sha256"]) for i in inputs if i["kind"] == "reference"],
     )
-    build_key = _hash_key(reference_key, [(i["path"], i["sha256"]) for i in inputs])
-    if prev_manifest.get("build_key") == build_key:
-        report = IngestReport(
-            processed_dir, prev_id, changed=False, files=len(files), files_reused=len(files)
-        )
-        _fill_totals(report, prev_dir)
-        report.seconds = time.perf_counter() - started
-        Console(stderr=True).print(
-            f"store {prev_id} is up to date: inputs unchanged, nothing to do"
-        )
-        return report
+    # With no previous build there is nothing to compare hashes with: the police files are then
+    # hashed by one background thread while the store is built (they are needed only for the
+    # ledger and manifest); otherwise all threads hash them first.
+    fresh = "build_key" not in prev_manifest
+    with ThreadPoolExecutor(max_workers=1 if fresh else min(4, os.cpu_count() or 1)) as pool:
+        pending = {pf.rel: pool.submit(file_facts, pf.path, cache.get(pf.rel)) for pf in files}
 
-    incremental = prev_manifest.get("reference_key") == reference_key
-    prev_sha = (
-        {i["path"]: i["sha256"] for i in prev_manifest.get("inputs", [])} if incremental else {}
-    )
-    reuse = {pf.rel for pf in files if prev_sha.get(pf.rel) == facts_by_rel[pf.rel].sha256}
+        def police_inputs() -> list[dict]:
+            return [
+                {"path": pf.rel, "kind": pf.kind, **pending[pf.rel].result().__dict__}
+                for pf in files
+            ]
 
-    sid = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
-    snap = processed_dir / "snapshots" / sid
-    work = processed_dir / f".work-{sid}"
-    snap.mkdir(parents=True)
-    work.mkdir()
-    try:
-        report = _build(
-            raw_dir, catalog, files, facts_by_rel, reuse, prev_dir, snap, work, console, warnings
+        def build_key() -> str:
+            return _hash_key(
+                reference_key, [(i["path"], i["sha256"]) for i in inputs + police_inputs()]
+            )
+
+        if not fresh and prev_manifest.get("build_key") == build_key():
+            report = IngestReport(
+                processed_dir, prev_id, changed=False, files=len(files), files_reused=len(files)
+            )
+            _fill_totals(report, prev_dir)
+            report.seconds = time.perf_counter() - started
+            Console(stderr=True).print(
+                f"store {prev_id} is up to date: inputs unchanged, nothing to do"
+            )
+            return report
+
+        incremental = prev_manifest.get("reference_key") == reference_key
+        prev_sha = (
+            {i["path"]: i["sha256"] for i in prev_manifest.get("inputs", [])} if incremental else {}
         )
-        pd.DataFrame(
-            [{"path": i["path"], "sha256": i["sha256"], "bytes": i["bytes"]} for i in inputs]
-        ).to_parquet(snap / "inputs.parquet", index=False)
-        manifest = {
-            "snapshot": sid,
-            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "ingest_version": INGEST_VERSION,
-            "raw_dir": str(raw_dir.resolve()),
-            "reference_key": reference_key,
-            "build_key": build_key,
-            "inputs": inputs,
-            "warnings": warnings,
+        reuse = {
+            pf.rel
+            for pf in files
+            if pf.rel in prev_sha and prev_sha[pf.rel] == pending[pf.rel].result().sha256
         }
-        (snap / "manifest.json").write_text(json.dumps(manifest, indent=1))
-        _swap_current(processed_dir, sid)
-    except BaseException:
-        shutil.rmtree(snap, ignore_errors=True)
-        raise
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+
+        sid = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
+        snap = processed_dir / "snapshots" / sid
+        work = processed_dir / f".work-{sid}"
+        snap.mkdir(parents=True)
+        work.mkdir()
+        try:
+            reference_tables = (
+                prev_manifest.get("reference_tables") if incremental and prev_dir else None
+            )
+            report = _build(
+                raw_dir,
+                catalog,
+                files,
+                lambda rel: pending[rel].result().sha256,
+                reuse,
+                prev_dir,
+                snap,
+                work,
+                console,
+                warnings,
+                reference_tables,
+            )
+            key = build_key()
+            inputs += police_inputs()
+            pd.DataFrame(
+                [{"path": i["path"], "sha256": i["sha256"], "bytes": i["bytes"]} for i in inputs]
+            ).to_parquet(snap / "inputs.parquet", index=False)
+            manifest = {
+                "snapshot": sid,
+                "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "ingest_version": INGEST_VERSION,
+                "raw_dir": str(raw_dir.resolve()),
+                "reference_key": reference_key,
+                "build_key": key,
+                "reference_tables": report.reference_tables,
+                "inputs": inputs,
+                "warnings": warnings,
+            }
+            (snap / "manifest.json").write_text(json.dumps(manifest, indent=1))
+            _swap_current(processed_dir, sid)
+        except BaseException:
+            shutil.rmtree(snap, ignore_errors=True)
+            raise
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
     _clean_stale(processed_dir, sid)
     report.processed_dir, report.snapshot_id = processed_dir, sid
     report.seconds = time.perf_counter() - started
@@ -285,19 +321,24 @@ def _build(
     raw_dir: Path,
     catalog: Catalog,
     files: list[PoliceFile],
-    facts: dict,
+    sha256_of: Callable[[str], str],
     reuse: set[str],
     prev_dir: Path | None,
     snap: Path,
     work: Path,
     console: Console,
     warnings: list[str],
+    reference_tables: list[str] | None = None,
 ) -> IngestReport:
-    console.log("loading reference data")
-    reference = load_reference(raw_dir, catalog)
-    for name, frame in reference.items():
-        schemas.validate_reference(name, frame)
-    _write_reference(reference, snap)
+    if reference_tables and prev_dir is not None:
+        console.log("reference inputs unchanged: linking the previous reference tables")
+        reference = _linked_reference(prev_dir, snap, reference_tables)
+    else:
+        console.log("loading reference data")
+        reference = load_reference(raw_dir, catalog)
+        for name, frame in reference.items():
+            schemas.validate_reference(name, frame)
+        _write_reference(reference, snap)
 
     con = duckdb.connect()  # in memory; spills to the work folder beyond memory_limit
     con.execute(f"SET temp_directory = '{work / 'tmp'}'")
@@ -336,17 +377,19 @@ def _build(
             continue
         console.log(f"parsing {len(todo)} {kind} file(s)")
         parsed += len(todo)
-        sizes = {pf.rel: facts[pf.rel].bytes for pf in todo}
+        sizes = {pf.rel: pf.path.stat().st_size for pf in todo}
         for i, batch in enumerate(_batches(todo, sizes)):
             quarantined, led = _parse_batch(
                 con, kind, batch, header, reference, work / f"new_{kind}_{i}", kind_dir
             )
             quarantine_parts.append(quarantined)
-            led.insert(4, "sha256", led["source_file"].map(lambda r: facts[r].sha256))
             ledger_parts.append(led)
         _write_empty(con, kind, header, kind_dir)
     con.close()
 
+    new_ledger = [p for p in ledger_parts if "sha256" not in p.columns]
+    for led in new_ledger:  # file hashes may still be computing in the background until here
+        led.insert(4, "sha256", [sha256_of(rel) for rel in led["source_file"]])
     ledger = pd.concat([p for p in ledger_parts if len(p)] or [_empty_ledger()], ignore_index=True)
     ledger = ledger.astype(
         {"rows_read": "int64", "rows_loaded": "int64", "rows_quarantined": "int64"}
@@ -373,8 +416,37 @@ def _build(
     report = IngestReport(snap.parent.parent, snap.name, changed=True, files=len(files))
     report.files_parsed, report.files_reused = parsed, len(files) - parsed
     report.warnings = warnings
+    report.reference_tables = sorted(reference_tables or reference)
     _fill_totals(report, snap)
     return report
+
+
+REFERENCE_NEEDED = {"lsoa", "lsoa_2011_2021", "forces", "boundaries_lsoa"}
+"""Reference tables the police steps use (read back when reference tables are linked)."""
+
+
+def _linked_reference(prev_dir: Path, snap: Path, names: list[str]) -> dict[str, pd.DataFrame]:
+    """Hard-link the previous snapshot's reference tables ``names`` into ``snap``.
+
+    Used when the reference inputs, catalog and ingest code are unchanged (same
+    ``reference_key``), so the tables would be rebuilt identically. Returns the tables the
+    police steps need, read from the linked Parquet (GeoParquet for boundaries).
+    """
+    import geopandas as gpd
+
+    for name in names:
+        src = prev_dir / f"{name}.parquet"
+        try:
+            os.link(src, snap / src.name)
+        except OSError:
+            shutil.copy2(src, snap / src.name)
+    return {
+        name: (gpd.read_parquet if name.startswith("boundaries_") else pd.read_parquet)(
+            snap / f"{name}.parquet"
+        )
+        for name in names
+        if name in REFERENCE_NEEDED
+    }
 
 
 DUCKDB_MEMORY_LIMIT = "1536MB"
@@ -419,7 +491,6 @@ def _parse_batch(
         )
     police.classify(con, kind, header)
     cols = ", ".join(police.COLUMNS[kind])
-    con.execute("SET preserve_insertion_order = false")  # partitions need no row order
     con.execute(
         f"""COPY (SELECT {cols} FROM classified_{kind} WHERE reason IS NULL)
             TO '{new_dir}' (FORMAT parquet, PARTITION_BY (force, month),
