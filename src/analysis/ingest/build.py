@@ -449,7 +449,7 @@ def _linked_reference(prev_dir: Path, snap: Path, names: list[str]) -> dict[str,
     }
 
 
-DUCKDB_MEMORY_LIMIT = "1536MB"
+DUCKDB_MEMORY_LIMIT = "1GB"
 """DuckDB's memory limit during ingest (peak RSS target of the whole process: 3 GB)."""
 BATCH_BYTES = 200 * 2**20
 """CSV bytes parsed and written per DuckDB pass (about 1M street rows; bounds memory)."""
@@ -594,9 +594,11 @@ def quality_table(snap: Path, ledger: pd.DataFrame) -> pd.DataFrame:
     vintage of the month's LSOA codes; null if none or mixed).
     """
     con = duckdb.connect()
+    con.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
     parts = []
-    for kind in KINDS:
-        glob = (snap / kind / "**" / "*.parquet").as_posix()
+    for kind, force_dir in [(k, d) for k in KINDS for d in sorted((snap / k).glob("force=*"))]:
+        # one force at a time: the distinct Crime IDs of a whole table need not fit in memory
+        glob = (force_dir / "**" / "*.parquet").as_posix()
         if kind == "stop_search":
             extra = """count(*) FILTER (WHERE longitude IS NULL) AS no_location_rows,
                        0::BIGINT AS duplicate_crime_ids, 0::BIGINT AS asb_rows, NULL::SMALLINT AS lsoa_vintage"""
@@ -614,7 +616,10 @@ def quality_table(snap: Path, ledger: pd.DataFrame) -> pd.DataFrame:
             ).df()
         )
     con.close()
-    facts = pd.concat(parts, ignore_index=True)
+    facts = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
+        columns=["force", "month", "kind", "rows", "outside_force_rows", "no_location_rows",
+                 "duplicate_crime_ids", "asb_rows", "lsoa_vintage"]
+    )  # fmt: skip
     grid = []
     for (kind, force), group in ledger.groupby(["kind", "force"]):
         months = pd.period_range(group["month"].min(), group["month"].max(), freq="M").strftime(
