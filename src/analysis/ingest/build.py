@@ -490,12 +490,7 @@ def _parse_batch(
             con, kind, points, reference.get("boundaries_lsoa"), reference["lsoa_2011_2021"]
         )
     police.classify(con, kind, header)
-    cols = ", ".join(police.COLUMNS[kind])
-    con.execute(
-        f"""COPY (SELECT {cols} FROM classified_{kind} WHERE reason IS NULL)
-            TO '{new_dir}' (FORMAT parquet, PARTITION_BY (force, month),
-                            WRITE_PARTITION_COLUMNS true, OVERWRITE_OR_IGNORE true)"""
-    )
+    _write_partitions(con, kind, batch, rows, n_quarantined, new_dir)
     with_bad = [pf.rel for pf in batch if n_quarantined.get(pf.rel, 0) > 0]
     if with_bad:  # classify again only the staged rows of files that have quarantined rows
         quarantined = con.execute(police.quarantine_sql(kind, with_bad)).df()
@@ -527,6 +522,51 @@ def _parse_batch(
     con.execute(f"DROP VIEW stage_{kind}")
     con.execute(f"DROP TABLE staged_{kind}")  # frees the batch before the next one is parsed
     return quarantined, led
+
+
+def _write_partitions(
+    con: duckdb.DuckDBPyConnection,
+    kind: str,
+    batch: list[PoliceFile],
+    rows: dict[str, int],
+    n_quarantined: dict[str, int],
+    new_dir: Path,
+) -> None:
+    """Write the loaded rows of each file of the batch to ``<new_dir>/force=<f>/month=<m>/``.
+
+    The batch is classified once into table ``loaded_<kind>`` (in file order, so a file's rows
+    are a few consecutive row groups); then one ``COPY`` per file, two at a time on separate
+    cursors. A file with no loaded rows gets no partition.
+    """
+    cols = ", ".join(police.COLUMNS[kind])
+    con.execute(
+        f"""CREATE OR REPLACE TABLE loaded_{kind} AS
+            SELECT file_index, {cols} FROM classified_{kind} WHERE reason IS NULL"""
+    )
+    todo = [
+        (i, pf) for i, pf in enumerate(batch) if rows.get(pf.rel, 0) > n_quarantined.get(pf.rel, 0)
+    ]
+
+    def write(item: tuple[int, PoliceFile]) -> None:
+        i, pf = item
+        target = _partition(new_dir, pf.force, pf.month)
+        target.mkdir(parents=True, exist_ok=True)
+        cursor = con.cursor()
+        try:
+            cursor.execute(
+                f"""COPY (SELECT {cols} FROM loaded_{kind} WHERE file_index = {i})
+                    TO '{target / "data_0.parquet"}' (FORMAT parquet)"""
+            )
+        finally:
+            cursor.close()
+
+    with ThreadPoolExecutor(max_workers=WRITE_THREADS) as pool:
+        list(pool.map(write, todo))
+    con.execute(f"DROP TABLE loaded_{kind}")
+
+
+WRITE_THREADS = 2
+"""Concurrent per-file Parquet writes (each ``COPY`` to one file is mostly single-threaded)."""
 
 
 def _empty_ledger() -> pd.DataFrame:

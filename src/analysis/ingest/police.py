@@ -386,7 +386,7 @@ def classified_sql(kind: str, header: list[str]) -> str:
     keys), computed only when selected (quarantine).
     """
     record = "json_object(" + ", ".join(f"'{h}', s.{raw_column(h)}" for h in header) + ")"
-    prov = f"""m.force, m.month, m.source_file,
+    prov = f"""s.file_index, m.force, m.month, m.source_file,
               CAST(s.rn - m.row_offset + 1 AS INTEGER) AS source_line, {record} AS record"""
     if kind == "stop_search":
         return f"""
@@ -495,11 +495,11 @@ QUARANTINE_COLUMNS = ["kind", "force", "month", "source_file", "source_line", "r
 
 
 def classify(con: duckdb.DuckDBPyConnection, kind: str, header: list[str]) -> None:
-    """View ``classified_<kind>``: every staged row, store columns, ``reason`` and ``record``."""
+    """View ``classified_<kind>``: every staged row, ``file_index``, store columns, ``reason``, ``record``."""
     cols = ", ".join(COLUMNS[kind])
     con.execute(
         f"""CREATE OR REPLACE VIEW classified_{kind} AS
-        SELECT {cols}, reason, record FROM ({classified_sql(kind, header)})"""
+        SELECT file_index, {cols}, reason, record FROM ({classified_sql(kind, header)})"""
     )
 
 
