@@ -103,3 +103,18 @@ def test_each_police_csv_is_parsed_once(raw, tmp_path, monkeypatch):
     n_files = len(list((raw / "police").rglob("*.csv")))
     assert len(staged) == n_files and len(set(staged)) == n_files
     assert report.rows_read == report.rows_loaded + report.rows_quarantined
+
+
+def test_a_new_reference_loader_rebuilds_instead_of_linking(raw, tmp_path, monkeypatch):
+    processed = tmp_path / "p"
+    ingest(raw, processed)
+    extra = pd.DataFrame({"code": ["X1", "X2"], "value": [1, 2]})
+    monkeypatch.setitem(build.REFERENCE_LOADERS, "extra_table", lambda raw_dir, catalog: {
+        "extra_table": extra
+    })  # fmt: skip
+    lines = (raw / STREET).read_bytes().split(b"\r\n")
+    (raw / STREET).write_bytes(b"\r\n".join(lines[:-3] + [b""]))  # a police change as well
+    report = ingest(raw, processed)
+    snap = processed / "snapshots" / report.snapshot_id
+    assert "extra_table" in report.reference_tables
+    pd.testing.assert_frame_equal(pd.read_parquet(snap / "extra_table.parquet"), extra)

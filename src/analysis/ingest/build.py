@@ -8,6 +8,7 @@ import json
 import os
 import secrets
 import shutil
+import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -126,10 +127,23 @@ def _partition(kind_dir: Path, force: str, month: str) -> Path:
 
 
 def _code_digest() -> str:
-    """sha256 of the ingest code itself, so a changed pipeline rebuilds the store."""
+    """sha256 of the ingest code itself, so a changed pipeline rebuilds the store.
+
+    Covers this package, ``analysis.schemas``, ``analysis.reoffending_data`` (the local
+    reoffending loader) and the module of every loader in ``REFERENCE_LOADERS`` (a loader added
+    by another module), so changed loader code rebuilds the reference tables instead of
+    linking the previous ones.
+    """
     digest = hashlib.sha256()
     package = Path(__file__).resolve().parent
-    for path in sorted([*package.glob("*.py"), package.parent / "schemas.py"]):
+    paths = {*package.glob("*.py"), package.parent / "schemas.py"}
+    paths.add(package.parent / "reoffending_data.py")
+    for loader in REFERENCE_LOADERS.values():
+        module = sys.modules.get(getattr(loader, "__module__", ""))
+        source = getattr(module, "__file__", None)
+        if source:
+            paths.add(Path(source).resolve())
+    for path in sorted(p for p in paths if p.is_file()):
         digest.update(path.read_bytes())
     return digest.hexdigest()
 
