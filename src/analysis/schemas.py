@@ -1,8 +1,9 @@
 """pandera schemas of the processed-store tables (docs/architecture.md is the contract).
 
-Police tables are checked with pandera's polars backend on a lazy scan of the written Parquet
-(column names, order-independent presence and dtypes; cheap on 20M rows). Reference tables,
-the ledger and quality are small and checked in full with the pandas backend.
+Police tables are checked with pandera's polars backend over every row of the written Parquet,
+read in bounded chunks of files (columns, dtypes, nullability and value checks: month format,
+coordinates inside the UK bounding box, code patterns, allocation labels, the ASB rule).
+Reference tables, the ledger and quality are small and checked in full with the pandas backend.
 """
 
 from __future__ import annotations
@@ -19,9 +20,42 @@ from analysis.errors import CrimeplanError
 _S, _B, _F, _I16, _I32 = pl.Utf8, pl.Boolean, pl.Float64, pl.Int16, pl.Int32
 
 
-def _pl(columns: dict[str, object], nullable: set[str] = frozenset()) -> pap.DataFrameSchema:
+_MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
+_GSS = r"^[EWSN]\d{8}$"
+_ALLOCATIONS = [
+    "unchanged", "merged", "split-point", "split-population", "irregular-point",
+    "irregular-population", "2021-code", "no-location",
+]  # fmt: skip
+_VALUE_CHECKS: dict[str, list[pap.Check]] = {
+    "force": [pap.Check.str_matches(r"^[a-z][a-z0-9-]+$")],
+    "month": [pap.Check.str_matches(_MONTH)],
+    "longitude": [pap.Check.in_range(-8.7, 1.8)],
+    "latitude": [pap.Check.in_range(49.8, 60.9)],
+    "lsoa21_code": [pap.Check.str_matches(_GSS)],
+    "lad_code": [pap.Check.str_matches(_GSS)],
+    "lsoa_vintage": [pap.Check.isin([2011, 2021])],
+    "lsoa_allocation": [pap.Check.isin(_ALLOCATIONS)],
+    "source_line": [pap.Check.ge(2)],
+}
+
+
+def _asb_rule(data) -> pl.LazyFrame:
+    """ASB rows are exactly the rows flagged ``is_asb``; every other crime has a Crime ID."""
+    asb = pl.col("crime_type") == "Anti-social behaviour"
+    return data.lazyframe.select(
+        (pl.col("is_asb") == asb) & (asb | pl.col("crime_id").is_not_null())
+    )
+
+
+def _pl(
+    columns: dict[str, object], nullable: set[str] = frozenset(), checks: list | None = None
+) -> pap.DataFrameSchema:
     return pap.DataFrameSchema(
-        {name: pap.Column(dtype, nullable=name in nullable) for name, dtype in columns.items()},
+        {
+            name: pap.Column(dtype, _VALUE_CHECKS.get(name), nullable=name in nullable)
+            for name, dtype in columns.items()
+        },
+        checks=checks,
         strict=True,
     )
 
@@ -37,6 +71,7 @@ STREET = _pl(
     {"force": _S, "month": _S, "crime_id": _S, "crime_type": _S, "is_asb": _B, "last_outcome_category": _S,
      **_LSOA_COLS, "source_file": _S, "source_line": _I32},
     nullable={"crime_id", "last_outcome_category", *_GEO_NULLABLE},
+    checks=[pap.Check(_asb_rule, error="is_asb must equal crime_type == ASB; non-ASB needs a Crime ID")],
 )  # fmt: skip
 OUTCOMES = _pl(
     {"force": _S, "month": _S, "crime_id": _S, "outcome_type": _S, **_LSOA_COLS,
@@ -122,10 +157,26 @@ def validate_reference(name: str, frame: pd.DataFrame) -> pd.DataFrame:
         ) from err
 
 
-def validate_police(kind: str, table_dir: Path) -> None:
-    """Schema-level check of police table ``kind`` (one lazy polars scan over all its Parquet)."""
+def validate_police(kind: str, table_dir: Path, rows_per_chunk: int = 1_000_000) -> None:
+    """Validate every row of police table ``kind`` (schema and values), a chunk of files at a time.
+
+    Files are read whole, grouped until about ``rows_per_chunk`` rows, so memory stays bounded
+    on tens of millions of rows. The first failure raises :class:`CrimeplanError` naming the
+    Parquet file group and the failed check.
+    """
     files = sorted(Path(table_dir).rglob("*.parquet"))
-    try:
-        POLICE[kind].validate(pl.scan_parquet(files))
-    except (pap.errors.SchemaError, pap.errors.SchemaErrors) as err:
-        raise CrimeplanError(f"{table_dir}: store table '{kind}' failed validation: {err}") from err
+    schema = POLICE[kind]
+    chunk: list[Path] = []
+    rows = 0
+    for i, path in enumerate(files):
+        chunk.append(path)
+        rows += pl.scan_parquet(path).select(pl.len()).collect().item()
+        if rows >= rows_per_chunk or i == len(files) - 1:
+            try:
+                schema.validate(pl.read_parquet(chunk))
+            except (pap.errors.SchemaError, pap.errors.SchemaErrors) as err:
+                first = str(err).splitlines()[0]
+                raise CrimeplanError(
+                    f"{chunk[0]}: store table '{kind}' failed validation: {first}"
+                ) from err
+            chunk, rows = [], 0

@@ -1,0 +1,61 @@
+"""The pandera schemas check every row's values of the police tables, not only their dtypes."""
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from analysis import schemas
+from analysis.errors import CrimeplanError
+from analysis.store import Store
+
+
+def _street_copy(fixture_store_dir: Path, tmp_path: Path) -> tuple[pl.DataFrame, Path]:
+    snap = Store(fixture_store_dir).snapshot_dir
+    frame = pl.read_parquet(sorted((snap / "street").rglob("*.parquet")))
+    out = tmp_path / "street"
+    out.mkdir()
+    return frame, out
+
+
+def test_fixture_store_street_passes(fixture_store_dir, tmp_path):
+    frame, out = _street_copy(fixture_store_dir, tmp_path)
+    frame.write_parquet(out / "part.parquet")
+    schemas.validate_police("street", out, rows_per_chunk=50)  # many chunks
+
+
+@pytest.mark.parametrize(
+    "column, bad",
+    [
+        ("month", pl.lit("2022-13")),
+        ("latitude", pl.lit(70.0)),
+        ("lsoa_allocation", pl.lit("guessed")),
+        ("source_line", pl.lit(1, dtype=pl.Int32)),
+        ("is_asb", ~pl.col("is_asb")),
+        ("lsoa_vintage", pl.lit(2015, dtype=pl.Int16)),
+        ("force", pl.lit(None, dtype=pl.Utf8)),
+    ],
+)
+def test_one_bad_value_in_the_last_row_fails_validation(fixture_store_dir, tmp_path, column, bad):
+    frame, out = _street_copy(fixture_store_dir, tmp_path)
+    last = frame.height - 1
+    frame = frame.with_columns(
+        pl.when(pl.int_range(pl.len()) == last).then(bad).otherwise(pl.col(column)).alias(column)
+    )
+    frame.write_parquet(out / "part.parquet")
+    with pytest.raises(CrimeplanError, match="failed validation"):
+        schemas.validate_police("street", out)
+
+
+def test_non_asb_row_without_crime_id_fails(fixture_store_dir, tmp_path):
+    frame, out = _street_copy(fixture_store_dir, tmp_path)
+    first_crime = frame.with_row_index().filter(~pl.col("is_asb"))["index"][0]
+    frame = frame.with_columns(
+        pl.when(pl.int_range(pl.len()) == first_crime)
+        .then(None)
+        .otherwise(pl.col("crime_id"))
+        .alias("crime_id")
+    )
+    frame.write_parquet(out / "part.parquet")
+    with pytest.raises(CrimeplanError, match="failed validation"):
+        schemas.validate_police("street", out)
