@@ -47,5 +47,34 @@ def execute_report(
         progress_bar=False,
         execution_timeout=timeout,
         report_mode=False,
+        kernel_manager_class="analysis.execute.LocalKernelManager",
     )
     return output_path
+
+
+def _local_kernel_manager():
+    import tempfile
+
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import Unicode, default
+
+    class LocalKernelManager(AsyncKernelManager):
+        """A kernel on local IPC sockets (not TCP ports): unreachable from the network, and no
+        plain-text-over-TCP warning in every report run. Each kernel gets its own socket folder,
+        so parallel reports never share a socket."""
+
+        transport = Unicode("ipc")
+
+        @default("ip")
+        def _ip_default(self) -> str:
+            return str(Path(tempfile.mkdtemp(prefix="crimeplan-kernel-")) / "kernel")
+
+        async def _async_cleanup_resources(self, restart: bool = False) -> None:
+            await super()._async_cleanup_resources(restart=restart)
+            if not restart:
+                Path(self.ip).parent.rmdir()  # empty once the IPC files are cleaned up
+
+    return LocalKernelManager
+
+
+LocalKernelManager = _local_kernel_manager()
