@@ -36,3 +36,12 @@ def test_parameters_are_frozen():
     p = RunParameters()
     with pytest.raises(AttributeError):
         p.force = "durham"  # type: ignore[misc]
+
+
+def test_months_missing_between_spans_year_ends_and_ignores_order():
+    from analysis.params import months_missing_between
+
+    held = ["2022-02", "2021-11", "2021-12", "2022-04"]  # unsorted; gaps 2022-01 and 2022-03
+    assert months_missing_between(held) == ["2022-01", "2022-03"]
+    assert months_missing_between(["2021-12", "2022-01"]) == []
+    assert months_missing_between([]) == []

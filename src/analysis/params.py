@@ -77,6 +77,21 @@ class Quarter:
         return f"{names[first]} to {names[first + 2]} {self.year}"
 
 
+def months_missing_between(months: list[str]) -> list[str]:
+    """Months (``"YYYY-MM"``) absent between the earliest and latest of ``months``, in order."""
+    if not months:
+        return []
+    held = set(months)
+    year, mon = (int(p) for p in min(months).split("-"))
+    last = max(months)
+    missing = []
+    while (month := f"{year}-{mon:02d}") <= last:
+        if month not in held:
+            missing.append(month)
+        year, mon = (year + 1, 1) if mon == 12 else (year, mon + 1)
+    return missing
+
+
 def windows(quarter: Quarter) -> dict[str, list[str]]:
     """Named comparison windows used across the reports.
 

@@ -40,7 +40,7 @@ from IPython.display import HTML, Markdown
 from analysis import charts, stats, tables
 from analysis.errors import CrimeplanError
 from analysis.outputs import write_table
-from analysis.params import Quarter, RunParameters, windows
+from analysis.params import Quarter, RunParameters, months_missing_between, windows
 from analysis.reports import hotspots as hs
 
 REPORT = "01_crime_by_area"
@@ -860,21 +860,12 @@ def trends(data: CrimeByAreaData) -> HTML:
     return combine(*parts)
 
 
-def missing_months(months: list[str]) -> list[str]:
-    """Months (``"YYYY-MM"``) absent between the first and last of ``months``."""
-    if not months:
-        return []
-    span = pd.period_range(min(months), max(months), freq="M").strftime("%Y-%m")
-    held = set(months)
-    return [m for m in span if m not in held]
-
-
 def _span(monthly: pd.DataFrame) -> str:
     months = sorted(monthly["month"].unique())
     if not months:
         return "no months"
     text = f"{months[0]} to {months[-1]} ({len(months)} months"
-    gaps = missing_months(months)
+    gaps = months_missing_between(months)
     return text + (f"; not in the store: {', '.join(gaps)})" if gaps else ")")
 
 

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.errors import CrimeplanError
-from analysis.params import Quarter, RunParameters, windows
+from analysis.params import Quarter, RunParameters, months_missing_between, windows
 from analysis.stats import proportion_with_interval, wilson_interval
 
 REPORT = "05_justice_outcomes"
@@ -544,11 +544,7 @@ def _notes(data: JusticeData) -> list[str]:
 
 def _gap_note(data: JusticeData) -> list[str]:
     """A note naming outcome months missing inside the range held (their outcomes are lost)."""
-    months = sorted(data.outcome_months)
-    if not months:
-        return []
-    full = pd.period_range(months[0], months[-1], freq="M").strftime("%Y-%m")
-    gaps = [m for m in full if m not in set(months)]
+    gaps = months_missing_between(list(data.outcome_months))
     if not gaps:
         return []
     return [

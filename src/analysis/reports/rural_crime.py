@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.errors import CrimeplanError
-from analysis.params import Quarter, RunParameters, windows
+from analysis.params import Quarter, RunParameters, months_missing_between, windows
 from analysis.stats import Z95, change_table, rate_per_1000, spc_verdict, xmr_chart_data
 
 REPORT = "03_rural_crime"
@@ -731,18 +731,10 @@ def rural_spc(data: RuralData):
         )
         parts.append(f"<p>{escape(spc_verdict(xmr, measure))}</p>")
         parts.append(chart._repr_html_())
-    gaps = _gaps(list(series.index))
+    gaps = ", ".join(months_missing_between(list(series.index)))
     if gaps:
         parts.append(f"<p>Months absent from the store (not plotted): {escape(gaps)}.</p>")
     return HTML("\n".join(parts))
-
-
-def _gaps(months: list[str]) -> str:
-    """Months missing between the first and last month of ``months``, as text."""
-    if not months:
-        return ""
-    full = pd.period_range(months[0], months[-1], freq="M").strftime("%Y-%m")
-    return ", ".join(m for m in full if m not in set(months))
 
 
 def rural_powers_table(data: RuralData):
