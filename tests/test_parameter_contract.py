@@ -38,7 +38,9 @@ def test_notebook_is_a_report_not_a_program(path):
     for cell in code_cells:
         source = "".join(cell["source"])
         tree = ast.parse(source)
-        defs = [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.ClassDef, ast.Lambda))]
+        defs = [
+            n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.ClassDef, ast.Lambda))
+        ]
         assert not defs, f"{path.name}: code cells must not define functions"
         for banned in ("read_csv", "read_parquet", "open(", ".csv", ".parquet", "../"):
             assert banned not in source, f"{path.name}: '{banned}' belongs in src/analysis"

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -38,13 +37,13 @@ def _fail(err: CrimeplanError) -> None:
 @app.command()
 def fetch(
     force: str = typer.Option("northumbria", help="Force slug, e.g. northumbria."),
-    start: Optional[str] = typer.Option(None, "--from", help="First month YYYY-MM."),
-    end: Optional[str] = typer.Option(None, "--to", help="Last month YYYY-MM."),
+    start: str | None = typer.Option(None, "--from", help="First month YYYY-MM."),
+    end: str | None = typer.Option(None, "--to", help="Last month YYYY-MM."),
     reference: bool = typer.Option(
         False, "--reference", help="Also fetch the reference data (ONS, MHCLG, MoJ)."
     ),
     raw_dir: Path = RawDir,
-    base_url: Optional[str] = typer.Option(
+    base_url: str | None = typer.Option(
         None, help="Override the data.police.uk archive base URL (testing, mirrors)."
     ),
 ) -> None:
@@ -90,17 +89,17 @@ def status(processed_dir: Path = ProcessedDir) -> None:
 
 @app.command()
 def run(
-    quarter: Optional[str] = typer.Option(
+    quarter: str | None = typer.Option(
         None, help="Quarter YYYY-Qn; default: latest complete quarter in the store."
     ),
     force: str = typer.Option("northumbria", help="Force slug."),
     raw_dir: Path = RawDir,
     processed_dir: Path = ProcessedDir,
     output_dir: Path = typer.Option(DEFAULT_OUTPUT_DIR, "--output-dir", help="Outputs root."),
-    only: Optional[list[str]] = typer.Option(
+    only: list[str] | None = typer.Option(
         None, "--only", help="Report name or unique prefix; repeatable."
     ),
-    jobs: Optional[int] = typer.Option(
+    jobs: int | None = typer.Option(
         None, "--jobs", help="Notebooks run in parallel (default: cores)."
     ),
     no_pdf: bool = typer.Option(False, "--no-pdf", help="Skip PDF rendering."),
