@@ -42,7 +42,7 @@ force: str = "northumbria"  # data.police.uk force slug
 quarter: str = "2022-Q4"  # reporting quarter, YYYY-Qn
 area_level: str = "ward"  # finest area level for tables and maps: lad, ward or lsoa
 processed_dir: str = "data/processed"  # processed store built by `crimeplan ingest`
-output_dir: str = "outputs/northumbria/2022-Q4"  # this run's outputs (tables/ below it)"""
+output_dir: str = "outputs/interactive"  # scratch folder; crimeplan run passes its own"""
 
 # A small report: counts the quarter's street rows through the Store and publishes them.
 COUNT_CELL = """from analysis.outputs import write_table

@@ -117,12 +117,15 @@ class Chart:
         Plain-English description stating the key facts (highest, lowest, signals...).
     source : str
         Data source and year, shown on the figure and in the caption.
+    data : DataFrame or None
+        The figures drawn, so an analyst can inspect or re-plot them.
     """
 
     figure: Figure
     title: str
     alt_text: str
     source: str
+    data: pd.DataFrame | None = None
 
     def to_png(self, dpi: int = 150) -> bytes:
         """The figure as PNG bytes."""

@@ -128,7 +128,7 @@ class RunParameters:
     quarter: str = "2022-Q4"
     area_level: str = "ward"
     processed_dir: str = "data/processed"
-    output_dir: str = "outputs/northumbria/2022-Q4"
+    output_dir: str = "outputs/interactive"
 
     def __post_init__(self) -> None:
         Quarter.parse(self.quarter)

@@ -1,0 +1,92 @@
+"""The one shape every report section takes: :class:`Section`.
+
+A report's ``sections`` module turns metrics (DataFrames) into Sections. A Section holds the
+finding sentences, its tables (as :class:`analysis.tables.ReportTable`, each keeping the
+DataFrame it was made from), its charts (:class:`analysis.charts.Chart`, each keeping its data)
+and its caveats. It renders itself in JupyterLab and in the PDF template (``_repr_html_``) and
+never writes a file: publishing is the runner's job.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+
+import mistune
+import pandas as pd
+
+from analysis.charts import Chart
+from analysis.tables import ReportTable
+
+__all__ = ["Section", "markdown_html"]
+
+_MARKDOWN = mistune.create_markdown(escape=True)
+
+
+def markdown_html(text: str) -> str:
+    """Render a short Markdown string (bold, lists, links) to HTML; raw HTML is escaped."""
+    return _MARKDOWN(text)
+
+
+@dataclass
+class Section:
+    """A finding with the tables and charts that support it.
+
+    Attributes
+    ----------
+    title : str
+        Short heading, stated as a finding where possible. Notebooks give the heading in a
+        Markdown cell, so it is not rendered again (``show_title=False`` by default).
+    findings : list of str
+        Plain-English sentences (Markdown allowed), most important first.
+    items : list of ReportTable, Chart or str
+        Tables, charts and Markdown paragraphs in display order.
+    caveats : list of str
+        What a reader must know to read the figures correctly.
+    show_title : bool
+        Render ``title`` as a heading (for sections shown outside a notebook heading).
+    """
+
+    title: str
+    findings: list[str] = field(default_factory=list)
+    items: list[ReportTable | Chart | str] = field(default_factory=list)
+    caveats: list[str] = field(default_factory=list)
+    show_title: bool = False
+
+    @property
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The DataFrame behind each table of the section, keyed by its caption."""
+        return {
+            item.caption: (item.data if item.data is not None else item.display)
+            for item in self.items
+            if isinstance(item, ReportTable)
+        }
+
+    @property
+    def charts(self) -> dict[str, pd.DataFrame | None]:
+        """The DataFrame behind each chart of the section, keyed by its title."""
+        return {item.title: item.data for item in self.items if isinstance(item, Chart)}
+
+    def _repr_html_(self) -> str:
+        parts = ['<section class="report-section">']
+        if self.show_title:
+            parts.append(f"<h3>{html.escape(self.title)}</h3>")
+        if self.findings:
+            bullets = "\n".join(f"- {f}" for f in self.findings)
+            parts.append(f'<div class="findings">{markdown_html(bullets)}</div>')
+        for item in self.items:
+            if isinstance(item, str):
+                parts.append(markdown_html(item))
+            else:
+                parts.append(item._repr_html_())
+        if self.caveats:
+            bullets = "\n".join(f"- {c}" for c in self.caveats)
+            parts.append(f'<div class="caveats">{markdown_html(bullets)}</div>')
+        parts.append("</section>")
+        return "\n".join(parts)
+
+    def __repr__(self) -> str:
+        return (
+            f"Section({self.title!r}: {len(self.findings)} findings, "
+            f"{len(self.tables)} tables, {len(self.charts)} charts)"
+        )
