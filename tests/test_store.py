@@ -118,3 +118,32 @@ def test_print_status_shows_coverage(fixture_raw_dir, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "northumbria / street" in out and "MISSING" in out
     assert "ledger totals" in out and "quarantine by reason" in out
+
+
+def test_ingest_keeps_a_snapshot_a_reader_holds(tmp_path):
+    """A run reading snapshot A while an ingest makes snapshot B: A survives until released."""
+    from analysis.fixtures import write_fixture_raw
+    from analysis.ingest import ingest
+
+    raw = write_fixture_raw(tmp_path / "raw")
+    processed = tmp_path / "p"
+    first = ingest(raw, processed)
+    pinned = Store(processed / "snapshots" / first.snapshot_id)  # how the runner pins one
+    assert pinned.snapshot_id == first.snapshot_id
+    street = sorted((raw / "police").rglob("*-street.csv"))[0]
+    lines = street.read_text(encoding="utf-8").splitlines()
+
+    def grow() -> None:  # a changed input makes a new snapshot
+        with street.open("a", encoding="utf-8") as handle:
+            handle.write(lines[-1] + "\n")
+
+    grow()
+    second = ingest(raw, processed)
+    assert second.snapshot_id != first.snapshot_id
+    assert pinned.snapshot_dir.is_dir()
+    assert len(pinned.street(pinned.forces()[0])) > 0  # still readable mid-run
+    pinned.close()
+    grow()
+    third = ingest(raw, processed)
+    snapshots = sorted(p.name for p in (processed / "snapshots").iterdir())
+    assert snapshots == [third.snapshot_id]

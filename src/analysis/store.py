@@ -33,25 +33,25 @@ class Store:
         No complete store there (``crimeplan ingest`` has not run).
     """
 
-    def __init__(self, processed_dir: str | Path) -> None:
-        self.processed_dir = Path(processed_dir)
-        pointer = self.processed_dir / "CURRENT"
-        sid = pointer.read_text(encoding="utf-8").strip() if pointer.is_file() else ""
-        snapshot = self.processed_dir / "snapshots" / sid
-        if not sid or not snapshot.is_dir():
-            raise CrimeplanError(
-                f"no processed store at {self.processed_dir}; run crimeplan ingest"
-            )
-        self.snapshot_dir: Path = snapshot
+    def __init__(self, processed_dir: str | Path, snapshot: str | None = None) -> None:
+        self.processed_dir, sid = _resolve(Path(processed_dir), snapshot)
+        snapshot_dir = self.processed_dir / "snapshots" / sid
+        self.snapshot_id: str = sid
+        self.snapshot_dir: Path = snapshot_dir
+        # Readers hold a shared lock on their snapshot for as long as the Store is open; an
+        # ingest never deletes a snapshot whose lock it cannot take exclusively.
+        self._lock = reader_lock(self.processed_dir, sid)
         self._con = duckdb.connect()
         for name in POLICE_TABLES:
-            glob = (snapshot / name / "**" / "*.parquet").as_posix()
+            glob = (snapshot_dir / name / "**" / "*.parquet").as_posix()
             self._con.execute(
-                f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{glob}', hive_partitioning=false, union_by_name=true)"
+                f"CREATE VIEW {name} AS SELECT * FROM read_parquet({_sql_string(glob)}, "
+                "hive_partitioning=false, union_by_name=true)"
             )
-        for path in sorted(snapshot.glob("*.parquet")):  # reference, ledger, ... and added loaders
+        for path in sorted(snapshot_dir.glob("*.parquet")):  # reference, ledger, ... and loaders
             self._con.execute(
-                f"CREATE VIEW \"{path.stem}\" AS SELECT * FROM read_parquet('{path.as_posix()}')"
+                f'CREATE VIEW "{path.stem}" AS SELECT * FROM read_parquet('
+                f"{_sql_string(path.as_posix())})"
             )
 
     def query(self, sql: str, params: list | None = None) -> pd.DataFrame:
@@ -162,3 +162,55 @@ class Store:
 
     def close(self) -> None:
         self._con.close()
+        if self._lock is not None:
+            self._lock.close()  # releases the shared lock
+            self._lock = None
+
+
+def _sql_string(text: str) -> str:
+    """``text`` as a DuckDB string literal (quotes doubled): paths are data, never SQL."""
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+def _resolve(path: Path, snapshot: str | None) -> tuple[Path, str]:
+    """``(processed_dir, snapshot id)`` for a store folder (via ``CURRENT`` or ``snapshot``) or
+    for a snapshot folder itself (``<processed>/snapshots/<id>``, as the runner pins it)."""
+    if snapshot is None and path.parent.name == "snapshots" and (path / "manifest.json").is_file():
+        return path.parent.parent, path.name
+    if snapshot is None:
+        pointer = path / "CURRENT"
+        snapshot = pointer.read_text(encoding="utf-8").strip() if pointer.is_file() else ""
+    if not snapshot or not (path / "snapshots" / snapshot).is_dir():
+        raise CrimeplanError(f"no processed store at {path}; run crimeplan ingest")
+    return path, snapshot
+
+
+def reader_lock(processed_dir: Path, snapshot_id: str):
+    """Take a shared lock on snapshot ``snapshot_id`` (``<processed>/readers/<id>.lock``);
+    return the open lock file (closing it releases the lock), or None on a read-only store."""
+    import fcntl
+
+    path = Path(processed_dir) / "readers" / f"{snapshot_id}.lock"
+    try:
+        path.parent.mkdir(exist_ok=True)
+        handle = open(path, "a+b")  # noqa: SIM115 - held open for the Store's lifetime
+    except OSError:
+        return None  # read-only store: nobody can delete the snapshot under us either
+    fcntl.flock(handle, fcntl.LOCK_SH)
+    return handle
+
+
+def snapshot_in_use(processed_dir: Path, snapshot_id: str) -> bool:
+    """True when a reader holds ``snapshot_id``'s shared lock (so it must not be deleted)."""
+    import fcntl
+
+    path = Path(processed_dir) / "readers" / f"{snapshot_id}.lock"
+    if not path.exists():
+        return False
+    with open(path, "a+b") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    return False

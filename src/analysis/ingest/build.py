@@ -79,12 +79,27 @@ def current_snapshot_id(processed_dir: Path) -> str | None:
 
 
 def _clean_stale(processed_dir: Path, keep: str | None) -> None:
-    """Delete half-written snapshots, work folders and pointer temp files left by a crash."""
+    """Delete old and half-written snapshots, work folders and pointer temp files left by a crash.
+
+    A snapshot a reader holds (a run in progress: :func:`analysis.store.snapshot_in_use`) is
+    kept; a later ingest deletes it once the reader has finished.
+    """
+    from analysis.store import snapshot_in_use
+
     snapdir = processed_dir / "snapshots"
     if snapdir.is_dir():
+        held = {
+            c.name
+            for c in snapdir.iterdir()
+            if c.is_dir() and snapshot_in_use(processed_dir, c.name)
+        }
         for child in snapdir.iterdir():
-            if child.name != keep:
-                shutil.rmtree(child, ignore_errors=True) if child.is_dir() else child.unlink()
+            if child.name == keep or child.name in held:
+                continue
+            shutil.rmtree(child, ignore_errors=True) if child.is_dir() else child.unlink()
+    for lock in (processed_dir / "readers").glob("*.lock"):
+        if not (snapdir / lock.stem).is_dir():
+            lock.unlink(missing_ok=True)
     for child in processed_dir.glob(".work-*"):
         shutil.rmtree(child, ignore_errors=True)
     for child in processed_dir.glob("CURRENT.tmp*"):

@@ -54,6 +54,10 @@ class ReportSpec:
         """One layer module of the report: ``"data"``, ``"metrics"`` or ``"sections"``."""
         return importlib.import_module(f"analysis.reports.{self.name}.{which}")
 
+    def missing_data_reason(self, store, run) -> str | None:
+        """Why this report cannot run for ``run`` with ``store`` (None when it can)."""
+        return self.layer("data").missing_data_reason(store, run)
+
 
 REPORTS: tuple[ReportSpec, ...] = (
     ReportSpec(
