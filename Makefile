@@ -13,23 +13,35 @@ QUARTER ?=
 JOBS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test test-unit test-real report ingest status fetch lab lint format bench clean-outputs
+.PHONY: help venv lock pre-commit test test-unit test-real report ingest status fetch lab lint format bench clean-outputs
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-14s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements.lock
 	@# WeasyPrint (PDFs) needs Pango; install it from Debian's packages when missing and we may.
 	@ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
 	  (apt-get update -qq && apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core) ; } || \
 	  echo "warning: Pango not found; PDFs need libpango-1.0-0 and libpangoft2-1.0-0"
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@# Exact versions with hashes (requirements.lock, `make lock` refreshes it), then the project.
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	$(BIN)/python -m ipykernel install --sys-prefix --name crimeplan --display-name "Python (crimeplan)" >/dev/null
 	@touch $(STAMP)
 
-venv: $(STAMP) ## Create or refresh .venv from pyproject.toml
+venv: $(STAMP) ## Create or refresh .venv from requirements.lock (exact versions, hashes)
+
+lock: ## Re-resolve requirements.lock from pyproject.toml (exact versions with hashes; uv)
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --universal \
+	  --python-version 3.10 --quiet -o requirements.lock
+
+pre-commit: $(STAMP) ## Install the git pre-commit hook (ruff check and format)
+	$(BIN)/python -m pip install --quiet pre-commit
+	$(BIN)/pre-commit install
 
 test: $(STAMP) ## Run every test (unit tier, then real data from ../shared/data when present)
 	$(BIN)/python -m pytest
