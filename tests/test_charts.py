@@ -16,6 +16,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
+from matplotlib.collections import LineCollection, PatchCollection  # noqa: E402
+from matplotlib.colors import to_hex  # noqa: E402
 from shapely.geometry import box  # noqa: E402
 
 from analysis import charts, stats  # noqa: E402
@@ -28,16 +30,23 @@ def months(n: int) -> list[str]:
     return [f"{2021 + i // 12}-{i % 12 + 1:02d}" for i in range(n)]
 
 
+def all_texts(fig) -> list[str]:
+    """Every piece of text drawn on a figure (titles, texts, annotations, legends, ticks)."""
+    return [t.get_text() for t in fig.findobj(matplotlib.text.Text)]
+
+
 def check_chart(chart: charts.Chart, title: str, source: str) -> str:
     """Common checks; returns the decoded alt attribute of the HTML."""
     assert isinstance(chart, charts.Chart)
     assert chart.title == title and chart.source == source
     assert chart.alt_text.strip() and len(chart.alt_text) > 40
-    assert title in [ax.get_title(loc="left") for ax in chart.figure.axes]
-    assert any(source in t.get_text() for t in chart.figure.texts)
+    # title and source are printed once, beside the image (HTML), never inside the figure
+    drawn = all_texts(chart.figure)
+    assert title not in drawn and not any(source in t for t in drawn if t)
     html = chart._repr_html_()
     assert html.startswith("<figure") and html.endswith("</figure>")
-    assert f"<strong>{title}</strong>" in html and f"Source: {source}" in html
+    assert html.count(title) == 1 and html.count(f"Source: {source}") == 1
+    assert re.search(r"<figure[^>]*><figcaption[^>]*><strong>" + re.escape(title), html)
     data = re.search(r'src="data:image/png;base64,([^"]+)"', html).group(1)
     assert base64.b64decode(data)[:8] == PNG_MAGIC
     alt = re.search(r'alt="([^"]*)"', html).group(1)
@@ -75,7 +84,7 @@ def test_spc_chart_alt_text_names_the_signal(tmp_path):
     alt = check_chart(chart, "Burglary by month", "data.police.uk")
     assert "2021-07 (110)" in alt  # the highest month and its value
     assert "outside the limits (2021-07)" in alt
-    legend = [t.get_text() for t in chart.figure.axes[0].get_legend().get_texts()]
+    legend = [t.get_text() for t in chart.figure.legends[0].get_texts()]
     assert "Special cause" in legend and "Mean" in legend
     path = chart.save(tmp_path / "spc.png")
     assert path.read_bytes()[:8] == PNG_MAGIC
@@ -129,6 +138,11 @@ def test_choropleth_classes_missing_and_highlight():
     assert sum(class_counts) == 11  # every area with data sits in one class
     ax = chart.figure.axes[0]
     assert ax.get_aspect() == 1.0 and not ax.axison
+    # the hot areas' outlines are drawn above every fill
+    fills = [c for c in ax.collections if isinstance(c, PatchCollection)]
+    lines = [c for c in ax.collections if isinstance(c, LineCollection)]
+    orange = [c for c in lines if to_hex(c.get_edgecolor()[0]).upper() == "#F46A25"]
+    assert orange and min(c.get_zorder() for c in orange) > max(c.get_zorder() for c in fills)
 
 
 def test_funnel_plot_labels_outliers():
@@ -147,6 +161,8 @@ def test_funnel_plot_labels_outliers():
     annotations = [t.get_text() for t in chart.figure.axes[0].texts]
     assert sorted(annotations) == sorted(outside)
     assert f"{len(outside)} outside the 99.8% limits" in alt
+    legend = [t.get_text() for t in chart.figure.axes[0].get_legend().get_texts()]
+    assert "Unit" not in legend and "Outside 99.8% limits" in legend
     bare = funnel.copy()
     bare.attrs = {}
     with pytest.raises(ValueError, match="attrs"):
