@@ -19,7 +19,7 @@ from matplotlib.transforms import Bbox
 from analysis.charts.base import DARK_GREY
 
 _DIRECTIONS = [(1, 0.6), (1, -0.6), (-1, 0.6), (-1, -0.6), (0, 1), (0, -1), (1, 0), (-1, 0)]
-_RADII = [5, 14, 26, 40, 56]
+_RADII = [5, 14, 26, 40, 56, 75, 95]
 
 
 def renderer_of(fig):

@@ -320,7 +320,7 @@ def draw_map(
                 outline.boundary.plot(ax=panel, color=DARK_GREY, linewidth=1.2, zorder=6)
             panel.set_xlim(box[0], box[2])
             panel.set_ylim(box[1], box[3])
-            panel.set_aspect("equal")
+            panel.set_aspect("equal", adjustable="box")
             panel.set_axis_off()
             _scale_bar(panel)
             _north_arrow(panel)
