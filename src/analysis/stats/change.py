@@ -197,26 +197,35 @@ class SeasonalChange(NamedTuple):
     verdict: str
 
 
-def _months(index: object) -> pd.PeriodIndex:
-    return pd.PeriodIndex([pd.Period(str(m), freq="M") for m in index])
+def _code(month: object) -> int:
+    """Month as an integer ``year × 12 + month − 1`` (from ``"YYYY-MM"``, a Period or date)."""
+    if isinstance(month, str | np.str_) and len(month) >= 7 and month[4] == "-":
+        return int(month[:4]) * 12 + int(month[5:7]) - 1
+    period = pd.Period(str(month), freq="M")
+    return period.year * 12 + period.month - 1
 
 
-def _quarter_months(quarter: object) -> list[pd.Period]:
-    """Months of ``quarter``: a ``"2022Q4"``/``"2022-Q4"`` label or a sequence of months."""
+def _label(code: int) -> str:
+    return f"{code // 12}-{code % 12 + 1:02d}"
+
+
+def _quarter_months(quarter: object) -> list[int]:
+    """Month codes of ``quarter``: a ``"2022Q4"``/``"2022-Q4"`` label or a sequence of months."""
     if isinstance(quarter, str):
         q = pd.Period(quarter.replace("-", ""), freq="Q")
-        return [pd.Period(q.start_time, freq="M") + i for i in range(3)]
-    months = sorted(pd.Period(str(m), freq="M") for m in quarter)
+        first = q.year * 12 + (q.quarter - 1) * 3
+        return [first, first + 1, first + 2]
+    months = sorted(_code(m) for m in quarter)
     if not months:
         raise ValueError("change_test needs at least one month in the quarter")
     return months
 
 
 def _clean_series(monthly: pd.Series) -> pd.Series:
-    s = pd.Series(
-        pd.to_numeric(monthly, errors="raise").to_numpy(dtype=float), index=_months(monthly.index)
-    )
-    s = s[~s.isna()].sort_index()
+    """Counts indexed by month code, sorted, missing months dropped."""
+    values = pd.to_numeric(monthly, errors="raise").to_numpy(dtype=float)
+    s = pd.Series(values, index=[_code(m) for m in monthly.index])
+    s = s[~np.isnan(values)].sort_index()
     if (s < 0).any():
         raise ValueError("monthly counts must not be negative")
     if s.index.has_duplicates:
@@ -224,12 +233,12 @@ def _clean_series(monthly: pd.Series) -> pd.Series:
     return s
 
 
-def _design(months: pd.PeriodIndex, origin: pd.Period, seasonal: bool) -> np.ndarray:
-    t = np.array([(m - origin).n for m in months], dtype=float)
-    cols = [np.ones(len(months)), t / 12.0]
+def _design(months: object, origin: int, seasonal: bool) -> np.ndarray:
+    codes = np.asarray(months, dtype=int)
+    cols = [np.ones(len(codes)), (codes - origin) / 12.0]
     if seasonal:
-        moy = np.array([m.month for m in months])
-        cols += [(moy == k).astype(float) for k in range(2, 13)]
+        moy = codes % 12
+        cols += [(moy == k).astype(float) for k in range(1, 12)]
     return np.column_stack(cols)
 
 
@@ -243,13 +252,18 @@ def history_dispersion(monthly: pd.Series, before: object) -> Dispersion | None:
     noise, which makes the tests more cautious). ``None`` with fewer than 12 months, or with
     no events at all.
     """
-    s = _clean_series(monthly)
-    cut = pd.Period(str(before), freq="M")
+    model = _history_model(_clean_series(monthly), _code(before))
+    return None if model is None else model[0]
+
+
+def _history_model(s: pd.Series, cut: int):
+    """``(Dispersion, fit, seasonal, origin)`` of the history before ``cut``, or None."""
     hist = s[s.index < cut]
     if len(hist) < MIN_HISTORY or hist.sum() == 0:
         return None
     seasonal = len(hist) >= MIN_SEASONAL_HISTORY
-    x = _design(hist.index, hist.index[0], seasonal)
+    origin = hist.index[0]
+    x = _design(hist.index, origin, seasonal)
     y = hist.to_numpy()
     fit = _poisson_fit(y, x)
     mu = fit.fittedvalues
@@ -260,7 +274,8 @@ def history_dispersion(monthly: pd.Series, before: object) -> Dispersion | None:
         if seasonal
         else "quasi-Poisson GLM with linear trend only (under 24 months of history)"
     )
-    return Dispersion(max(phi, 1.0), df, float(np.mean(mu)), model, int(len(hist)))
+    disp = Dispersion(max(phi, 1.0), df, float(np.mean(mu)), model, int(len(hist)))
+    return disp, fit, seasonal, origin
 
 
 def _poisson_fit(y: np.ndarray, x: np.ndarray, scale: float | str | None = None):
@@ -298,18 +313,20 @@ def _verdict(p: float, ratio: float, alpha: float) -> str:
     return SIG_UP if ratio > 1 else SIG_DOWN
 
 
-def _expected(s: pd.Series, after: list[pd.Period], disp: Dispersion) -> tuple[float, float, float]:
-    """Prediction of the total over ``after`` from the history model, with a 95% interval."""
-    hist = s[s.index < after[0]]
-    seasonal = "month-of-year" in disp.model and len(hist) >= MIN_SEASONAL_HISTORY
-    if len(hist) < MIN_HISTORY or "borrowed" in disp.model:
+def _expected(model, after: list[int], phi: float) -> tuple[float, float, float]:
+    """Prediction of the total over ``after`` from the history model, with a 95% interval.
+
+    Delta-method variance of the fitted mean (parameter covariance scaled by φ) plus the
+    quasi-Poisson variance φμ of the new counts; Student's t with φ's df.
+    """
+    if model is None:
         return (np.nan, np.nan, np.nan)
-    x = _design(hist.index, hist.index[0], seasonal)
-    fit = _poisson_fit(hist.to_numpy(), x, scale=disp.phi)
-    xn = _design(pd.PeriodIndex(after), hist.index[0], seasonal)
+    disp, fit, seasonal, origin = model
+    xn = _design(after, origin, seasonal)
     mu = np.exp(xn @ fit.params)
     grad = (mu[:, None] * xn).sum(axis=0)
-    var = float(grad @ fit.cov_params() @ grad + disp.phi * mu.sum())
+    cov = fit.cov_params() * phi  # the fit has scale 1
+    var = float(grad @ cov @ grad + phi * mu.sum())
     total = float(mu.sum())
     q = sps.t.ppf(0.975, disp.df)
     return total, max(total - q * np.sqrt(var), 0.0), total + q * np.sqrt(var)
@@ -377,9 +394,9 @@ def change_test(
     if comparison not in COMPARISONS:
         raise ValueError(f"comparison must be one of {COMPARISONS}, got {comparison!r}")
     s = _clean_series(monthly)
-    after = [m for m in _quarter_months(quarter) if m in s.index]
     wanted = _quarter_months(quarter)
-    labels = tuple(str(m) for m in wanted)
+    after = [m for m in wanted if m in s.index]
+    labels = tuple(_label(m) for m in wanted)
     nan = float("nan")
 
     def not_tested(why: str, before: tuple[str, ...] = ()) -> SeasonalChange:
@@ -389,13 +406,14 @@ def change_test(
         )  # fmt: skip
 
     if len(after) < len(wanted):
-        missing = ", ".join(str(m) for m in wanted if m not in s.index)
+        missing = ", ".join(_label(m) for m in wanted if m not in s.index)
         return not_tested(f"month(s) of the quarter missing ({missing})")
-    disp = dispersion if dispersion is not None else history_dispersion(s, after[0])
+    model = _history_model(s, after[0])
+    disp = dispersion if dispersion is not None else (None if model is None else model[0])
     if disp is None:
         held = int((s.index < after[0]).sum())
         return not_tested(f"{held} months of history before the quarter; {MIN_HISTORY} needed")
-    expected = _expected(s, after, disp)
+    expected = _expected(model, after, disp.phi)
     q = float(sps.t.ppf(0.975, disp.df))
 
     if comparison in ("year_earlier_quarter", "year_ending"):
@@ -409,8 +427,8 @@ def change_test(
             return not_tested("no month of the earlier period is held")
         a = float(sum(s[m] for m, _ in pairs))
         b = float(sum(s[p] for _, p in pairs))
-        months_after = tuple(str(m) for m, _ in pairs)
-        months_before = tuple(str(p) for _, p in pairs)
+        months_after = tuple(_label(m) for m, _ in pairs)
+        months_before = tuple(_label(p) for _, p in pairs)
         if a + b == 0:
             return SeasonalChange(
                 comparison, months_after, months_before, a, b, nan, nan, nan, 1.0,
@@ -437,7 +455,7 @@ def change_test(
     # previous quarter, seasonally adjusted
     prev = [after[0] - k for k in range(len(after), 0, -1)]
     prev_held = [m for m in prev if m in s.index]
-    months_before = tuple(str(m) for m in prev_held)
+    months_before = tuple(_label(m) for m in prev_held)
     history = s[s.index < prev[0]]
     if len(history) < MIN_SEASONAL_HISTORY - len(prev):
         return not_tested(
@@ -527,7 +545,7 @@ def family_change_tests(
         groups = reference.groupby(reference_by, sort=False) if reference_by else [((), reference)]
         for key, part in groups:
             key = key if isinstance(key, tuple) else (key,)
-            ref_disp[key] = history_dispersion(part.set_index(month)[count], first)
+            ref_disp[key] = history_dispersion(part.set_index(month)[count], _label(first))
     rows = []
     for key, part in counts.groupby(by, sort=True):
         key = key if isinstance(key, tuple) else (key,)
@@ -536,7 +554,7 @@ def family_change_tests(
         held = int((s.index < first).sum())
         disp, source = None, "none"
         if held >= min_own_history:
-            disp, source = history_dispersion(s, first), "own history"
+            disp, source = history_dispersion(series, _label(first)), "own history"
         if disp is None and reference is not None:
             ref_key = tuple(k for k, col in zip(key, by, strict=True) if col in reference_by)
             ref = ref_disp.get(ref_key)
@@ -545,8 +563,8 @@ def family_change_tests(
                 mean = float(recent.mean()) if len(recent) else float(s.mean())
                 disp, source = borrowed_dispersion(ref, mean), "borrowed from reference"
         if disp is None and held >= MIN_HISTORY:
-            disp, source = history_dispersion(s, first), "own history"
-        result = change_test(s, quarter, comparison, dispersion=disp, alpha=alpha)
+            disp, source = history_dispersion(series, _label(first)), "own history"
+        result = change_test(series, quarter, comparison, dispersion=disp, alpha=alpha)
         row = dict(zip(by, key, strict=True))
         row.update(change_test_table(result))
         row["dispersion_source"] = source if np.isfinite(result.p_value) else "none"
