@@ -59,14 +59,19 @@ from analysis.stats.intervals import (
     wilson_interval,
 )
 from analysis.stats.spc import (
+    MIN_POINTS,
+    SCREEN_FACTOR,
     SPC_RUN_LENGTH,
     SPC_TREND_LENGTH,
     XMR_SCALE,
+    exceptional_months,
     spc_verdict,
     xmr_chart_data,
 )
 
 __all__ = [
+    "MIN_POINTS",
+    "SCREEN_FACTOR",
     "SPC_RUN_LENGTH",
     "SPC_TREND_LENGTH",
     "VERDICT_DOWN",
@@ -83,6 +88,7 @@ __all__ = [
     "change_table",
     "change_test",
     "change_test_table",
+    "exceptional_months",
     "family_change_tests",
     "format_p",
     "history_dispersion",
