@@ -289,7 +289,11 @@ def test_real_northumbria_burglary_with_the_missing_month():
     chart = stats.xmr_chart_data(pd.Series(counts))
     assert chart.attrs["missing"] == ["2022-01"] and len(chart) == 14
     vals = [counts[m] for m in span if m in counts]
-    mr = [abs(counts[m] - counts[p]) for p, m in zip(span[:-1], span[1:], strict=True) if m in counts and p in counts]
+    mr = [
+        abs(counts[m] - counts[p])
+        for p, m in zip(span[:-1], span[1:], strict=True)
+        if m in counts and p in counts
+    ]
     first = np.mean(mr)
     amr = np.mean([r for r in mr if r < 3.267 * first])
     assert len(mr) == 11  # the two ranges touching 2022-01 do not exist
