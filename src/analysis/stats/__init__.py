@@ -68,8 +68,12 @@ from analysis.stats.spc import (
     spc_verdict,
     xmr_chart_data,
 )
+from analysis.stats.windows import Window, annualised_rate, window
 
 __all__ = [
+    "Window",
+    "annualised_rate",
+    "window",
     "MIN_POINTS",
     "SCREEN_FACTOR",
     "SPC_RUN_LENGTH",
