@@ -68,9 +68,13 @@ from analysis.stats.spc import (
     spc_verdict,
     xmr_chart_data,
 )
+from analysis.stats.survival import KMMedian, km_median, km_median_table
 from analysis.stats.windows import Window, annualised_rate, window
 
 __all__ = [
+    "KMMedian",
+    "km_median",
+    "km_median_table",
     "Window",
     "annualised_rate",
     "window",
