@@ -26,7 +26,13 @@ __all__ = [
     "ISLAND",
     "NOT_SIGNIFICANT",
     "NO_VALUE",
+    "MIN_AREA_SHARE_WITH_CRIME",
+    "SEEDS",
+    "TOO_FEW",
+    "UNSTABLE",
+    "eb_rates",
     "gi_star_hotspots",
+    "hotspot_analysis",
     "hotspot_map",
     "hotspot_summary",
     "queen_weights",
@@ -38,8 +44,17 @@ NOT_SIGNIFICANT = "Not significant"
 ISLAND = "Not tested (no neighbour)"
 NO_VALUE = "Not tested (no value)"
 
+UNSTABLE = "Unstable (differs between seeds)"
+TOO_FEW = "Too few crimes for a hot-spot analysis"
+
 GI_SEED = 20240101
 """Fixed seed of the permutation test so that a re-run publishes the same hot spots."""
+
+SEEDS = (GI_SEED, GI_SEED + 1, GI_SEED + 2, GI_SEED + 3, GI_SEED + 4)
+"""Seeds of :func:`hotspot_analysis`: a flag is published only when all of them agree."""
+
+MIN_AREA_SHARE_WITH_CRIME = 0.5
+"""Hot-spot analysis only when at least half of the areas recorded a crime of the type."""
 
 
 def queen_weights(areas: gpd.GeoDataFrame) -> Queen:
@@ -156,9 +171,107 @@ def gi_star_hotspots(
     return out
 
 
+def eb_rates(count: object, population: object, per: float = 1000.0) -> np.ndarray:
+    """Global empirical-Bayes smoothed rates per ``per`` residents (Marshall 1991).
+
+    Each area's raw rate ``rᵢ = cᵢ / pᵢ`` is pulled towards the pooled rate
+    ``θ = Σc / Σp`` by the weight ``wᵢ = s² / (s² + θ / pᵢ)``, where
+    ``s² = Σ pᵢ (rᵢ − θ)² / Σp − θ / p̄`` is the between-area variance of the true rates
+    (``esda.smoothing.Empirical_Bayes``). Small areas with few crimes move most. When the
+    areas differ no more than chance explains (``s² ≤ 0``) every area gets ``θ``. Areas with
+    no population get ``NaN``.
+    """
+    from esda.smoothing import Empirical_Bayes
+
+    c = np.asarray(count, dtype=float)
+    p = np.asarray(population, dtype=float)
+    ok = ~np.isnan(c) & ~np.isnan(p) & (p > 0)
+    out = np.full(c.shape, np.nan)
+    if not ok.any():
+        return out
+    theta = c[ok].sum() / p[ok].sum()
+    between = (p[ok] * (c[ok] / p[ok] - theta) ** 2).sum() / p[ok].sum() - theta / p[ok].mean()
+    if between <= 0:
+        out[ok] = theta * per
+    else:
+        out[ok] = Empirical_Bayes(c[ok], p[ok]).r.ravel() * per
+    return out
+
+
+def hotspot_analysis(
+    areas: gpd.GeoDataFrame,
+    count: str,
+    population: str,
+    seeds: tuple[int, ...] = SEEDS,
+    permutations: int = 9999,
+    alpha: float = 0.05,
+    min_share_with_crime: float = MIN_AREA_SHARE_WITH_CRIME,
+) -> gpd.GeoDataFrame:
+    """Reproducible hot spots: Gi* of empirical-Bayes rates, flags kept only when stable.
+
+    Steps: (1) if fewer than ``min_share_with_crime`` of the areas with a population recorded
+    any crime of the type, every area is labelled ``"Too few crimes for a hot-spot
+    analysis"`` and no test is run (sparse types such as robbery give mostly zero rates,
+    for which Gi* calls large empty areas "cold spots"); (2) rates are smoothed with
+    :func:`eb_rates` (``eb_rate``, per 1,000); (3) :func:`gi_star_hotspots` is run once per
+    seed in ``seeds``; (4) an area keeps its label (hot, cold, not significant) only when every
+    seed gives the same one, otherwise it is ``"Unstable (differs between seeds)"``.
+
+    Returns
+    -------
+    GeoDataFrame
+        Copy of ``areas`` with ``eb_rate``, ``gi_z`` and ``gi_p`` (first seed), ``hot_seeds`` and
+        ``cold_seeds`` (how many seeds flagged the area hot or cold), ``significant`` (stable hot
+        or cold) and ``hotspot``. ``attrs``: ``seeds`` (record them in the run manifest),
+        ``permutations``, ``alpha``, ``outcome`` (``"analysed"`` or the too-few sentence),
+        ``share_with_crime``, ``n_unstable``.
+    """
+    out = areas.copy()
+    c = pd.to_numeric(out[count], errors="coerce").to_numpy(dtype=float)
+    p = pd.to_numeric(out[population], errors="coerce").to_numpy(dtype=float)
+    with_pop = ~np.isnan(p) & (p > 0) & ~np.isnan(c)
+    share = float((c[with_pop] > 0).mean()) if with_pop.any() else 0.0
+    out["eb_rate"] = eb_rates(c, p)
+    base_attrs = {
+        "seeds": list(seeds),
+        "permutations": permutations,
+        "alpha": alpha,
+        "share_with_crime": share,
+        "min_share_with_crime": min_share_with_crime,
+    }
+    if share < min_share_with_crime:
+        for col in ("gi_z", "gi_p"):
+            out[col] = np.nan
+        out["hot_seeds"] = 0
+        out["cold_seeds"] = 0
+        out["significant"] = False
+        out["hotspot"] = TOO_FEW
+        out.attrs.update(base_attrs | {"outcome": TOO_FEW, "n_unstable": 0})
+        return out
+    runs = [
+        gi_star_hotspots(out, "eb_rate", permutations=permutations, alpha=alpha, seed=s)
+        for s in seeds
+    ]
+    labels = np.column_stack([r["hotspot"].to_numpy() for r in runs])
+    agree = (labels == labels[:, :1]).all(axis=1)
+    final = np.where(agree, labels[:, 0], UNSTABLE)
+    out["gi_z"] = runs[0]["gi_z"].to_numpy()
+    out["gi_p"] = runs[0]["gi_p"].to_numpy()
+    out["hot_seeds"] = (labels == HOT).sum(axis=1)
+    out["cold_seeds"] = (labels == COLD).sum(axis=1)
+    out["significant"] = np.isin(final, [HOT, COLD])
+    out["hotspot"] = final
+    out.attrs.update(base_attrs | {"outcome": "analysed", "n_unstable": int((~agree).sum())})
+    return out
+
+
 def hotspot_summary(hotspots: pd.DataFrame) -> pd.Series:
-    """Number of areas in each ``hotspot`` class (all five classes, zeros included)."""
+    """Number of areas in each ``hotspot`` class (zeros included; the classes of
+    :func:`hotspot_analysis` too when present)."""
     classes = [HOT, COLD, NOT_SIGNIFICANT, ISLAND, NO_VALUE]
+    for extra in (UNSTABLE, TOO_FEW):
+        if (hotspots["hotspot"] == extra).any():
+            classes.append(extra)
     return hotspots["hotspot"].value_counts().reindex(classes, fill_value=0)
 
 
@@ -168,6 +281,8 @@ CLASS_STYLE = {
     NOT_SIGNIFICANT: {"facecolor": "#EDEDED", "edgecolor": "white", "hatch": None},
     ISLAND: {"facecolor": "#D9D9D9", "edgecolor": "#8C8C8C", "hatch": "///"},
     NO_VALUE: {"facecolor": "#D9D9D9", "edgecolor": "#8C8C8C", "hatch": "///"},
+    UNSTABLE: {"facecolor": "#FFFFFF", "edgecolor": "#8C8C8C", "hatch": "..."},
+    TOO_FEW: {"facecolor": "#D9D9D9", "edgecolor": "#8C8C8C", "hatch": "\\\\\\"},
 }
 """Map style of each hot-spot class (house palette: orange hot, dark blue cold)."""
 
