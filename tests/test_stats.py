@@ -309,116 +309,7 @@ def test_change_table_per_row():
     assert np.isnan(out.loc[2, "p_value"]) and "missing" in out.loc[2, "verdict"]
 
 
-# --------------------------------------------------------------------------- SPC
-
-
-def months(n: int, start: int = 2020) -> list[str]:
-    return [f"{start + i // 12}-{i % 12 + 1:02d}" for i in range(n)]
-
-
-def test_xmr_centre_and_limits_by_hand():
-    values = [52, 47, 55, 49, 61, 50, 44, 53, 58, 51]
-    xmr = stats.xmr_chart_data(pd.Series(values, index=months(10)))
-    mean = sum(values) / len(values)
-    mr = [abs(values[i] - values[i - 1]) for i in range(1, len(values))]
-    mr_bar = sum(mr) / len(mr)
-    assert list(xmr.index) == months(10)
-    assert xmr["centre"].iloc[0] == pytest.approx(mean)
-    assert xmr["ucl"].iloc[0] == pytest.approx(mean + 2.66 * mr_bar)
-    assert xmr["lcl"].iloc[0] == pytest.approx(mean - 2.66 * mr_bar)
-    assert np.isnan(xmr["moving_range"].iloc[0])
-    assert xmr["moving_range"].iloc[1:].tolist() == pytest.approx(mr)
-    assert not xmr["special_cause"].any()
-
-
-def test_rule_outside_flags_only_the_spike():
-    values = [10, 12, 11, 13, 12, 11, 40, 12, 11, 10, 12, 13, 11, 12]
-    xmr = stats.xmr_chart_data(pd.Series(values))
-    assert xmr["rule_outside"].tolist() == [v == 40 for v in values]
-
-
-def alternating(n, centre=100, amp=5):
-    return [centre + (amp if i % 2 else -amp) for i in range(n)]
-
-
-def test_rule_run_of_seven_flags_the_whole_run_and_six_does_not():
-    base = alternating(9)  # 95, 105, ..., 95: ends below the centre
-    seven = base + [101, 102, 101, 103, 101, 102, 101] + alternating(8)
-    xmr = stats.xmr_chart_data(pd.Series(seven))
-    centre = xmr["centre"].iloc[0]
-    assert all(v > centre for v in seven[9:16])  # the construction really is a run above
-    assert xmr["rule_run"].tolist() == [9 <= i < 16 for i in range(len(seven))]
-    six = base + [101, 102, 101, 103, 101, 102] + alternating(8)
-    assert not stats.xmr_chart_data(pd.Series(six))["rule_run"].any()
-
-
-def test_rule_trend_seven_increases_flags_and_six_does_not():
-    noise = [100, 104, 96, 103, 97, 104, 96]
-    seven_up = noise + [90, 92, 94, 96, 98, 100, 102, 104] + noise  # 8 points, 7 rises
-    xmr = stats.xmr_chart_data(pd.Series(seven_up))
-    assert xmr["rule_trend"].tolist() == [7 <= i < 15 for i in range(len(seven_up))]
-    six_up = noise + [92, 94, 96, 98, 100, 102, 104] + noise  # 7 points, 6 rises
-    assert not stats.xmr_chart_data(pd.Series(six_up))["rule_trend"].any()
-    seven_down = noise + [104, 102, 100, 98, 96, 94, 92, 90] + noise
-    assert stats.xmr_chart_data(pd.Series(seven_down))["rule_trend"].sum() == 8
-    tie = noise + [90, 92, 94, 96, 96, 98, 100, 102] + noise  # a tie breaks the trend
-    assert not stats.xmr_chart_data(pd.Series(tie))["rule_trend"].any()
-
-
-def test_rule_two_of_three_near_a_limit():
-    values = alternating(40)  # about centre 101, MR 11 → limits ± 29.5, zone at + 19.7
-    values[20] = 125
-    values[22] = 126  # two of three (20, 21, 22) beyond the upper zone, none outside
-    xmr = stats.xmr_chart_data(pd.Series(values))
-    ucl, centre = xmr["ucl"].iloc[0], xmr["centre"].iloc[0]
-    zone = centre + (ucl - centre) * 2 / 3
-    assert all(zone < values[i] < ucl for i in (20, 22))
-    assert xmr["rule_two_of_three"].tolist() == [i in (20, 22) for i in range(40)]
-    assert not xmr["rule_outside"].any()
-
-
-def test_rule_two_of_three_not_triggered_by_one_or_opposite_sides():
-    values = alternating(20)
-    values[10] = 120
-    values[12] = 80  # one high, one low: different sides
-    assert not stats.xmr_chart_data(pd.Series(values))["rule_two_of_three"].any()
-    values = alternating(20)
-    values[10] = 120
-    values[13] = 121  # two beyond, but not within 3 consecutive points
-    assert not stats.xmr_chart_data(pd.Series(values))["rule_two_of_three"].any()
-
-
-def test_special_cause_is_any_rule_and_missing_values_raise():
-    values = [10, 12, 11, 13, 12, 11, 40, 12, 11, 10, 12, 13, 11, 12]
-    xmr = stats.xmr_chart_data(pd.Series(values))
-    rules = xmr[["rule_outside", "rule_run", "rule_trend", "rule_two_of_three"]].any(axis=1)
-    assert xmr["special_cause"].tolist() == rules.tolist()
-    with pytest.raises(ValueError, match="missing"):
-        stats.xmr_chart_data(pd.Series([1.0, np.nan, 3.0]))
-
-
-def test_spc_verdict_sentences():
-    quiet = stats.xmr_chart_data(
-        pd.Series(alternating(32, centre=410, amp=20) + [410], index=months(33))
-    )
-    assert stats.spc_verdict(quiet, "Burglary") == (
-        "Burglary: common-cause variation only over 33 months (mean 410 a month)."
-    )
-    values = alternating(24, centre=50, amp=6)
-    values[6] = 110  # one spike; the alternation keeps every other rule quiet
-    xmr = stats.xmr_chart_data(pd.Series(values, index=months(24)))
-    assert (
-        xmr["special_cause"].tolist() == xmr["rule_outside"].tolist() == [i == 6 for i in range(24)]
-    )
-    text = stats.spc_verdict(xmr, "Robbery")
-    assert text.startswith("Robbery: special-cause variation over 24 months")
-    assert "outside the limits (2020-07)" in text
-    assert "latest point (2021-12) does not signal" in text
-    values[-1] = 110
-    text = stats.spc_verdict(stats.xmr_chart_data(pd.Series(values, index=months(24))), "Robbery")
-    assert "outside the limits (2020-07, 2021-12)" in text
-    assert "latest point (2021-12) signals (outside the limits)" in text
-
+# SPC tests: tests/test_stats_spc.py (NHS "Making Data Count" rules).
 
 # --------------------------------------------------------------------------- funnels
 
@@ -609,24 +500,6 @@ def read_csv_rows(path: Path) -> list[dict[str, str]]:
 def street_counts(force: str, month: str) -> Counter:
     path = POLICE / force / month / f"{month}-{force}-street.csv"
     return Counter(row["Crime type"] for row in read_csv_rows(path))
-
-
-@realdata
-@pytest.mark.realdata
-def test_real_xmr_northumbria_burglary_13_months():
-    span = [f"2022-{m:02d}" for m in range(2, 13)] + ["2023-01", "2023-02"]
-    counts = [street_counts("northumbria", m)["Burglary"] for m in span]
-    assert min(counts) > 100  # real monthly burglary volumes
-    xmr = stats.xmr_chart_data(pd.Series(counts, index=span))
-    mean = sum(counts) / len(counts)
-    mr_bar = sum(abs(counts[i] - counts[i - 1]) for i in range(1, len(counts))) / (len(counts) - 1)
-    ucl, lcl = mean + 2.66 * mr_bar, mean - 2.66 * mr_bar
-    assert xmr["centre"].iloc[0] == pytest.approx(mean)
-    assert xmr["ucl"].iloc[0] == pytest.approx(ucl)
-    assert xmr["rule_outside"].tolist() == [c > ucl or c < lcl for c in counts]
-    sentence = stats.spc_verdict(xmr, "Burglary")
-    assert sentence.startswith("Burglary: ") and "over 13 months" in sentence
-    assert f"mean {mean:,.0f} a month" in sentence
 
 
 @realdata
