@@ -20,7 +20,7 @@ import duckdb
 import pandas as pd
 from rich.console import Console
 
-from analysis import schemas
+from analysis.ingest import schemas
 from analysis.catalog import Catalog, load_catalog
 from analysis.errors import CrimeplanError, InputError
 from analysis.ingest import police
@@ -144,15 +144,14 @@ def _partition(kind_dir: Path, force: str, month: str) -> Path:
 def _code_digest() -> str:
     """sha256 of the ingest code itself, so a changed pipeline rebuilds the store.
 
-    Covers this package, ``analysis.schemas``, ``analysis.reoffending_data`` (the local
+    Covers this package (including ``schemas`` and ``reoffending_data``, the local
     reoffending loader) and the module of every loader in ``REFERENCE_LOADERS`` (a loader added
     by another module), so changed loader code rebuilds the reference tables instead of
     linking the previous ones.
     """
     digest = hashlib.sha256()
     package = Path(__file__).resolve().parent
-    paths = {*package.glob("*.py"), package.parent / "schemas.py"}
-    paths.add(package.parent / "reoffending_data.py")
+    paths = set(package.glob("*.py"))
     for loader in REFERENCE_LOADERS.values():
         module = sys.modules.get(getattr(loader, "__module__", ""))
         source = getattr(module, "__file__", None)

@@ -318,8 +318,8 @@ def reoffending_national(raw_dir: Path, catalog: Catalog) -> dict[str, pd.DataFr
 
 
 def reoffending_local(raw_dir: Path, catalog: Catalog) -> dict[str, pd.DataFrame]:
-    """Optional local MoJ reoffending tables (``analysis.reoffending_data.load_reoffending_local``)."""
-    from analysis.reoffending_data import load_reoffending_local
+    """Optional local MoJ reoffending tables (``analysis.ingest.reoffending_data.load_reoffending_local``)."""
+    from analysis.ingest.reoffending_data import load_reoffending_local
 
     return load_reoffending_local(raw_dir, catalog)
 
