@@ -13,6 +13,7 @@ A loader whose (optional) input is absent returns ``{}``.
 from __future__ import annotations
 
 import re
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -47,8 +48,10 @@ def _read_csv(path: Path, usecols: list[str] | None = None, **kwargs) -> pd.Data
     """Read a reference CSV (BOM-tolerant); a missing column raises :class:`InputError`."""
     try:
         frame = pd.read_csv(path, encoding="utf-8-sig", dtype=str, keep_default_na=False, **kwargs)
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as err:
-        raise InputError(path, f"cannot parse reference CSV ({err})") from err
+    except (OSError, EOFError, zlib.error, UnicodeDecodeError, pd.errors.ParserError) as err:
+        # EOFError / zlib.error / BadGzipFile (an OSError): a truncated or corrupt .csv.gz
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise InputError(path, f"cannot parse reference CSV ({reason})") from err
     frame.columns = [c.strip() for c in frame.columns]
     missing = [c for c in (usecols or []) if c not in frame.columns]
     if missing:
