@@ -547,9 +547,20 @@ def _build(
     schemas.validate_reference("ledger", ledger)
     ledger.to_parquet(snap / "ledger.parquet", index=False)
     quarantine.to_parquet(snap / "quarantine.parquet", index=False)
+    # partitions linked from the previous snapshot were validated and measured when written
+    fresh = [pf for pf in files if pf.rel not in reuse]
+    new_parts = {
+        (pf.kind, pf.force, pf.month): _partition(snap / pf.kind, pf.force, pf.month)
+        for pf in fresh
+    }
     for kind in KINDS:
-        schemas.validate_police(kind, snap / kind)
-    quality = quality_table(snap, ledger)
+        schemas.validate_police(
+            kind, snap / kind, files=[p for (k, _f, _m), p in new_parts.items() if k == kind]
+        )
+    prev_quality = (
+        pd.read_parquet(prev_dir / "quality.parquet") if prev_dir is not None and reuse else None
+    )
+    quality = quality_table(snap, ledger, new_parts, prev_quality)
     quality.to_parquet(snap / "quality.parquet", index=False)
 
     report = IngestReport(snap.parent.parent, snap.name, changed=True, files=len(files))
@@ -672,41 +683,26 @@ def _write_partitions(
     n_quarantined: dict[str, int],
     new_dir: Path,
 ) -> None:
-    """Write the loaded rows of each file of the batch to ``<new_dir>/force=<f>/month=<m>/``.
+    """Write the loaded rows of the batch to ``<new_dir>/force=<f>/month=<m>/data_0.parquet``.
 
-    The batch is classified once into table ``loaded_<kind>`` (in file order, so a file's rows
-    are a few consecutive row groups); then one ``COPY`` per file, two at a time on separate
-    cursors. A file with no loaded rows gets no partition.
+    One ``COPY ... PARTITION_BY (force, month)`` over the classified batch: a single parallel
+    pass (every file of a batch is its own force x month, so each partition holds one source
+    file); ``force`` and ``month`` stay inside the files (readers use no hive inference). A file
+    with no loaded rows gets no partition.
     """
     cols = ", ".join(police.COLUMNS[kind])
+    if not any(rows.get(pf.rel, 0) > n_quarantined.get(pf.rel, 0) for pf in batch):
+        return
     con.execute(
-        f"""CREATE OR REPLACE TABLE loaded_{kind} AS
-            SELECT file_index, {cols} FROM classified_{kind} WHERE reason IS NULL"""
+        f"""COPY (SELECT {cols} FROM classified_{kind} WHERE reason IS NULL)
+            TO {_sql_string(new_dir)} (FORMAT parquet, PARTITION_BY (force, month),
+            WRITE_PARTITION_COLUMNS true, FILENAME_PATTERN 'data_{{i}}',
+            ROW_GROUP_SIZE {ROW_GROUP_ROWS})"""
     )
-    todo = [
-        (i, pf) for i, pf in enumerate(batch) if rows.get(pf.rel, 0) > n_quarantined.get(pf.rel, 0)
-    ]
-
-    def write(item: tuple[int, PoliceFile]) -> None:
-        i, pf = item
-        target = _partition(new_dir, pf.force, pf.month)
-        target.mkdir(parents=True, exist_ok=True)
-        cursor = con.cursor()
-        try:
-            cursor.execute(
-                f"""COPY (SELECT {cols} FROM loaded_{kind} WHERE file_index = {i})
-                    TO {_sql_string(target / "data_0.parquet")} (FORMAT parquet)"""
-            )
-        finally:
-            cursor.close()
-
-    with ThreadPoolExecutor(max_workers=WRITE_THREADS) as pool:
-        list(pool.map(write, todo))
-    con.execute(f"DROP TABLE loaded_{kind}")
 
 
-WRITE_THREADS = 2
-"""Concurrent per-file Parquet writes (each ``COPY`` to one file is mostly single-threaded)."""
+ROW_GROUP_ROWS = 122_880
+"""Rows per Parquet row group (DuckDB's default; min/max statistics per group)."""
 
 
 def _empty_ledger() -> pd.DataFrame:
@@ -765,7 +761,12 @@ def _write_empty(
     )
 
 
-def quality_table(snap: Path, ledger: pd.DataFrame) -> pd.DataFrame:
+def quality_table(
+    snap: Path,
+    ledger: pd.DataFrame,
+    new_parts: dict[tuple[str, str, str], Path] | None = None,
+    prev_quality: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """Data-quality facts per force x month x kind, including months missing inside each range.
 
     Columns: ``force, month, kind, present`` (a file exists), ``rows`` (loaded),
@@ -773,13 +774,30 @@ def quality_table(snap: Path, ledger: pd.DataFrame) -> pd.DataFrame:
     ``outside_force_rows`` (``in_force_area`` false), ``duplicate_crime_ids`` (rows whose
     Crime ID repeats an earlier row of the same file), ``asb_rows``, ``lsoa_vintage`` (the one
     vintage of the month's LSOA codes; null if none or mixed).
+
+    Facts are computed from the partitions ``new_parts`` (``(kind, force, month) -> folder``;
+    default: every partition of the snapshot); the other partitions take theirs from
+    ``prev_quality`` (the previous snapshot's table: their files are the same).
     """
+    if new_parts is None:
+        new_parts = {
+            (k, d.name.removeprefix("force="), m.name.removeprefix("month=")): m
+            for k in KINDS
+            for d in sorted((snap / k).glob("force=*"))
+            for m in sorted(d.glob("month=*"))
+        }
     con = duckdb.connect()
     con.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
+    by_force: dict[tuple[str, str], list[str]] = {}
+    for (kind, force, _month), folder in sorted(new_parts.items()):
+        by_force.setdefault((kind, force), []).extend(
+            p.as_posix() for p in sorted(folder.glob("*.parquet"))
+        )
     parts = []
-    for kind, force_dir in [(k, d) for k in KINDS for d in sorted((snap / k).glob("force=*"))]:
+    for (kind, _force), paths in sorted(by_force.items()):
+        if not paths:
+            continue
         # one force at a time: the distinct Crime IDs of a whole table need not fit in memory
-        glob = (force_dir / "**" / "*.parquet").as_posix()
         if kind == "stop_search":
             extra = """count(*) FILTER (WHERE longitude IS NULL) AS no_location_rows,
                        0::BIGINT AS duplicate_crime_ids, 0::BIGINT AS asb_rows, NULL::SMALLINT AS lsoa_vintage"""
@@ -789,19 +807,30 @@ def quality_table(snap: Path, ledger: pd.DataFrame) -> pd.DataFrame:
                         (count(crime_id) - count(DISTINCT crime_id)) AS duplicate_crime_ids,
                         {asb} AS asb_rows,
                         CASE WHEN min(lsoa_vintage) = max(lsoa_vintage) THEN min(lsoa_vintage) END AS lsoa_vintage"""
+        listing = "[" + ", ".join(_sql_string(p) for p in paths) + "]"
         parts.append(
             con.execute(
                 f"""SELECT force, month, '{kind}' AS kind, count(*) AS rows,
                            count(*) FILTER (WHERE in_force_area = false) AS outside_force_rows, {extra}
-                    FROM read_parquet({_sql_string(glob)}, hive_partitioning=false)
+                    FROM read_parquet({listing}, hive_partitioning=false)
                     GROUP BY force, month"""
             ).df()
         )
     con.close()
-    facts = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
-        columns=["force", "month", "kind", "rows", "outside_force_rows", "no_location_rows",
-                 "duplicate_crime_ids", "asb_rows", "lsoa_vintage"]
-    )  # fmt: skip
+    fact_cols = ["force", "month", "kind", "rows", "outside_force_rows", "no_location_rows",
+                 "duplicate_crime_ids", "asb_rows", "lsoa_vintage"]  # fmt: skip
+    if prev_quality is not None and len(prev_quality):
+        old = prev_quality[prev_quality["present"]].copy()
+        keep = [
+            (k, f, m) not in new_parts
+            for k, f, m in zip(old["kind"], old["force"], old["month"], strict=True)
+        ]
+        parts.append(old.loc[keep, fact_cols])
+    parts = [p for p in parts if len(p)]
+    facts = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=fact_cols)
+    facts = facts.merge(
+        ledger[["kind", "force", "month"]], on=["kind", "force", "month"], how="inner"
+    )  # only partitions of files still present
     grid = []
     for (kind, force), group in ledger.groupby(["kind", "force"]):
         months = pd.period_range(group["month"].min(), group["month"].max(), freq="M").strftime(
