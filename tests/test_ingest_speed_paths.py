@@ -79,9 +79,15 @@ def test_changed_reference_is_rebuilt(raw, tmp_path, monkeypatch):
     assert calls == []  # up to date: nothing loaded
     bridge = load_catalog().reference_files(raw, "lsoa11_lsoa21")[0]
     bridge.write_bytes(bridge.read_bytes() + b"\r\n")  # new bytes (a blank line), same rows
-    report = ingest(raw, processed)
+    report = ingest(raw, processed, accept_reference_change=True)  # differs from its pin
     assert report.changed and report.files_parsed == report.files
     assert calls == [1]
+    manifest = json.loads(
+        (processed / "snapshots" / report.snapshot_id / "manifest.json").read_text()
+    )
+    assert [c["path"] for c in manifest["accepted_reference_changes"]] == [
+        bridge.relative_to(raw).as_posix()
+    ]
 
 
 def test_each_police_csv_is_parsed_once(raw, tmp_path, monkeypatch):

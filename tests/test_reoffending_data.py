@@ -10,7 +10,7 @@ import pytest
 
 from analysis.catalog import load_catalog
 from analysis.errors import InputError
-from analysis.reoffending_data import (
+from analysis.ingest.reoffending_data import (
     ALL_OFFENDERS,
     load_reoffending_local,
     read_reoffending_local_file,

@@ -5,7 +5,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from analysis import schemas
+from analysis.ingest import schemas
 from analysis.errors import CrimeplanError
 from analysis.store import Store
 

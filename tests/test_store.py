@@ -134,8 +134,8 @@ def test_ingest_keeps_a_snapshot_a_reader_holds(tmp_path):
     lines = street.read_text(encoding="utf-8").splitlines()
 
     def grow() -> None:  # a changed input makes a new snapshot
-        with street.open("a", encoding="utf-8") as handle:
-            handle.write(lines[-1] + "\n")
+        with street.open("a", encoding="utf-8", newline="") as handle:
+            handle.write(lines[-1] + "\r\n")  # the file's own CRLF endings
 
     grow()
     second = ingest(raw, processed)

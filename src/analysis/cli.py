@@ -66,23 +66,56 @@ def fetch(
 
 
 @app.command()
-def ingest(raw_dir: Path = RawDir, processed_dir: Path = ProcessedDir) -> None:
+def ingest(
+    raw_dir: Path = RawDir,
+    processed_dir: Path = ProcessedDir,
+    accept_reference_change: bool = typer.Option(
+        False,
+        "--accept-reference-change",
+        help="Use reference files that differ from their pinned sha256 (recorded in the manifest).",
+    ),
+    allow_removal: bool = typer.Option(
+        False,
+        "--allow-removal",
+        help="Allow dropping police files (a force or month) the store holds.",
+    ),
+    repair: bool = typer.Option(
+        False, "--repair", help="Re-check every store file and rebuild from the raw files."
+    ),
+) -> None:
     """Validate raw files and (re)build the processed store; unchanged inputs do no work."""
     from analysis import ingest as ingesting
 
     try:
-        ingesting.ingest(raw_dir=raw_dir, processed_dir=processed_dir, progress=sys.stderr.isatty())
+        ingesting.ingest(
+            raw_dir=raw_dir,
+            processed_dir=processed_dir,
+            progress=sys.stderr.isatty(),
+            accept_reference_change=accept_reference_change,
+            allow_removal=allow_removal,
+            repair=repair,
+        )
     except CrimeplanError as err:
         _fail(err)
 
 
 @app.command()
-def status(processed_dir: Path = ProcessedDir) -> None:
+def status(
+    processed_dir: Path = ProcessedDir,
+    check: bool = typer.Option(
+        False,
+        "--check",
+        help="Re-hash every store file against its build checksum; exit 1 if damaged.",
+    ),
+) -> None:
     """Coverage (force x month x kind), LSOA vintages and ledger totals of the store."""
     from analysis import ingest as ingesting
 
     try:
-        ingesting.print_status(processed_dir=processed_dir)
+        if check:
+            ingesting.check_store(processed_dir=processed_dir)
+        else:
+            ingesting.print_status(processed_dir=processed_dir)
     except CrimeplanError as err:
         _fail(err)
 

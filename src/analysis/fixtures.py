@@ -238,7 +238,24 @@ def write_fixture_raw(
         _write_police_month(root, rng, force, month, force_areas, durham_areas)
     for month in months[9:11] if len(months) > 10 else months[:2]:
         _write_police_month(root, rng, "durham", month, durham_areas, force_areas, neighbour=True)
+    write_local_pins(root)
     return root
+
+
+def write_local_pins(root: str | Path) -> Path:
+    """Pin every file under ``<root>/reference`` in ``<root>/reference/pins.yml`` (this tree's
+    own edition of the reference data; see :mod:`analysis.ingest.checks`)."""
+    import hashlib
+
+    root = Path(root)
+    pins = {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted((root / "reference").rglob("*"))
+        if p.is_file() and p.name != "pins.yml"
+    }
+    target = root / "reference" / "pins.yml"
+    target.write_text("".join(f"'{k}': {v}\n" for k, v in pins.items()), encoding="utf-8")
+    return target
 
 
 @functools.lru_cache(maxsize=1)

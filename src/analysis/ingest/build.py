@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import json
@@ -20,12 +21,18 @@ import duckdb
 import pandas as pd
 from rich.console import Console
 
-from analysis import schemas
 from analysis.catalog import Catalog, load_catalog
-from analysis.errors import CrimeplanError, InputError
-from analysis.ingest import police
-from analysis.ingest.files import PoliceFile, check_police_file, discover_police_files, file_facts
+from analysis.errors import InputError
+from analysis.ingest import checks, police, schemas
+from analysis.ingest.files import (
+    FileFacts,
+    PoliceFile,
+    check_police_file,
+    discover_police_files,
+    file_facts,
+)
 from analysis.ingest.reference import REFERENCE_LOADERS, load_reference
+from analysis.store import _sql_string
 
 INGEST_VERSION = "1"
 """Bump when the meaning of any stored column changes: forces a full rebuild."""
@@ -67,6 +74,7 @@ class IngestReport:
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
     reference_tables: list[str] = field(default_factory=list)
+    coverage: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def current_snapshot_id(processed_dir: Path) -> str | None:
@@ -113,10 +121,15 @@ def _swap_current(processed_dir: Path, sid: str) -> None:
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, processed_dir / "CURRENT")
+    checks.fsync_dir(processed_dir)
 
 
 def _reference_inputs(raw_dir: Path, catalog: Catalog) -> list[tuple[str, Path]]:
     out, seen = [], set()
+    pins = raw_dir / checks.LOCAL_PINS
+    if pins.is_file():  # the tree's own reference pins are an input too
+        out.append(("pins", pins))
+        seen.add(pins)
     for key in catalog.reference:
         for path in catalog.reference_files(raw_dir, key):
             if path not in seen:
@@ -144,15 +157,14 @@ def _partition(kind_dir: Path, force: str, month: str) -> Path:
 def _code_digest() -> str:
     """sha256 of the ingest code itself, so a changed pipeline rebuilds the store.
 
-    Covers this package, ``analysis.schemas``, ``analysis.reoffending_data`` (the local
+    Covers this package (including ``schemas`` and ``reoffending_data``, the local
     reoffending loader) and the module of every loader in ``REFERENCE_LOADERS`` (a loader added
     by another module), so changed loader code rebuilds the reference tables instead of
     linking the previous ones.
     """
     digest = hashlib.sha256()
     package = Path(__file__).resolve().parent
-    paths = {*package.glob("*.py"), package.parent / "schemas.py"}
-    paths.add(package.parent / "reoffending_data.py")
+    paths = set(package.glob("*.py"))
     for loader in REFERENCE_LOADERS.values():
         module = sys.modules.get(getattr(loader, "__module__", ""))
         source = getattr(module, "__file__", None)
@@ -167,7 +179,15 @@ def _hash_key(*parts: object) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def ingest(raw_dir: str | Path, processed_dir: str | Path, progress: bool = False) -> IngestReport:
+def ingest(
+    raw_dir: str | Path,
+    processed_dir: str | Path,
+    progress: bool = False,
+    *,
+    accept_reference_change: bool = False,
+    allow_removal: bool = False,
+    repair: bool = False,
+) -> IngestReport:
     """Validate the raw folder and (re)build the processed store; see docs/architecture.md.
 
     Parameters
@@ -178,6 +198,13 @@ def ingest(raw_dir: str | Path, processed_dir: str | Path, progress: bool = Fals
         Store folder; receives ``snapshots/<id>/`` and the ``CURRENT`` pointer.
     progress : bool
         Show step messages while working.
+    accept_reference_change : bool
+        Use reference files whose sha256 differs from their pin (recorded in the manifest).
+    allow_removal : bool
+        Allow an ingest that drops police files (a force or a month) the store holds.
+    repair : bool
+        Re-hash every file of the current snapshot and rebuild from the raw files, reusing
+        nothing (a normal ingest does a cheap check and rebuilds when it finds damage).
 
     Returns
     -------
@@ -186,7 +213,9 @@ def ingest(raw_dir: str | Path, processed_dir: str | Path, progress: bool = Fals
     Raises
     ------
     InputError
-        A raw file is unusable (the previous store stays current and untouched).
+        A raw file is unusable, a reference file is missing, differs from its pin or covers a
+        force in part, the ingest would drop police data, ``processed_dir`` is not a folder, or
+        the disk filled (the previous store stays current and untouched; temp files removed).
 
     Notes
     -----
@@ -194,43 +223,90 @@ def ingest(raw_dir: str | Path, processed_dir: str | Path, progress: bool = Fals
     ``<processed>/.lock``; the second one then finds the store up to date.
     """
     processed_dir = Path(processed_dir)
-    processed_dir.mkdir(parents=True, exist_ok=True)
+    if processed_dir.exists() and not processed_dir.is_dir():
+        raise InputError(processed_dir, "--processed-dir is a file, not a folder")
+    try:
+        processed_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise InputError(processed_dir, f"cannot create the store folder ({err.strerror})") from err
     with open(processed_dir / ".lock", "a+") as lock:
         fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
         try:
-            return _ingest_locked(Path(raw_dir), processed_dir, progress)
+            options = {
+                "accept_reference_change": accept_reference_change,
+                "allow_removal": allow_removal,
+                "repair": repair,
+            }
+            return _ingest_locked(Path(raw_dir), processed_dir, progress, **options)
+        except OSError as err:
+            if err.errno == errno.ENOSPC:
+                raise _disk_full(processed_dir) from err
+            raise
+        except duckdb.Error as err:
+            if "No space left on device" in str(err):
+                raise _disk_full(processed_dir) from err
+            raise
         finally:
             fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
 
 
-def _ingest_locked(raw_dir: Path, processed_dir: Path, progress: bool) -> IngestReport:
+def _disk_full(processed_dir: Path) -> InputError:
+    return InputError(
+        processed_dir,
+        "no space left on device during ingest: temporary files removed, the previous store "
+        "is still current",
+    )
+
+
+def _ingest_locked(
+    raw_dir: Path,
+    processed_dir: Path,
+    progress: bool,
+    *,
+    accept_reference_change: bool = False,
+    allow_removal: bool = False,
+    repair: bool = False,
+) -> IngestReport:
     """:func:`ingest` once the store lock is held."""
     started = time.perf_counter()
     raw_dir, processed_dir = Path(raw_dir), Path(processed_dir)
     console = Console(stderr=True, quiet=not progress)
     if not raw_dir.is_dir():
-        raise CrimeplanError(f"raw folder {raw_dir} does not exist")
+        raise InputError(raw_dir, "raw folder does not exist")
     catalog = load_catalog()
-    processed_dir.mkdir(parents=True, exist_ok=True)
     prev_id = current_snapshot_id(processed_dir)
     _clean_stale(processed_dir, prev_id)
     prev_dir = processed_dir / "snapshots" / prev_id if prev_id else None
-    prev_manifest = json.loads((prev_dir / "manifest.json").read_text()) if prev_dir else {}
+    warnings: list[str] = []
+    try:
+        prev_manifest = json.loads((prev_dir / "manifest.json").read_text()) if prev_dir else {}
+    except (OSError, ValueError):
+        prev_manifest = {"damaged": True}
+    damage = checks.verify_snapshot(prev_dir, full=repair) if prev_dir else []
+    if damage or repair:
+        # nothing of a damaged (or distrusted) snapshot is reused: rebuild from the raw files
+        for problem in damage[:3]:
+            warnings.append(f"store damaged: {problem}; rebuilding")
+        prev_inputs = prev_manifest.get("inputs", [])
+        prev_manifest, prev_dir = {"inputs": prev_inputs}, None
     cache = {i["path"]: i for i in prev_manifest.get("inputs", [])}
 
     console.log("checking police files")
-    files = discover_police_files(raw_dir, catalog)
+    files = discover_police_files(raw_dir, catalog, warnings)
     for pf in files:
         check_police_file(pf, catalog.header(pf.file_kind))
-    warnings: list[str] = []
+    if not allow_removal and prev_manifest.get("inputs"):
+        checks.check_removal(
+            prev_manifest["inputs"], files, catalog, raw_dir / catalog.police.get("root", "police")
+        )
     inputs = []
-    for key, path in _reference_inputs(raw_dir, catalog):
+    for _key, path in _reference_inputs(raw_dir, catalog):
         rel = path.relative_to(raw_dir).as_posix()
         facts = file_facts(path, cache.get(rel))
-        pinned = catalog.reference[key].get("sha256")
-        if pinned and pinned != facts.sha256:
-            warnings.append(f"{rel}: sha256 differs from the catalog pin (a newer edition?)")
-        inputs.append({"path": rel, "kind": "reference", **facts.__dict__})
+        inputs.append({"path": rel, "kind": "reference", **_facts_dict(facts)})
+    accepted = checks.check_reference_inputs(
+        raw_dir, catalog, inputs, accept_reference_change, warnings
+    )
     reference_key = _hash_key(
         INGEST_VERSION,
         _code_digest(),
@@ -243,11 +319,13 @@ def _ingest_locked(raw_dir: Path, processed_dir: Path, progress: bool) -> Ingest
     # ledger and manifest); otherwise all threads hash them first.
     fresh = "build_key" not in prev_manifest
     with ThreadPoolExecutor(max_workers=1 if fresh else min(4, os.cpu_count() or 1)) as pool:
-        pending = {pf.rel: pool.submit(file_facts, pf.path, cache.get(pf.rel)) for pf in files}
+        pending = {
+            pf.rel: pool.submit(file_facts, pf.path, cache.get(pf.rel), True) for pf in files
+        }
 
         def police_inputs() -> list[dict]:
             return [
-                {"path": pf.rel, "kind": pf.kind, **pending[pf.rel].result().__dict__}
+                {"path": pf.rel, "kind": pf.kind, **_facts_dict(pending[pf.rel].result())}
                 for pf in files
             ]
 
@@ -290,7 +368,7 @@ def _ingest_locked(raw_dir: Path, processed_dir: Path, progress: bool) -> Ingest
                 raw_dir,
                 catalog,
                 files,
-                lambda rel: pending[rel].result().sha256,
+                lambda rel: pending[rel].result(),
                 reuse,
                 prev_dir,
                 snap,
@@ -304,6 +382,7 @@ def _ingest_locked(raw_dir: Path, processed_dir: Path, progress: bool) -> Ingest
             pd.DataFrame(
                 [{"path": i["path"], "sha256": i["sha256"], "bytes": i["bytes"]} for i in inputs]
             ).to_parquet(snap / "inputs.parquet", index=False)
+            stored = checks.checksum_files(snap, prev_manifest.get("files"), prev_dir)
             manifest = {
                 "snapshot": sid,
                 "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -313,9 +392,13 @@ def _ingest_locked(raw_dir: Path, processed_dir: Path, progress: bool) -> Ingest
                 "build_key": key,
                 "reference_tables": report.reference_tables,
                 "inputs": inputs,
+                "accepted_reference_changes": accepted,
+                "coverage": report.coverage,
                 "warnings": warnings,
+                "files": stored,
             }
-            (snap / "manifest.json").write_text(json.dumps(manifest, indent=1))
+            _write_durably(snap / "manifest.json", json.dumps(manifest, indent=1))
+            checks.fsync_dir(snap)
             _swap_current(processed_dir, sid)
         except BaseException:
             shutil.rmtree(snap, ignore_errors=True)
@@ -327,6 +410,20 @@ def _ingest_locked(raw_dir: Path, processed_dir: Path, progress: bool) -> Ingest
     report.seconds = time.perf_counter() - started
     print_summary(report)
     return report
+
+
+def _facts_dict(facts: FileFacts) -> dict:
+    out = dict(facts.__dict__)
+    if out.get("records") is None:
+        out.pop("records", None)
+    return out
+
+
+def _write_durably(path: Path, text: str) -> None:
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
 
 
 def _fill_totals(report: IngestReport, snap: Path) -> None:
@@ -350,7 +447,7 @@ def _build(
     raw_dir: Path,
     catalog: Catalog,
     files: list[PoliceFile],
-    sha256_of: Callable[[str], str],
+    facts_of: Callable[[str], FileFacts],
     reuse: set[str],
     prev_dir: Path | None,
     snap: Path,
@@ -370,7 +467,7 @@ def _build(
         _write_reference(reference, snap)
 
     con = duckdb.connect()  # in memory; spills to the work folder beyond memory_limit
-    con.execute(f"SET temp_directory = '{work / 'tmp'}'")
+    con.execute(f"SET temp_directory = {_sql_string(work / 'tmp')}")
     con.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
     con.execute(f"SET threads = {os.cpu_count() or 1}")
     con.execute("SET enable_progress_bar = false")
@@ -380,6 +477,9 @@ def _build(
         warnings.append(
             f"force '{force}' is not a known police force area: in_force_area left null"
         )
+    coverage = checks.check_coverage(
+        raw_dir, catalog, reference, {pf.force for pf in files}, warnings
+    )
 
     ledger_parts, quarantine_parts = [], []
     prev_ledger = pd.read_parquet(prev_dir / "ledger.parquet") if prev_dir and reuse else None
@@ -408,9 +508,19 @@ def _build(
         parsed += len(todo)
         sizes = {pf.rel: pf.path.stat().st_size for pf in todo}
         for i, batch in enumerate(_batches(todo, sizes)):
+            for pf in batch:  # independent checks and row count (raise before parsing)
+                facts_of(pf.rel)
             quarantined, led = _parse_batch(
                 con, kind, batch, header, reference, work / f"new_{kind}_{i}", kind_dir
             )
+            for rel, parsed_rows in zip(led["source_file"], led["rows_read"], strict=True):
+                counted = facts_of(rel).records
+                if counted is not None and counted != parsed_rows:
+                    raise InputError(
+                        raw_dir / rel,
+                        f"the CSV parser read {parsed_rows:,} rows but the file has "
+                        f"{counted:,} data lines (rows lost or split by the parser)",
+                    )
             quarantine_parts.append(quarantined)
             ledger_parts.append(led)
         _write_empty(con, kind, header, kind_dir)
@@ -418,7 +528,7 @@ def _build(
 
     new_ledger = [p for p in ledger_parts if "sha256" not in p.columns]
     for led in new_ledger:  # file hashes may still be computing in the background until here
-        led.insert(4, "sha256", [sha256_of(rel) for rel in led["source_file"]])
+        led.insert(4, "sha256", [facts_of(rel).sha256 for rel in led["source_file"]])
     ledger = pd.concat([p for p in ledger_parts if len(p)] or [_empty_ledger()], ignore_index=True)
     ledger = ledger.astype(
         {"rows_read": "int64", "rows_loaded": "int64", "rows_quarantined": "int64"}
@@ -437,15 +547,27 @@ def _build(
     schemas.validate_reference("ledger", ledger)
     ledger.to_parquet(snap / "ledger.parquet", index=False)
     quarantine.to_parquet(snap / "quarantine.parquet", index=False)
+    # partitions linked from the previous snapshot were validated and measured when written
+    fresh = [pf for pf in files if pf.rel not in reuse]
+    new_parts = {
+        (pf.kind, pf.force, pf.month): _partition(snap / pf.kind, pf.force, pf.month)
+        for pf in fresh
+    }
     for kind in KINDS:
-        schemas.validate_police(kind, snap / kind)
-    quality = quality_table(snap, ledger)
+        schemas.validate_police(
+            kind, snap / kind, files=[p for (k, _f, _m), p in new_parts.items() if k == kind]
+        )
+    prev_quality = (
+        pd.read_parquet(prev_dir / "quality.parquet") if prev_dir is not None and reuse else None
+    )
+    quality = quality_table(snap, ledger, new_parts, prev_quality)
     quality.to_parquet(snap / "quality.parquet", index=False)
 
     report = IngestReport(snap.parent.parent, snap.name, changed=True, files=len(files))
     report.files_parsed, report.files_reused = parsed, len(files) - parsed
     report.warnings = warnings
     report.reference_tables = sorted(reference_tables or reference)
+    report.coverage = coverage
     _fill_totals(report, snap)
     return report
 
@@ -528,7 +650,7 @@ def _parse_batch(
     con.register("quarantined_df", quarantined[["source_file"]])
     glob = (new_dir / "**" / "*.parquet").as_posix()
     loaded = (
-        f"SELECT source_file, count(*) AS n FROM read_parquet('{glob}') GROUP BY 1"
+        f"SELECT source_file, count(*) AS n FROM read_parquet({_sql_string(glob)}) GROUP BY 1"
         if new_dir.is_dir()
         else "SELECT ''::VARCHAR AS source_file, 0 AS n"
     )
@@ -561,41 +683,26 @@ def _write_partitions(
     n_quarantined: dict[str, int],
     new_dir: Path,
 ) -> None:
-    """Write the loaded rows of each file of the batch to ``<new_dir>/force=<f>/month=<m>/``.
+    """Write the loaded rows of the batch to ``<new_dir>/force=<f>/month=<m>/data_0.parquet``.
 
-    The batch is classified once into table ``loaded_<kind>`` (in file order, so a file's rows
-    are a few consecutive row groups); then one ``COPY`` per file, two at a time on separate
-    cursors. A file with no loaded rows gets no partition.
+    One ``COPY ... PARTITION_BY (force, month)`` over the classified batch: a single parallel
+    pass (every file of a batch is its own force x month, so each partition holds one source
+    file); ``force`` and ``month`` stay inside the files (readers use no hive inference). A file
+    with no loaded rows gets no partition.
     """
     cols = ", ".join(police.COLUMNS[kind])
+    if not any(rows.get(pf.rel, 0) > n_quarantined.get(pf.rel, 0) for pf in batch):
+        return
     con.execute(
-        f"""CREATE OR REPLACE TABLE loaded_{kind} AS
-            SELECT file_index, {cols} FROM classified_{kind} WHERE reason IS NULL"""
+        f"""COPY (SELECT {cols} FROM classified_{kind} WHERE reason IS NULL)
+            TO {_sql_string(new_dir)} (FORMAT parquet, PARTITION_BY (force, month),
+            WRITE_PARTITION_COLUMNS true, FILENAME_PATTERN 'data_{{i}}',
+            ROW_GROUP_SIZE {ROW_GROUP_ROWS})"""
     )
-    todo = [
-        (i, pf) for i, pf in enumerate(batch) if rows.get(pf.rel, 0) > n_quarantined.get(pf.rel, 0)
-    ]
-
-    def write(item: tuple[int, PoliceFile]) -> None:
-        i, pf = item
-        target = _partition(new_dir, pf.force, pf.month)
-        target.mkdir(parents=True, exist_ok=True)
-        cursor = con.cursor()
-        try:
-            cursor.execute(
-                f"""COPY (SELECT {cols} FROM loaded_{kind} WHERE file_index = {i})
-                    TO '{target / "data_0.parquet"}' (FORMAT parquet)"""
-            )
-        finally:
-            cursor.close()
-
-    with ThreadPoolExecutor(max_workers=WRITE_THREADS) as pool:
-        list(pool.map(write, todo))
-    con.execute(f"DROP TABLE loaded_{kind}")
 
 
-WRITE_THREADS = 2
-"""Concurrent per-file Parquet writes (each ``COPY`` to one file is mostly single-threaded)."""
+ROW_GROUP_ROWS = 122_880
+"""Rows per Parquet row group (DuckDB's default; min/max statistics per group)."""
 
 
 def _empty_ledger() -> pd.DataFrame:
@@ -649,11 +756,17 @@ def _write_empty(
     police.classify(con, kind, header)
     cols = ", ".join(police.COLUMNS[kind])
     con.execute(
-        f"COPY (SELECT {cols} FROM classified_{kind} WHERE false) TO '{target}' (FORMAT parquet)"
+        f"COPY (SELECT {cols} FROM classified_{kind} WHERE false) TO {_sql_string(target)} "
+        "(FORMAT parquet)"
     )
 
 
-def quality_table(snap: Path, ledger: pd.DataFrame) -> pd.DataFrame:
+def quality_table(
+    snap: Path,
+    ledger: pd.DataFrame,
+    new_parts: dict[tuple[str, str, str], Path] | None = None,
+    prev_quality: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """Data-quality facts per force x month x kind, including months missing inside each range.
 
     Columns: ``force, month, kind, present`` (a file exists), ``rows`` (loaded),
@@ -661,13 +774,30 @@ def quality_table(snap: Path, ledger: pd.DataFrame) -> pd.DataFrame:
     ``outside_force_rows`` (``in_force_area`` false), ``duplicate_crime_ids`` (rows whose
     Crime ID repeats an earlier row of the same file), ``asb_rows``, ``lsoa_vintage`` (the one
     vintage of the month's LSOA codes; null if none or mixed).
+
+    Facts are computed from the partitions ``new_parts`` (``(kind, force, month) -> folder``;
+    default: every partition of the snapshot); the other partitions take theirs from
+    ``prev_quality`` (the previous snapshot's table: their files are the same).
     """
+    if new_parts is None:
+        new_parts = {
+            (k, d.name.removeprefix("force="), m.name.removeprefix("month=")): m
+            for k in KINDS
+            for d in sorted((snap / k).glob("force=*"))
+            for m in sorted(d.glob("month=*"))
+        }
     con = duckdb.connect()
     con.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
+    by_force: dict[tuple[str, str], list[str]] = {}
+    for (kind, force, _month), folder in sorted(new_parts.items()):
+        by_force.setdefault((kind, force), []).extend(
+            p.as_posix() for p in sorted(folder.glob("*.parquet"))
+        )
     parts = []
-    for kind, force_dir in [(k, d) for k in KINDS for d in sorted((snap / k).glob("force=*"))]:
+    for (kind, _force), paths in sorted(by_force.items()):
+        if not paths:
+            continue
         # one force at a time: the distinct Crime IDs of a whole table need not fit in memory
-        glob = (force_dir / "**" / "*.parquet").as_posix()
         if kind == "stop_search":
             extra = """count(*) FILTER (WHERE longitude IS NULL) AS no_location_rows,
                        0::BIGINT AS duplicate_crime_ids, 0::BIGINT AS asb_rows, NULL::SMALLINT AS lsoa_vintage"""
@@ -677,18 +807,30 @@ def quality_table(snap: Path, ledger: pd.DataFrame) -> pd.DataFrame:
                         (count(crime_id) - count(DISTINCT crime_id)) AS duplicate_crime_ids,
                         {asb} AS asb_rows,
                         CASE WHEN min(lsoa_vintage) = max(lsoa_vintage) THEN min(lsoa_vintage) END AS lsoa_vintage"""
+        listing = "[" + ", ".join(_sql_string(p) for p in paths) + "]"
         parts.append(
             con.execute(
                 f"""SELECT force, month, '{kind}' AS kind, count(*) AS rows,
                            count(*) FILTER (WHERE in_force_area = false) AS outside_force_rows, {extra}
-                    FROM read_parquet('{glob}', hive_partitioning=false) GROUP BY force, month"""
+                    FROM read_parquet({listing}, hive_partitioning=false)
+                    GROUP BY force, month"""
             ).df()
         )
     con.close()
-    facts = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
-        columns=["force", "month", "kind", "rows", "outside_force_rows", "no_location_rows",
-                 "duplicate_crime_ids", "asb_rows", "lsoa_vintage"]
-    )  # fmt: skip
+    fact_cols = ["force", "month", "kind", "rows", "outside_force_rows", "no_location_rows",
+                 "duplicate_crime_ids", "asb_rows", "lsoa_vintage"]  # fmt: skip
+    if prev_quality is not None and len(prev_quality):
+        old = prev_quality[prev_quality["present"]].copy()
+        keep = [
+            (k, f, m) not in new_parts
+            for k, f, m in zip(old["kind"], old["force"], old["month"], strict=True)
+        ]
+        parts.append(old.loc[keep, fact_cols])
+    parts = [p for p in parts if len(p)]
+    facts = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=fact_cols)
+    facts = facts.merge(
+        ledger[["kind", "force", "month"]], on=["kind", "force", "month"], how="inner"
+    )  # only partitions of files still present
     grid = []
     for (kind, force), group in ledger.groupby(["kind", "force"]):
         months = pd.period_range(group["month"].min(), group["month"].max(), freq="M").strftime(

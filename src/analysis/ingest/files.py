@@ -1,15 +1,21 @@
-"""Finding police files, cheap per-file checks (first/last bytes only) and content hashes."""
+"""Finding police files, cheap per-file checks, content hashes and the independent row count."""
 
 from __future__ import annotations
 
 import csv
 import hashlib
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from analysis.catalog import POLICE_KINDS, Catalog
 from analysis.errors import InputError
+
+MAX_LINE_BYTES = 1 << 20
+"""Longest line the CSV parser accepts (DuckDB ``max_line_size``); longer lines are refused."""
 
 
 @dataclass(frozen=True)
@@ -40,23 +46,56 @@ class PoliceFile:
         return POLICE_KINDS[self.file_kind]
 
 
-def discover_police_files(raw_dir: Path, catalog: Catalog) -> list[PoliceFile]:
+def discover_police_files(
+    raw_dir: Path, catalog: Catalog, warnings: list[str] | None = None
+) -> list[PoliceFile]:
     """Every police file under ``<raw>/<police.root>`` whose name matches the catalog pattern.
 
-    Two files for the same force, month and kind raise :class:`InputError` naming both.
+    Symlinked folders are followed (each real folder once, so a symlink loop ends). Raises
+    :class:`InputError` for: no ``police/`` folder or no police file in it; two files for the
+    same force, month and kind (naming both); a month outside 01-12 in a file name; a dangling
+    symlink named like a police file. Names that look like police data but do not match the
+    pattern (capital letters) and folders named like police files add one line each to
+    ``warnings``.
     """
     raw_dir = Path(raw_dir)
     root = raw_dir / catalog.police.get("root", "police")
     pattern = catalog.file_pattern
+    loose = re.compile(pattern.pattern, re.IGNORECASE)
     found: dict[tuple[str, str, str], PoliceFile] = {}
     if not root.is_dir():
-        return []
-    for dirpath, _dirs, names in os.walk(root):
-        for name in names:
+        raise InputError(
+            root, "no police folder: nothing to ingest (expected monthly CSVs below it)"
+        )
+    seen: set[tuple[int, int]] = set()
+    for dirpath, dirs, names in os.walk(root, followlinks=True):
+        st = os.stat(dirpath)
+        if (st.st_dev, st.st_ino) in seen:  # a symlink loop or a folder linked twice
+            dirs[:] = []
+            continue
+        seen.add((st.st_dev, st.st_ino))
+        for name in dirs:
+            if loose.fullmatch(name) and warnings is not None:
+                warnings.append(
+                    f"{(Path(dirpath) / name).relative_to(raw_dir).as_posix()}: a folder named"
+                    " like a police file; only the files inside it are read"
+                )
+        dirs.sort()
+        for name in sorted(names):
+            path = Path(dirpath) / name
             m = pattern.fullmatch(name)
             if not m:
+                if loose.fullmatch(name) and warnings is not None:
+                    warnings.append(
+                        f"{path.relative_to(raw_dir).as_posix()}: looks like police data but does"
+                        " not match the file-name pattern (lower-case YYYY-MM-force-kind.csv);"
+                        " ignored"
+                    )
                 continue
-            path = Path(dirpath) / name
+            if not path.is_file():
+                raise InputError(path, "dangling symlink or not a regular file")
+            if not 1 <= int(m["month"][5:]) <= 12:
+                raise InputError(path, f"month {m['month']} in the file name is not a month")
             pf = PoliceFile(
                 path, path.relative_to(raw_dir).as_posix(), m["force"], m["month"], m["kind"]
             )
@@ -67,6 +106,8 @@ def discover_police_files(raw_dir: Path, catalog: Catalog) -> list[PoliceFile]:
                     second, f"second file for {pf.force} {pf.month} {pf.kind} (also {first})"
                 )
             found[key] = pf
+    if not found:
+        raise InputError(root, "no police files (YYYY-MM-force-kind.csv) below this folder")
     return sorted(found.values(), key=lambda f: (f.kind, f.force, f.month))
 
 
@@ -83,7 +124,11 @@ def check_police_file(pf: PoliceFile, expected: list[str]) -> None:
         head = fh.read(min(size, 4096))
         fh.seek(size - 1)
         last = fh.read(1)
-    first_line = head.split(b"\n", 1)[0].rstrip(b"\r")
+    first_line = head.split(b"\n", 1)[0]
+    if b"\r" in first_line[:-1]:
+        crs = "\\r\\r\\n" if first_line.endswith(b"\r\r") else "CR-only"
+        raise InputError(pf.path, f"{crs} line ending; lines must end all LF or all CRLF", 1)
+    first_line = first_line.rstrip(b"\r")
     if first_line.startswith(b"\xef\xbb\xbf"):
         first_line = first_line[3:]
     try:
@@ -112,20 +157,84 @@ def check_police_file(pf: PoliceFile, expected: list[str]) -> None:
 
 @dataclass(frozen=True)
 class FileFacts:
-    """Content facts of a file: size, mtime and sha256."""
+    """Content facts of a file: size, mtime, sha256 and (police files) data records counted."""
 
     bytes: int
     mtime_ns: int
     sha256: str
+    records: int | None = None
 
 
-def file_facts(path: Path, cached: dict | None = None) -> FileFacts:
-    """sha256 of ``path``; reused from ``cached`` when size and mtime are unchanged."""
+def file_facts(path: Path, cached: dict | None = None, count: bool = False) -> FileFacts:
+    """sha256 of ``path`` (and with ``count``, :func:`count_records`); reused from ``cached``
+    when size and mtime are unchanged."""
     st = path.stat()
-    if cached and cached.get("bytes") == st.st_size and cached.get("mtime_ns") == st.st_mtime_ns:
-        return FileFacts(st.st_size, st.st_mtime_ns, cached["sha256"])
+    if (
+        cached
+        and cached.get("bytes") == st.st_size
+        and cached.get("mtime_ns") == st.st_mtime_ns
+        and (not count or cached.get("records") is not None)
+    ):
+        return FileFacts(st.st_size, st.st_mtime_ns, cached["sha256"], cached.get("records"))
+    if count:
+        data = path.read_bytes()  # monthly police files are small (a few MB)
+        # hashlib and numpy release the GIL: files are scanned in parallel threads
+        return FileFacts(
+            st.st_size, st.st_mtime_ns, hashlib.sha256(data).hexdigest(), count_records(path, data)
+        )
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         while chunk := fh.read(1 << 22):
-            digest.update(chunk)  # releases the GIL: files are hashed in parallel threads
+            digest.update(chunk)
     return FileFacts(st.st_size, st.st_mtime_ns, digest.hexdigest())
+
+
+def _line_of(newlines: np.ndarray, offset: int) -> int:
+    """1-based physical line holding byte ``offset`` (``newlines``: sorted LF positions)."""
+    return int(np.searchsorted(newlines, offset)) + 1
+
+
+def count_records(path: Path, data: bytes | None = None) -> int:
+    """Data records of a police CSV, counted without a CSV parser (numpy over the bytes).
+
+    One record per physical line: the count is the number of line breaks minus the header's.
+    Raises :class:`InputError` naming the file and line for mixed CRLF/LF endings, ``\\r\\r\\n``,
+    CR-only line endings, a line longer than :data:`MAX_LINE_BYTES` (the parser would drop it),
+    and a quoted field that spans lines (police files never have one; it would shift every
+    later line number).
+    """
+    data = path.read_bytes() if data is None else data
+    a = np.frombuffer(data, np.uint8)
+    newlines = np.flatnonzero(a == 10)
+    n_cr = int(np.count_nonzero(a == 13))
+    if n_cr:
+        crs = np.flatnonzero(a == 13)
+        lone = crs[a[np.minimum(crs + 1, len(a) - 1)] != 10]
+        if len(lone):
+            at = int(lone[0])
+            crlf = a[at + 1 : at + 3].tobytes() == b"\r\n"
+            what = "\\r\\r\\n line ending" if crlf else "CR-only line ending (a CR without LF)"
+            raise InputError(
+                path, f"{what}; lines must end all LF or all CRLF", _line_of(newlines, at)
+            )
+        if n_cr != len(newlines):
+            bare = newlines[a[newlines - 1] != 13]
+            raise InputError(
+                path, "mixed CRLF and LF line endings", _line_of(newlines, int(bare[0]))
+            )
+    if len(newlines):
+        lengths = np.diff(newlines, prepend=-1)
+        if int(lengths.max()) > MAX_LINE_BYTES:
+            at = int(np.argmax(lengths > MAX_LINE_BYTES))
+            raise InputError(
+                path,
+                f"line of {int(lengths[at]):,} bytes, over the {MAX_LINE_BYTES:,}-byte line limit",
+                at + 1,
+            )
+    if data.find(b'"') >= 0:  # rare in police files: check that no quoted field spans lines
+        quotes = np.flatnonzero(a == 34)
+        inside = np.searchsorted(quotes, newlines) % 2 == 1
+        if inside.any():
+            at = int(np.argmax(inside))
+            raise InputError(path, "a quoted field spans lines (unbalanced quote?)", at + 1)
+    return max(len(newlines) - 1, 0)  # check_police_file ensures the last line ends with LF

@@ -20,6 +20,7 @@ import pandas as pd
 from analysis.errors import InputError
 from analysis.ingest.files import PoliceFile
 from analysis.ingest.reference import UK_BBOX
+from analysis.store import _sql_string
 
 ASB = "Anti-social behaviour"
 
@@ -30,7 +31,7 @@ def raw_column(header_name: str) -> str:
 
 
 def _sql_list(items: Sequence[str]) -> str:
-    return "[" + ", ".join("'" + str(i).replace("'", "''") + "'" for i in items) + "]"
+    return "[" + ", ".join(_sql_string(i) for i in items) + "]"
 
 
 def stage_files(
@@ -385,7 +386,9 @@ def classified_sql(kind: str, header: list[str]) -> str:
     ``reason`` is null for rows that load; ``record`` is the raw row as JSON (header names as
     keys), computed only when selected (quarantine).
     """
-    record = "json_object(" + ", ".join(f"'{h}', s.{raw_column(h)}" for h in header) + ")"
+    record = (
+        "json_object(" + ", ".join(f"{_sql_string(h)}, s.{raw_column(h)}" for h in header) + ")"
+    )
     prov = f"""s.file_index, m.force, m.month, m.source_file,
               CAST(s.rn - m.row_offset + 1 AS INTEGER) AS source_line, {record} AS record"""
     if kind == "stop_search":

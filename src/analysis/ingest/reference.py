@@ -13,6 +13,7 @@ A loader whose (optional) input is absent returns ``{}``.
 from __future__ import annotations
 
 import re
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -47,8 +48,10 @@ def _read_csv(path: Path, usecols: list[str] | None = None, **kwargs) -> pd.Data
     """Read a reference CSV (BOM-tolerant); a missing column raises :class:`InputError`."""
     try:
         frame = pd.read_csv(path, encoding="utf-8-sig", dtype=str, keep_default_na=False, **kwargs)
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as err:
-        raise InputError(path, f"cannot parse reference CSV ({err})") from err
+    except (OSError, EOFError, zlib.error, UnicodeDecodeError, pd.errors.ParserError) as err:
+        # EOFError / zlib.error / BadGzipFile (an OSError): a truncated or corrupt .csv.gz
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise InputError(path, f"cannot parse reference CSV ({reason})") from err
     frame.columns = [c.strip() for c in frame.columns]
     missing = [c for c in (usecols or []) if c not in frame.columns]
     if missing:
@@ -318,8 +321,8 @@ def reoffending_national(raw_dir: Path, catalog: Catalog) -> dict[str, pd.DataFr
 
 
 def reoffending_local(raw_dir: Path, catalog: Catalog) -> dict[str, pd.DataFrame]:
-    """Optional local MoJ reoffending tables (``analysis.reoffending_data.load_reoffending_local``)."""
-    from analysis.reoffending_data import load_reoffending_local
+    """Optional local MoJ reoffending tables (``analysis.ingest.reoffending_data.load_reoffending_local``)."""
+    from analysis.ingest.reoffending_data import load_reoffending_local
 
     return load_reoffending_local(raw_dir, catalog)
 

@@ -7,10 +7,45 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from analysis.errors import CrimeplanError
+
+
+def check_store(processed_dir: str | Path, console: Console | None = None) -> None:
+    """Re-hash every file of the current snapshot against the checksums recorded at build.
+
+    Raises
+    ------
+    CrimeplanError
+        One line per damaged file is printed first; the error says how to repair.
+    """
+    from analysis.ingest.checks import verify_store
+
+    problems = verify_store(Path(processed_dir))
+    console = console or Console(stderr=True)
+    if problems:
+        for problem in problems:
+            console.print(problem, soft_wrap=True, highlight=False)
+        raise CrimeplanError(
+            f"{len(problems)} damaged store file(s); rebuild with crimeplan ingest --repair"
+        )
+    console.print(f"store {processed_dir}: every file matches its build checksum")
+
 
 def print_status(processed_dir: str | Path, console: Console | None = None) -> None:
     """Print coverage (force x month x kind, missing months marked), LSOA vintages, ledger
     totals and quarantine counts by reason of the current snapshot."""
+    import duckdb
+
+    try:
+        _print_status(processed_dir, console)
+    except (duckdb.Error, OSError) as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise CrimeplanError(
+            f"cannot read the store ({first}); check it with crimeplan status --check"
+        ) from err
+
+
+def _print_status(processed_dir: str | Path, console: Console | None) -> None:
     from analysis.store import Store
 
     store = Store(processed_dir)

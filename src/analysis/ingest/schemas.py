@@ -157,14 +157,30 @@ def validate_reference(name: str, frame: pd.DataFrame) -> pd.DataFrame:
         ) from err
 
 
-def validate_police(kind: str, table_dir: Path, rows_per_chunk: int = 1_000_000) -> None:
+def validate_police(
+    kind: str,
+    table_dir: Path,
+    rows_per_chunk: int = 1_000_000,
+    files: list[Path] | None = None,
+) -> None:
     """Validate every row of police table ``kind`` (schema and values), a chunk of files at a time.
 
     Files are read whole, grouped until about ``rows_per_chunk`` rows, so memory stays bounded
     on tens of millions of rows. The first failure raises :class:`CrimeplanError` naming the
-    Parquet file group and the failed check.
+    Parquet file group and the failed check. ``files``: only the Parquet files below these
+    partition folders (files or folders; the ones written by this ingest), plus the table's
+    empty ``_schema.parquet``; default every file of the table.
     """
-    files = sorted(Path(table_dir).rglob("*.parquet"))
+    if files is None:
+        files = sorted(Path(table_dir).rglob("*.parquet"))
+    else:
+        found = [Path(table_dir) / "_schema.parquet"]
+        for item in files:
+            item = Path(item)
+            found += sorted(item.rglob("*.parquet")) if item.is_dir() else [item]
+        files = sorted(p for p in found if p.is_file())
+    if not files:
+        return
     schema = POLICE[kind]
     chunk: list[Path] = []
     rows = 0
