@@ -1,4 +1,5 @@
-"""Tests of report 01, crime by area (notebook 01_crime_by_area, analysis.reports.crime_by_area)."""
+"""Tests of report 01, crime by area (notebook 01_crime_by_area, analysis.reports.crime_by_area:
+data, metrics, sections)."""
 
 from __future__ import annotations
 
@@ -16,16 +17,22 @@ import pytest
 from scipy import stats as sps
 from shapely.geometry import box
 
+from analysis.outputs import write_tables
 from analysis.params import RunParameters
 from analysis.paths import NOTEBOOKS_DIR, SHARED_DATA_DIR
-from analysis.reports import crime_by_area as cba
+from analysis.reports import get
 from analysis.reports import hotspots as hs
+from analysis.reports.crime_by_area import data as cdata
+from analysis.reports.crime_by_area import metrics as cba
+from analysis.reports.crime_by_area import sections as sec
+from analysis.section import Section
 
 FORCE = "northumbria"
 QUARTER = "2022-Q4"
 Q_MONTHS = ["2022-10", "2022-11", "2022-12"]
 P_MONTHS = ["2022-07", "2022-08", "2022-09"]
 Y_MONTHS = ["2021-10", "2021-11", "2021-12"]
+REPORT = get("crime_by_area").notebook
 
 # four LSOAs in two wards in two local authorities
 LSOA = pd.DataFrame(
@@ -71,7 +78,9 @@ def _squares(n_cols: int, n_rows: int, prefix: str = "S") -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(cells, crs="EPSG:27700")
 
 
-def _data(counts=None, other_forces=None, monthly=None, window_months=None) -> cba.CrimeByAreaData:
+def _data(
+    counts=None, other_forces=None, monthly=None, window_months=None
+) -> cdata.CrimeByAreaData:
     shapes = gpd.GeoDataFrame(
         {
             "code": ["L1", "L2", "L3", "L4"],
@@ -92,7 +101,7 @@ def _data(counts=None, other_forces=None, monthly=None, window_months=None) -> c
         {"code": ["P"], "name": ["Force"], "geometry": [box(0, 0, 2, 2)]}, crs="EPSG:27700"
     ).to_crs("EPSG:4326")
     empty_others = pd.DataFrame(columns=["force", "month", "crime_type", "count"])
-    return cba.CrimeByAreaData(
+    return cdata.CrimeByAreaData(
         run=RunParameters(force=FORCE, quarter=QUARTER),
         window_months=window_months
         or {"quarter": Q_MONTHS, "previous_quarter": P_MONTHS, "year_earlier_quarter": Y_MONTHS},
@@ -279,8 +288,11 @@ def test_neighbouring_forces_says_plainly_when_no_other_force_has_the_months():
             {"force": ["durham"], "month": ["2022-10"], "crime_type": ["Burglary"], "count": [3]}
         )
     )
-    assert cba.forces_comparison(data).empty
-    text = cba.neighbouring_forces(data).data
+    comparison = cba.forces_comparison(data)
+    assert comparison.empty
+    section = sec.neighbouring_forces(comparison, data)
+    assert not section.tables and not section.charts
+    text = " ".join(section.findings)
     assert "No other force" in text and "October to December 2022" in text and "durham" in text
 
 
@@ -314,9 +326,9 @@ class _FakeStore:
 
 def test_missing_data_reason_names_the_absent_months():
     full = _FakeStore(["2022-10", "2022-11", "2022-12"])
-    assert cba.missing_data_reason(full, RunParameters(quarter="2022-Q4")) is None
+    assert cdata.missing_data_reason(full, RunParameters(quarter="2022-Q4")) is None
     gap = _FakeStore(["2022-02", "2022-03"])
-    reason = cba.missing_data_reason(gap, RunParameters(quarter="2022-Q1"))
+    reason = cdata.missing_data_reason(gap, RunParameters(quarter="2022-Q1"))
     assert "2022-01" in reason and "January to March 2022" in reason
 
 
@@ -325,11 +337,11 @@ def test_load_refuses_a_quarter_the_store_does_not_hold(fixture_store_dir):
 
     run = RunParameters(quarter="2019-Q1", processed_dir=str(fixture_store_dir))
     with pytest.raises(CrimeplanError, match="2019-01"):
-        cba.load(run)
+        cdata.load(run)
 
 
 def test_load_reads_the_windows_from_the_fixture_store(fixture_store_dir):
-    data = cba.load(RunParameters(quarter=QUARTER, processed_dir=str(fixture_store_dir)))
+    data = cdata.load(RunParameters(quarter=QUARTER, processed_dir=str(fixture_store_dir)))
     assert data.window_months["quarter"] == Q_MONTHS
     assert set(data.counts["window"]) <= set(cba.WINDOWS)
     assert set(data.counts["month"]) <= set(Q_MONTHS + P_MONTHS + Y_MONTHS)
@@ -423,7 +435,7 @@ def test_gi_star_is_reproducible_and_leaves_islands_untested():
 
 
 def test_notebook_code_cells_define_no_functions():
-    nb = json.loads((NOTEBOOKS_DIR / f"{cba.REPORT}.ipynb").read_text())
+    nb = json.loads((NOTEBOOKS_DIR / f"{REPORT}.ipynb").read_text())
     for cell in nb["cells"]:
         if cell["cell_type"] == "code":
             tree = ast.parse("".join(cell["source"]))
@@ -434,8 +446,37 @@ def test_notebook_code_cells_define_no_functions():
             ]
 
 
+def test_notebook_cells_are_two_line_metric_then_section_calls():
+    nb = json.loads((NOTEBOOKS_DIR / f"{REPORT}.ipynb").read_text())
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    assert "parameters" in code[0]["metadata"]["tags"]
+    setup = "".join(code[1]["source"])
+    assert "data = report.data.load(run)" in setup
+    for cell in code[1:]:
+        assert not cell["outputs"] and cell["execution_count"] is None
+        tree = ast.parse("".join(cell["source"]))
+        strings = [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant)]
+        assert not [v for v in strings if isinstance(v, str) and "/" in v]  # no paths
+    sections = code[2:]
+    for cell in sections[:-1]:
+        lines = "".join(cell["source"]).splitlines()
+        assert len(lines) == 2, lines
+        assert lines[0].split(" = ")[1].startswith("report.metrics.")
+        assert lines[1].startswith("report.sections.")
+    last = "".join(sections[-1]["source"]).splitlines()
+    assert last == [
+        "tables = report.metrics.published_tables(data)",
+        f'write_tables(tables, run, "{REPORT}")',
+        "report.sections.published(tables)",
+    ]
+    headings = [
+        "".join(c["source"]).splitlines()[0] for c in nb["cells"] if c["cell_type"] == "markdown"
+    ]
+    assert headings[-1] == "## Published tables" and "## Caveats" in headings
+
+
 def _read_tables(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    base = folder / "tables" / cba.REPORT
+    base = folder / "tables" / REPORT
     by_area = pd.read_csv(base / "crime_by_area.csv", keep_default_na=False, na_values=[""])
     change = pd.read_csv(base / "change.csv", keep_default_na=False, na_values=[""])
     return by_area, change
@@ -469,13 +510,13 @@ def test_notebook_runs_on_the_fixture_store(fixture_store_dir, tmp_path):
     run = RunParameters(
         force=FORCE, quarter=QUARTER, processed_dir=str(fixture_store_dir), output_dir=str(tmp_path)
     )
-    execute_report(cba.REPORT, run, tmp_path / "out.ipynb")
+    execute_report(REPORT, run, tmp_path / "out.ipynb")
     by_area, change = _read_tables(tmp_path)
     _check_published(by_area, change, {"force", "lad", "ward"})
     executed = json.loads((tmp_path / "out.ipynb").read_text())
     html = json.dumps(executed)
     assert "alt=" in html and "<caption" in html
-    assert (tmp_path / "tables" / cba.REPORT / "hotspots.csv").exists()
+    assert (tmp_path / "tables" / REPORT / "hotspots.csv").exists()
 
 
 @pytest.fixture(scope="module")
@@ -511,11 +552,11 @@ def test_notebook_compares_forces_when_a_neighbour_holds_the_quarter(
         processed_dir=str(store),
         output_dir=str(tmp_path),
     )
-    execute_report(cba.REPORT, run, tmp_path / "out.ipynb")
+    execute_report(REPORT, run, tmp_path / "out.ipynb")
     by_area, change = _read_tables(tmp_path)
     _check_published(by_area, change, {"force", "lad"})
     assert set(change["area_level"]) == {"force", "lad"}
-    comparison = pd.read_csv(tmp_path / "tables" / cba.REPORT / "force_comparison.csv")
+    comparison = pd.read_csv(tmp_path / "tables" / REPORT / "force_comparison.csv")
     assert set(comparison["force"]) == {FORCE, "durham"}
     assert np.allclose(
         comparison["rate_per_1000"], comparison["count"] / comparison["population"] * 1000
@@ -598,7 +639,7 @@ def real_run(real_store_dir, tmp_path_factory):
     run = RunParameters(
         force=FORCE, quarter=QUARTER, processed_dir=str(real_store_dir), output_dir=str(out)
     )
-    execute_report(cba.REPORT, run, out / "out.ipynb")
+    execute_report(REPORT, run, out / "out.ipynb")
     return out
 
 
@@ -652,7 +693,7 @@ def test_real_notebook_reports_no_neighbour_months_and_hotspots(real_run):
     text = json.dumps(executed)
     assert "No other force in the store has street-level data" in text
     assert "Traceback" not in text
-    spots = pd.read_csv(real_run / "tables" / cba.REPORT / "hotspots.csv")
+    spots = pd.read_csv(real_run / "tables" / REPORT / "hotspots.csv")
     assert len(spots) == 927  # every Northumbria LSOA 2021
     assert set(spots["hotspot"]) <= {hs.HOT, hs.COLD, hs.NOT_SIGNIFICANT, hs.ISLAND, hs.NO_VALUE}
     assert (spots["hotspot"] == hs.HOT).sum() > 0
@@ -677,13 +718,8 @@ def test_hotspot_map_draws_each_class_and_states_the_counts():
     assert any(t.get_text().startswith(f"Hot spot ({n_hot} areas)") for t in legend.get_texts())
 
 
-def test_every_section_renders_with_captions_and_alt_text(tmp_path):
-    months = Q_MONTHS + P_MONTHS
-    monthly = pd.DataFrame(
-        [(m, lad, "Burglary", 3 + i) for i, m in enumerate(sorted(months)) for lad in ("LA", "LB")],
-        columns=["month", "lad_code", "crime_type", "count"],
-    )
-    quality = pd.DataFrame(
+def _quality_frame() -> pd.DataFrame:
+    return pd.DataFrame(
         {
             "month": Q_MONTHS,
             "kind": "street",
@@ -695,39 +731,90 @@ def test_every_section_renders_with_captions_and_alt_text(tmp_path):
             "lsoa_vintage": [2011, 2011, 2011],
         }
     )
+
+
+def _section_data(output_dir: Path) -> cdata.CrimeByAreaData:
+    months = Q_MONTHS + P_MONTHS
+    monthly = pd.DataFrame(
+        [(m, lad, "Burglary", 3 + i) for i, m in enumerate(sorted(months)) for lad in ("LA", "LB")],
+        columns=["month", "lad_code", "crime_type", "count"],
+    )
     data = _data(monthly=monthly)
-    data = cba.CrimeByAreaData(
+    return cdata.CrimeByAreaData(
         **{
             **{f: getattr(data, f) for f in data.__dataclass_fields__},
-            "quality": quality,
-            "run": RunParameters(force=FORCE, quarter=QUARTER, output_dir=str(tmp_path)),
+            "quality": _quality_frame(),
+            "run": RunParameters(force=FORCE, quarter=QUARTER, output_dir=str(output_dir)),
         }
     )
-    headline = cba.headline(data).data
+
+
+def _all_sections(data: cdata.CrimeByAreaData) -> dict[str, Section]:
+    """Every section of the notebook, called as its cell calls it."""
+    return {
+        "headline": sec.headline(cba.headline_changes(data), data),
+        "counts_and_rates": sec.counts_and_rates(cba.rates_by_area(data), data),
+        "maps_and_hotspots": sec.maps_and_hotspots(cba.lsoa_hotspots(data), data),
+        "trends": sec.trends(cba.spc_results(data), data),
+        "neighbouring_forces": sec.neighbouring_forces(cba.forces_comparison(data), data),
+        "data_quality": sec.data_quality(cba.data_quality_table(data), data),
+        "published": sec.published(cba.published_tables(data)),
+    }
+
+
+def test_every_section_renders_with_captions_and_alt_text(tmp_path):
+    data = _section_data(tmp_path)
+    sections = _all_sections(data)
+    headline = sections["headline"]._repr_html_()
     assert "Burglary: 12 in October to December 2022" in headline
     assert "Anti-social behaviour" in headline
-    for section, figures in (
-        (cba.counts_and_rates, 1),
-        (cba.maps_and_hotspots, 3),
-        (cba.trends, 9),
-        (cba.quality_and_tables, 0),
-    ):
-        html = section(data).data
-        assert html.count("<figure") == figures, section.__name__
-        assert html.count('alt="') == figures
-        assert "<caption>" in html or figures == 3
-    rate_map = cba.rate_map(data, "ward")
-    assert "3 areas" in rate_map.alt_text and "ward" in rate_map.title
-    written = cba.publish_tables(data)
-    assert {p.name for p in written} == {
-        "crime_by_area.csv",
-        "change.csv",
-        "hotspots.csv",
-        "data_quality.csv",
+    expected = {
+        "headline": (0, 0),
+        "counts_and_rates": (1, 1),
+        "maps_and_hotspots": (3, 0),
+        "trends": (9, 1),  # (All crime, ASB, burglary) x (force, Alpha, Beta)
+        "neighbouring_forces": (0, 0),
+        "data_quality": (0, 1),
+        "published": (0, 1),
     }
-    quality_csv = pd.read_csv(tmp_path / "tables" / cba.REPORT / "data_quality.csv")
-    assert list(quality_csv["rows_quarantined"]) == [0, 0, 0]
-    assert list(quality_csv["no_location_rows"]) == [1, 0, 0]
+    for name, (figures, captions) in expected.items():
+        section = sections[name]
+        assert isinstance(section, Section), name
+        html = section._repr_html_()
+        assert html.count("<figure") == figures, name
+        assert html.count('alt="') == figures, name
+        assert html.count("<caption>") == captions, name
+        assert len(section.charts) == figures and len(section.tables) == captions, name
+        # every chart and table keeps the frame it shows
+        assert all(isinstance(d, pd.DataFrame) and len(d) for d in section.charts.values()), name
+        assert all(len(d) for d in section.tables.values()), name
+    ward_map = sec.rate_map(data, "ward")
+    assert "3 areas" in ward_map.alt_text and "ward" in ward_map.title
+    assert set(ward_map.data["area_code"]) == {"W1", "W2", "W3"}
+
+
+def test_no_section_writes_a_file(tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    work = tmp_path / "cwd"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    data = _section_data(out)
+
+    def listing() -> set[Path]:
+        return set(tmp_path.rglob("*"))
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a section tried to write a file")
+
+    before = listing()
+    monkeypatch.setattr(Path, "write_text", refuse)
+    monkeypatch.setattr(Path, "write_bytes", refuse)
+    monkeypatch.setattr(pd.DataFrame, "to_csv", refuse)
+    sections = _all_sections(data)
+    for section in sections.values():
+        section._repr_html_()
+    assert listing() == before
+    assert not out.exists()
 
 
 def test_called_out_rates_carry_the_year_on_year_test():
@@ -744,12 +831,14 @@ def test_called_out_rates_carry_the_year_on_year_test():
     assert first["year_change"] == f"+1100% (p = {p:.3f}): increase unlikely to be chance"
     beta_asb = rows[(rows["crime_type"] == cba.ASB) & (rows["area_code"] == "LB")].iloc[0]
     assert beta_asb["year_change"].startswith("up from 0")
-    report = cba.rates_by_area_table(data)
+    assert cba.rates_by_area(data).equals(rows)
+    report = sec.rates_table(rows, data)
     assert "Rate per 1,000 (95% interval)" in report.display.columns
     assert "Rate per 1,000 (95% interval)" in report.numeric
+    assert report.data.equals(rows)
 
 
-def test_publish_tables_follow_area_level(tmp_path):
+def test_published_tables_follow_area_level(tmp_path):
     base = _data()
     fields = {f: getattr(base, f) for f in base.__dataclass_fields__}
     fields["quality"] = pd.DataFrame(
@@ -757,9 +846,100 @@ def test_publish_tables_follow_area_level(tmp_path):
         | {"outside_force_rows": 0, "duplicate_crime_ids": 0, "lsoa_vintage": 2021}
     )
     fields["run"] = RunParameters(quarter=QUARTER, area_level="lsoa", output_dir=str(tmp_path))
-    cba.publish_tables(cba.CrimeByAreaData(**fields))
+    data = cdata.CrimeByAreaData(**fields)
+    write_tables(cba.published_tables(data), data.run, REPORT)
     by_area, change = _read_tables(tmp_path)
     _check_published(by_area, change, {"force", "lad", "ward", "lsoa"})
     assert set(change["area_level"]) == {"force", "lad", "ward"}  # no tests on LSOAs
     lsoa_rows = by_area[(by_area["area_level"] == "lsoa") & (by_area["window"] == "quarter")]
     assert len(lsoa_rows) == 4 * (len(cba.CRIME_TYPES) + 1)
+
+
+def test_published_tables_stems_and_columns():
+    data = _section_data(Path("unused"))
+    tables = cba.published_tables(data)
+    assert list(tables) == ["crime_by_area", "change", "hotspots", "data_quality"]
+    assert list(tables["crime_by_area"].columns) == cba.CROSS_TABLE_COLUMNS
+    assert list(tables["change"].columns) == cba.CHANGE_COLUMNS
+    assert list(tables["hotspots"].columns) == [
+        "area_code",
+        "area_name",
+        "count",
+        "population",
+        "rate_per_1000",
+        "gi_z",
+        "gi_p",
+        "hotspot",
+    ]
+    assert list(tables["data_quality"].columns) == [
+        "month",
+        "rows",
+        "asb_rows",
+        "no_location_rows",
+        "outside_force_rows",
+        "duplicate_crime_ids",
+        "rows_quarantined",
+        "lsoa_vintage",
+    ]
+    # ward is the default area level: force, local authorities and wards, no LSOAs
+    assert set(tables["crime_by_area"]["area_level"]) == {"force", "lad", "ward"}
+    assert set(tables["change"]["area_level"]) == {"force", "lad", "ward"}
+    assert len(tables["hotspots"]) == 4  # one row per LSOA
+    assert list(tables["data_quality"]["rows_quarantined"]) == [0, 0, 0]
+    assert list(tables["data_quality"]["no_location_rows"]) == [1, 0, 0]
+    # with a neighbour holding the quarter, force_comparison is published before data_quality
+    others = pd.DataFrame(
+        {"force": "durham", "month": Q_MONTHS, "crime_type": "Drugs", "count": [1, 2, 3]}
+    )
+    fields = {f: getattr(data, f) for f in data.__dataclass_fields__}
+    with_neighbour = cdata.CrimeByAreaData(**{**fields, "other_forces": others})
+    stems = list(cba.published_tables(with_neighbour))
+    assert stems == ["crime_by_area", "change", "hotspots", "force_comparison", "data_quality"]
+    section = sec.published(cba.published_tables(with_neighbour))
+    listing = next(iter(section.tables.values()))
+    assert list(listing["file"]) == [f"{stem}.csv" for stem in stems]
+    assert list(listing["rows"]) == [len(t) for t in cba.published_tables(with_neighbour).values()]
+
+
+def test_data_quality_table_adds_quarantined_rows_by_month():
+    data = _section_data(Path("unused"))
+    fields = {f: getattr(data, f) for f in data.__dataclass_fields__}
+    quality = _quality_frame().iloc[::-1]  # unsorted on purpose
+    quarantined = pd.DataFrame({"month": ["2022-11"], "rows_quarantined": [3]})
+    table = cba.data_quality_table(
+        cdata.CrimeByAreaData(**{**fields, "quality": quality, "quarantined": quarantined})
+    )
+    assert list(table["month"]) == Q_MONTHS
+    assert list(table["rows_quarantined"]) == [0, 3, 0]
+    assert list(table["rows"]) == [6, 12, 11]
+
+
+def test_ward_funnel_target_is_the_pooled_ward_rate():
+    funnel = cba.ward_funnel(_data())
+    # located crimes (not ASB) in the quarter: W1 3 + 2 burglaries, W2 4, W3 7 violence
+    expected = {
+        "Ward one": 5 / 3200 * 1000,
+        "Ward two": 4 / 1600 * 1000,
+        "Ward three": 7 / 2000 * 1000,
+    }
+    values = dict(zip(funnel["area_name"], funnel["value"], strict=True))
+    assert values == pytest.approx(expected)
+    assert funnel.attrs["target"] == pytest.approx(16 / 6800 * 1000)
+
+
+def test_change_levels_never_test_lsoas():
+    assert cba.change_levels("lad") == ("force", "lad")
+    assert cba.change_levels("ward") == ("force", "lad", "ward")
+    assert cba.change_levels("lsoa") == ("force", "lad", "ward")
+
+
+def test_hotspots_table_drops_geometry_and_keeps_the_published_columns():
+    spots = cba.lsoa_hotspots(_data())
+    table = cba.hotspots_table(spots)
+    assert not isinstance(table, gpd.GeoDataFrame)
+    assert list(table["area_code"]) == ["L1", "L2", "L3", "L4"]
+    # All crime rates per 1,000 of each LSOA in the quarter (LSOA populations above)
+    assert list(table["count"]) == [3, 2, 4, 7]
+    assert table["rate_per_1000"].tolist() == pytest.approx(
+        [3 / 1500 * 1000, 2 / 1700 * 1000, 4 / 1600 * 1000, 7 / 2000 * 1000]
+    )
