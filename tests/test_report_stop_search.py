@@ -1,4 +1,5 @@
-"""Stop-and-search disparity report: pure functions, notebook on fixtures, notebook on real data."""
+"""Stop-and-search disparity report: metrics on hand-made frames, sections (which write nothing),
+published tables, the notebook on fixtures and on real data."""
 
 from __future__ import annotations
 
@@ -16,8 +17,12 @@ from scipy import stats as sps
 from analysis.errors import CrimeplanError
 from analysis.params import RunParameters
 from analysis.paths import SHARED_DATA_DIR
-from analysis.reports import stop_search as ss
+from analysis.reports import get
+from analysis.reports.stop_search import data as ssd
+from analysis.reports.stop_search import metrics as ss
+from analysis.reports.stop_search import sections
 
+REPORT = get("stop_search").notebook  # "02_stop_search_disparity"
 Z = 1.959963984540054
 WHITE_BRIT = "White - English/Welsh/Scottish/Northern Irish/British"
 BLACK_AFR = "Black/African/Caribbean/Black British - African"
@@ -77,11 +82,11 @@ def _population() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _data(rows, quarter="2021-Q4", months=None) -> ss.StopSearchData:
+def _data(rows, quarter="2021-Q4", months=None) -> ssd.StopSearchData:
     searches = pd.DataFrame(rows)
     searches["outcome_linked_to_object"] = searches["outcome_linked_to_object"].astype("boolean")
     lads = pd.DataFrame({"lad_code": ["E1", "E2"], "lad_name": ["Alpha", "Beta"]})
-    return ss.StopSearchData(
+    return ssd.StopSearchData(
         run=RunParameters(force="testforce", quarter=quarter),
         searches=searches,
         population=_population(),
@@ -398,7 +403,7 @@ def test_data_quality_counts():
 
 # --------------------------------------------------------------------------- notebook runs
 
-TABLES = Path("tables") / ss.REPORT
+TABLES = Path("tables") / REPORT
 
 
 def _read_published(folder: Path, name: str) -> list[dict[str, str]]:
@@ -419,7 +424,7 @@ def test_notebook_runs_on_fixture_store(fixture_store_dir, tmp_path):
 
     run = RunParameters(force="northumbria", quarter="2022-Q4",
                         processed_dir=str(fixture_store_dir), output_dir=str(tmp_path))  # fmt: skip
-    execute_report(ss.REPORT, run, tmp_path / "out.ipynb")
+    execute_report(REPORT, run, tmp_path / "out.ipynb")
     rates = _read_published(tmp_path, "search_rates")
     assert list(rates[0].keys()) == ss.SEARCH_RATES_COLUMNS
     assert {r["window"] for r in rates} == {"quarter", "12m"}
@@ -502,7 +507,7 @@ def test_notebook_on_real_northumbria_2021_q4(real_store_dir, tmp_path):
 
     run = RunParameters(force="northumbria", quarter="2021-Q4",
                         processed_dir=str(real_store_dir), output_dir=str(tmp_path))  # fmt: skip
-    execute_report(ss.REPORT, run, tmp_path / "out.ipynb")
+    execute_report(REPORT, run, tmp_path / "out.ipynb")
     rates = _read_published(tmp_path, "search_rates")
     _assert_nothing_small_published(rates, ["searches"])
     pop = _raw_population()
@@ -545,7 +550,7 @@ def test_notebook_on_real_northumbria_2021_q4(real_store_dir, tmp_path):
     # Durham has stop and search only for 2019-12..2020-02: no complete quarter to report
     durham = RunParameters(force="durham", quarter="2020-Q1", processed_dir=str(real_store_dir))
     with pytest.raises(CrimeplanError, match="2020-03"):
-        ss.load(durham)
+        ssd.load(durham)
     # the Black/White ratio is above 1 in the 12 months with an interval excluding 1
     black = next(r for r in rates if r["window"] == "12m" and r["area_level"] == "force"
                  and r["ethnicity_definition"] == "self" and r["group"] == "Black")  # fmt: skip
@@ -604,35 +609,310 @@ class _StubStore:
 
 def test_missing_data_reason_names_absent_months():
     run = RunParameters(force="durham", quarter="2020-Q1")
-    assert ss.missing_data_reason(_StubStore(["2020-01", "2020-02", "2020-03"]), run) is None
-    reason = ss.missing_data_reason(_StubStore(["2019-12", "2020-01", "2020-02"]), run)
+    assert ssd.missing_data_reason(_StubStore(["2020-01", "2020-02", "2020-03"]), run) is None
+    reason = ssd.missing_data_reason(_StubStore(["2019-12", "2020-01", "2020-02"]), run)
     assert "2020-03" in reason and "durham" in reason
-    assert "no stop-and-search" in ss.missing_data_reason(_StubStore([]), run)
+    assert "no stop-and-search" in ssd.missing_data_reason(_StubStore([]), run)
 
 
-def test_publish_tables_writes_the_contract_columns(tmp_path):
+def test_published_tables_write_the_contract_columns(tmp_path):
+    from analysis.outputs import write_tables
+
     data = _data(_standard_rows())
-    data = replace(
-        data, run=RunParameters(force="testforce", quarter="2021-Q4", output_dir=str(tmp_path))
-    )
-    paths = ss.publish_tables(data)
+    run = RunParameters(force="testforce", quarter="2021-Q4", output_dir=str(tmp_path))
+    paths = write_tables(ss.published_tables(data), run, REPORT)
     assert [p.name for p in paths] == [
         "search_rates.csv", "outcomes_by_group.csv", "sensitivity_ratios.csv", "data_quality.csv",
     ]  # fmt: skip
     assert all(p.parent == tmp_path / TABLES for p in paths)
     rates = _read_published(tmp_path, "search_rates")
-    assert list(rates[0]) == ss.SEARCH_RATES_COLUMNS
+    assert list(rates[0]) == SEARCH_RATES_COLUMNS
     # 2 windows x 3 definitions x (1 force + 2 LADs) x 5 groups
     assert len(rates) == 2 * 3 * 3 * 5
     _assert_nothing_small_published(rates, ["searches"])
     sens = _read_published(tmp_path, "sensitivity_ratios")
-    assert list(sens[0]) == ss.SENSITIVITY_COLUMNS  # no counts published there
+    assert list(sens[0]) == SENSITIVITY_COLUMNS  # no counts published there
+    # 2 windows x 3 definitions x 2 Mixed White/Black variants x 2 bases x (Black, Asian)
+    assert len(sens) == 2 * 3 * 2 * 2 * 2
+
+
+# The published contract, written out by hand (not read from the module under test).
+SEARCH_RATES_COLUMNS = [
+    "window", "area_level", "area_code", "area_name", "ethnicity_definition", "group",
+    "searches", "population", "rate_per_1000", "rate_low", "rate_high",
+    "rr_vs_white", "rr_low", "rr_high", "suppressed",
+]  # fmt: skip
+OUTCOMES_COLUMNS = [
+    "window", "ethnicity_definition", "group", "searches",
+    "arrests", "arrest_rate", "arrest_rate_low", "arrest_rate_high",
+    "any_outcomes", "any_outcome_rate", "any_outcome_rate_low", "any_outcome_rate_high",
+    "linked_finds", "linked_find_rate", "linked_find_rate_low", "linked_find_rate_high",
+    "suppressed",
+]  # fmt: skip
+SENSITIVITY_COLUMNS = [
+    "window", "ethnicity_definition", "mixed_white_black", "population_base", "group",
+    "rr_vs_white", "rr_low", "rr_high", "suppressed",
+]  # fmt: skip
+DATA_QUALITY_COLUMNS = ["measure", "window", "numerator", "denominator", "share"]
+
+
+def test_published_tables_stems_columns_and_row_order():
+    tables = ss.published_tables(_data(_standard_rows()))
+    assert list(tables) == [
+        "search_rates",
+        "outcomes_by_group",
+        "sensitivity_ratios",
+        "data_quality",
+    ]
+    assert list(tables["search_rates"].columns) == SEARCH_RATES_COLUMNS
+    assert list(tables["outcomes_by_group"].columns) == OUTCOMES_COLUMNS
+    assert list(tables["sensitivity_ratios"].columns) == SENSITIVITY_COLUMNS
+    assert list(tables["data_quality"].columns) == DATA_QUALITY_COLUMNS
+    rates = tables["search_rates"]
+    # windows, then definitions, then force before local authorities, groups in ONS order
+    first = rates.iloc[:15]
+    assert list(first["window"].unique()) == ["quarter"]
+    assert list(first["ethnicity_definition"].unique()) == ["self"]
+    assert list(first["area_level"]) == ["force"] * 5 + ["lad"] * 10
+    assert list(first["group"].iloc[:5]) == ["Asian", "Black", "Mixed", "White", "Other"]
+    outcomes = tables["outcomes_by_group"]
+    assert list(outcomes["group"].iloc[:7]) == [
+        "Asian", "Black", "Mixed", "White", "Other", "Not stated", "All searches",
+    ]  # fmt: skip
+    # every suppressed count is blank, not zero
+    assert rates.loc[rates["suppressed"], "searches"].isna().all()
 
 
 def test_headline_sentences_carry_intervals():
-    text = ss.headline(_data(_standard_rows())).data
+    data = _data(_standard_rows())
+    section = sections.headline(ss.search_rates(data), data)
+    text = " ".join(section.findings)
     rr = (18 / 500) / (102 / 28150)  # 12 months: 18 Black and 102 White searches
     assert f"Black people were {rr:.1f} times as likely as White people" in text
     # quarter: Black (14) is the secondary suppression protecting Mixed (3) -> not shown
     assert "Black/White ratio for October to December 2021: not shown" in text
     assert "95% CI" in text and "standardised ratio" in text
+    # 129 searches of people in the quarter, 5 with self-defined ethnicity not stated (3.9%)
+    assert "129 searches of people; self-defined ethnicity not stated for 5 (3.9%)" in text
+    # the 12 months to December 2021 hold 4 months only (2021-03, -10, -11, -12)
+    assert "the window covers 4 months" in text
+    (table,) = section.tables.values()
+    assert list(table["group"]) == ["Asian", "Black", "Mixed", "White", "Other"]
+    assert table.set_index("group").loc["White", "searches_12m"] == 102
+
+
+# --------------------------------------------------------------------------- metrics on hand frames
+
+
+def test_searches_by_window_counts_people_and_missing_months():
+    got = ss.searches_by_window(_data(_standard_rows())).set_index("window")
+    # quarter: 130 records in 2021-10..12 minus 1 vehicle-only; 5 with self-defined not stated
+    assert got.loc["quarter", "searches"] == 129 and got.loc["quarter", "not_stated"] == 5
+    assert got.loc["quarter", "months_held"] == 3 and got.loc["quarter", "months_missing"] == ""
+    # 12 months to 2021-12: the 14 searches of 2021-03 join; 8 of 12 months absent
+    assert got.loc["12m", "searches"] == 143 and got.loc["12m", "months_held"] == 4
+    absent = [
+        "2021-01",
+        "2021-02",
+        "2021-04",
+        "2021-05",
+        "2021-06",
+        "2021-07",
+        "2021-08",
+        "2021-09",
+    ]
+    assert got.loc["12m", "months_missing"] == ", ".join(absent)
+
+
+def test_group_rates_for_any_months_match_hand_and_exact_poisson():
+    data = _data(_standard_rows())
+    got = ss.group_rates(data, ["2021-03"]).set_index("group")  # White 10, Black 4 in E1
+    assert got.loc["Black", "searches"] == 4 and got.loc["White", "searches"] == 10
+    assert got.loc["Black", "rate_per_1000"] == pytest.approx(4 / 500 * 1000)
+    # fewer than 10 searches: exact Poisson interval (chi-square quantiles, scipy)
+    low = sps.chi2.ppf(0.025, 2 * 4) / 2 / 500 * 1000
+    high = sps.chi2.ppf(0.975, 2 * 4 + 2) / 2 / 500 * 1000
+    assert got.loc["Black", "rate_low"] == pytest.approx(low, rel=1e-6)
+    assert got.loc["Black", "rate_high"] == pytest.approx(high, rel=1e-6)
+    assert got.loc["Black", "rr_vs_white"] == pytest.approx((4 / 500) / (10 / 28150))
+    assert got.loc["Black", "area_code"] == "E23999999"
+    lad = ss.group_rates(data, ["2021-03"], area_level="lad").set_index(["area_code", "group"])
+    assert lad.loc[("E1", "Black"), "searches"] == 4 and lad.loc[("E2", "Black"), "searches"] == 0
+
+
+def test_group_rates_and_outcome_rates_are_the_published_definitions():
+    """The scorecard-facing functions give the report's own figures for the same window."""
+    data = _data(_standard_rows())
+    quarter = ["2021-10", "2021-11", "2021-12"]
+    raw = ss.search_rates_unsuppressed(data)
+    for definition in ("self", "combined"):
+        mine = ss.group_rates(data, quarter, definition).reset_index(drop=True)
+        report = raw[(raw["window"] == "quarter") & (raw["area_level"] == "force")
+                     & (raw["ethnicity_definition"] == definition)].reset_index(drop=True)  # fmt: skip
+        shared = [c for c in report.columns if c not in ("window", "ethnicity_definition")]
+        pd.testing.assert_frame_equal(mine[shared], report[shared], check_dtype=False)
+    total = ss.outcome_rates(data, quarter).set_index("group").loc["All searches"]
+    # linked finds: 12 Black arrests and 9 Asian community resolutions, each linked
+    assert total["searches"] == 129 and total["linked_finds"] == 12 + 9
+    low, high = _wilson(21, 129)
+    assert total["linked_find_rate"] == pytest.approx(21 / 129)
+    assert (total["linked_find_rate_low"], total["linked_find_rate_high"]) == pytest.approx(
+        (low, high)
+    )
+    published = ss.outcomes_by_group(data)
+    row = published[(published["window"] == "quarter") & (published["group"] == "All searches")]
+    assert row["linked_find_rate"].iloc[0] == pytest.approx(total["linked_find_rate"])
+
+
+def test_standardised_ratio_small_count_uses_the_exact_interval():
+    lad = pd.DataFrame({
+        "area_code": ["E1", "E1", "E2", "E2"], "group": ["White", "Mixed", "White", "Mixed"],
+        "searches": [40, 3, 50, 0], "population": [9150, 100, 19000, 100],
+    })  # fmt: skip
+    got = ss.standardised_ratio(lad, "Mixed").iloc[0]
+    expected = 40 / 9150 * 100 + 50 / 19000 * 100
+    assert got["searches"] == 3 and got["expected"] == pytest.approx(expected)
+    assert got["rr_vs_white"] == pytest.approx(3 / expected)
+    assert got["rr_low"] == pytest.approx(sps.chi2.ppf(0.025, 6) / 2 / expected, rel=1e-6)
+    assert got["rr_high"] == pytest.approx(sps.chi2.ppf(0.975, 8) / 2 / expected, rel=1e-6)
+
+
+def test_suppressed_removals_primary_and_secondary_by_hand():
+    table = pd.DataFrame({"group": list("ABCDE"), "searches": [40, 3, 25, 12, 30],
+                          "removals": [6, 1, 2, 0, 9]})  # fmt: skip
+    table["removal_rate"] = table["removals"] / table["searches"]
+    table["removal_rate_low"] = table["removal_rate"] / 2
+    table["removal_rate_high"] = table["removal_rate"] * 2
+    got = ss.suppressed_removals(table).set_index("group")
+    # searches: B (3) primary, D (12, the smallest other count) secondary; their rows blank
+    assert got["searches"].isna().tolist() == [False, True, False, True, False]
+    # removals then: C (2) primary, A (6, smallest remaining positive) secondary
+    assert got["removals"].isna().tolist() == [True, True, True, True, False]
+    assert got.loc["E", "removals"] == 9 and got.loc["E", "removal_rate"] == pytest.approx(0.3)
+    assert got["removal_rate"].isna().tolist() == [True, True, True, True, False]
+    assert got["suppressed"].tolist() == [True, True, True, True, False]
+
+
+def test_suppressed_sensitivity_hides_small_counts_and_small_differences():
+    keys = {"window": "12m", "ethnicity_definition": "self", "population_base": "force_residents"}
+    rows = [  # (group, Mixed White/Black as, searches)
+        ("Black", "Mixed", 20),
+        ("Black", "Black", 23),  # differs by 3: variant hidden
+        ("Asian", "Mixed", 3),
+        ("Asian", "Black", 3),  # count 3: both hidden
+    ]
+    table = pd.DataFrame([{**keys, "group": g, "mixed_white_black": m, "searches": n,
+                           "rr_vs_white": 2.0, "rr_low": 1.5, "rr_high": 2.5, "rr_flag": ""}
+                          for g, m, n in rows])  # fmt: skip
+    big = table.assign(population_base="lad_standardised", searches=[50, 60, 40, 40])
+    got = ss.suppressed_sensitivity(pd.concat([table, big], ignore_index=True))
+    assert got["suppressed"].tolist() == [False, True, True, True, False, False, False, False]
+    assert got.loc[got["suppressed"], "rr_vs_white"].isna().all()
+    assert got.loc[~got["suppressed"], "rr_vs_white"].eq(2.0).all()
+
+
+# --------------------------------------------------------------------------- sections
+
+
+def test_sections_build_sections_and_write_no_file(tmp_path, monkeypatch):
+    """Every sections function returns a Section keeping its data and creates no file."""
+    import matplotlib.figure
+
+    from analysis import outputs
+    from analysis.section import Section
+
+    out = tmp_path / "out"
+    data = replace(
+        _data(_standard_rows()),
+        run=RunParameters(force="testforce", quarter="2021-Q4", output_dir=str(out)),
+    )
+    frames = {
+        "rates": ss.search_rates(data),
+        "sens": ss.sensitivity_ratios(data),
+        "outcomes": ss.outcomes_by_group(data),
+        "series": ss.monthly_series(data),
+        "quality": ss.data_quality_table(data),
+        "tables": ss.published_tables(data),
+    }
+    work = tmp_path / "cwd"
+    work.mkdir()
+    monkeypatch.chdir(work)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a section tried to write a file")
+
+    savefig = matplotlib.figure.Figure.savefig
+
+    def savefig_to_memory_only(self, target, *args, **kwargs):
+        if isinstance(target, (str, Path)):
+            refuse()
+        return savefig(self, target, *args, **kwargs)
+
+    for name in ("write_table", "write_tables"):
+        monkeypatch.setattr(outputs, name, refuse)
+    monkeypatch.setattr(pd.DataFrame, "to_csv", refuse)
+    monkeypatch.setattr(Path, "write_text", refuse)
+    monkeypatch.setattr(Path, "write_bytes", refuse)
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", savefig_to_memory_only)
+
+    def listing() -> list[Path]:
+        return sorted(tmp_path.rglob("*"))
+
+    before = listing()
+    built = [
+        sections.headline(frames["rates"], data),
+        sections.local_authority_disparity(frames["rates"], data),
+        sections.sensitivity_panel(frames["sens"], data),
+        sections.grounds_and_outcomes(frames["outcomes"], data),
+        sections.trend(frames["series"]),
+        sections.data_quality(frames["quality"]),
+        sections.published(frames["tables"]),
+    ]
+    rendered = [section._repr_html_() for section in built]
+    assert listing() == before and not out.exists()
+    assert all(isinstance(s, Section) for s in built)
+    assert all("<section" in html for html in rendered)
+    for section in built:
+        assert all(frame is not None for frame in section.tables.values())
+        assert all(frame is not None and len(frame) for frame in section.charts.values())
+    assert sum(len(s.charts) for s in built) == 5  # 2 forest, 1 funnel, 2 control charts
+    # the analyst's frames are not modified by the sections
+    pd.testing.assert_frame_equal(frames["rates"], ss.search_rates(data))
+    pd.testing.assert_frame_equal(frames["sens"], ss.sensitivity_ratios(data))
+
+
+def test_published_section_lists_files_rows_and_columns():
+    tables = {"a": pd.DataFrame({"x": [1, 2, 3], "y": [4, 5, 6]}), "b": pd.DataFrame({"z": []})}
+    (listing,) = sections.published(tables).tables.values()
+    assert listing["table"].tolist() == ["a.csv", "b.csv"]
+    assert listing["rows"].tolist() == [3, 0]
+    assert listing["columns"].tolist() == ["x, y", "z"]
+
+
+@pytest.mark.realdata
+def test_real_linked_finds_and_comparison_quarter_ratio_match_raw_files(real_store_dir):
+    """Scorecard-facing metrics on real data against the raw CSVs (csv module only)."""
+    run = RunParameters(force="northumbria", quarter="2022-Q4", processed_dir=str(real_store_dir))
+    data = ssd.load(run)
+    quarter = ["2022-10", "2022-11", "2022-12"]
+    searches = linked = 0
+    for month in quarter:
+        path = RAW / month / f"{month}-northumbria-stop-and-search.csv"
+        with open(path, newline="", encoding="utf-8") as fh:
+            for row in csv.DictReader(fh):
+                if row["Type"] == "Vehicle search":
+                    continue
+                searches += 1
+                outcome = row["Outcome"]
+                found = outcome not in ("", "A no further action disposal")
+                linked += found and row["Outcome linked to object of search"] == "True"
+    total = ss.outcome_rates(data, quarter).set_index("group").loc["All searches"]
+    assert (total["searches"], total["linked_finds"]) == (searches, linked)
+    # the comparison quarter a year earlier: Black/White ratio by hand from the raw files
+    earlier = ["2021-10", "2021-11", "2021-12"]
+    raw, _ = _raw_counts(earlier)
+    pop = _raw_population()
+    rates = ss.group_rates(data, earlier).set_index("group")
+    rr = (raw["Black"] / pop["Black"]) / (raw["White"] / pop["White"])
+    assert rates.loc["Black", "searches"] == raw["Black"]
+    assert rates.loc["Black", "rr_vs_white"] == pytest.approx(rr, rel=1e-6)
