@@ -15,7 +15,10 @@ from analysis.errors import CrimeplanError
 from analysis.execute import execute_report
 from analysis.params import Quarter, RunParameters
 from analysis.paths import SHARED_DATA_DIR
-from analysis.reports import justice_outcomes as jo
+from analysis.reports import get
+from analysis.reports.justice_outcomes import data as jd
+from analysis.reports.justice_outcomes import metrics as jm
+from analysis.reports.justice_outcomes import sections as js
 
 
 def _data(crimes, outcomes, outcome_months=None, quarter="2022-Q4"):
@@ -23,7 +26,7 @@ def _data(crimes, outcomes, outcome_months=None, quarter="2022-Q4"):
         {"lad_code": ["E06000057", "E08000021"], "lad_name": ["Northumberland", "Newcastle"]}
     )
     months = sorted(set(outcomes["month"])) if outcome_months is None else outcome_months
-    return jo.JusticeData(
+    return jd.JusticeData(
         run=RunParameters(quarter=quarter),
         crimes=crimes,
         outcomes=outcomes,
@@ -31,6 +34,10 @@ def _data(crimes, outcomes, outcome_months=None, quarter="2022-Q4"):
         street_months=sorted(set(crimes["month"])),
         outcome_months=months,
     )
+
+
+def _headline_text(data) -> str:
+    return "\n".join(js.headline(jm.headline_figures(data), data).findings)
 
 
 CRIMES = pd.DataFrame(
@@ -94,58 +101,58 @@ def test_every_real_outcome_type_has_a_group():
         "Unable to prosecute suspect", "Status update unavailable", "Under investigation",
         "Court result unavailable", "Awaiting court outcome",
     ]  # fmt: skip
-    groups = jo.outcome_group(pd.Series(seen))
-    assert set(groups) <= set(jo.GROUP_ORDER)
-    assert groups.tolist()[:4] == [jo.NO_SUSPECT, jo.CHARGED, jo.CAUTION, jo.COMMUNITY]
-    assert groups.iloc[8] == jo.PENDING and groups.iloc[10] == jo.CHARGED
-    assert jo.outcome_group(pd.Series([None])).iloc[0] == jo.PENDING
+    groups = jm.outcome_group(pd.Series(seen))
+    assert set(groups) <= set(jm.GROUP_ORDER)
+    assert groups.tolist()[:4] == [jm.NO_SUSPECT, jm.CHARGED, jm.CAUTION, jm.COMMUNITY]
+    assert groups.iloc[8] == jm.PENDING and groups.iloc[10] == jm.CHARGED
+    assert jm.outcome_group(pd.Series([None])).iloc[0] == jm.PENDING
 
 
 def test_unknown_outcome_type_is_an_error_naming_it():
     with pytest.raises(CrimeplanError, match="Offender abducted by aliens"):
-        jo.outcome_group(pd.Series(["Suspect charged", "Offender abducted by aliens"]))
+        jm.outcome_group(pd.Series(["Suspect charged", "Offender abducted by aliens"]))
 
 
 def test_latest_outcomes_picks_latest_month_then_precedence():
-    out = jo.latest_outcomes(CRIMES, OUTCOMES).set_index("crime_id")
+    out = jm.latest_outcomes(CRIMES, OUTCOMES).set_index("crime_id")
     assert out.loc["a", "outcome_type"] == "Suspect charged"  # later month wins
     assert out.loc["a", "first_charge_month"] == "2023-01"
-    assert out.loc["c", "outcome_group"] == jo.COMMUNITY  # same month: positive group first
-    assert out.loc["f", "outcome_group"] == jo.PENDING and pd.isna(out.loc["f", "outcome_type"])
-    assert out.loc["d", "outcome_group"] == jo.PENDING
+    assert out.loc["c", "outcome_group"] == jm.COMMUNITY  # same month: positive group first
+    assert out.loc["f", "outcome_group"] == jm.PENDING and pd.isna(out.loc["f", "outcome_type"])
+    assert out.loc["d", "outcome_group"] == jm.PENDING
     assert out["positive"].tolist() == [True, True, True, False, True, False, False]
     assert out.loc["e", "first_positive_month"] == "2022-05"
 
 
 def test_duplicate_crime_ids_are_an_error():
     with pytest.raises(CrimeplanError, match="more than once"):
-        jo.latest_outcomes(pd.concat([CRIMES, CRIMES.head(1)]), OUTCOMES)
+        jm.latest_outcomes(pd.concat([CRIMES, CRIMES.head(1)]), OUTCOMES)
 
 
 def test_outcome_rates_table_shares_sum_to_one_and_match_counts():
-    table = jo.outcome_rates_table(_data(CRIMES, OUTCOMES))
-    assert list(table.columns) == jo.TABLE_COLUMNS
+    table = jm.outcome_rates(_data(CRIMES, OUTCOMES))
+    assert list(table.columns) == jm.TABLE_COLUMNS
     sums = table.groupby(["window", "area_level", "area_code", "crime_type"])["share"].sum()
     assert np.allclose(sums, 1.0)
     q = table[(table["window"] == "quarter") & (table["area_level"] == "force")]
     burg = q[q["crime_type"] == "Burglary"].set_index("outcome_group")
     # quarter burglaries: a (charged), b (caution), d (pending), g (none -> pending)
     assert burg["crimes"].iloc[0] == 4
-    assert burg.loc[jo.CHARGED, "count"] == 1 and burg.loc[jo.PENDING, "count"] == 2
+    assert burg.loc[jm.CHARGED, "count"] == 1 and burg.loc[jm.PENDING, "count"] == 2
     low, high = proportion_confint(2, 4, method="wilson")
-    assert burg.loc[jo.PENDING, ["low", "high"]].tolist() == pytest.approx([low, high])
+    assert burg.loc[jm.PENDING, ["low", "high"]].tolist() == pytest.approx([low, high])
     # LAD rows only hold crimes located in the force's own authorities
     lad = table[(table["window"] == "quarter") & (table["area_level"] == "lad")]
     assert set(lad["area_code"]) == {"E06000057", "E08000021"}
-    allc = lad[lad["crime_type"] == jo.ALL_CRIME].groupby("area_code")["crimes"].first()
+    allc = lad[lad["crime_type"] == jm.ALL_CRIME].groupby("area_code")["crimes"].first()
     assert allc.to_dict() == {"E06000057": 2, "E08000021": 2}
     # the 12 months include the March crime e
     y = table[(table["window"] == "12m") & (table["area_level"] == "force")]
-    assert y[y["crime_type"] == jo.ALL_CRIME]["crimes"].iloc[0] == 7
+    assert y[y["crime_type"] == jm.ALL_CRIME]["crimes"].iloc[0] == 7
 
 
 def test_positive_rates_by_area():
-    rates = jo.positive_rates(_data(CRIMES, OUTCOMES)).set_index(["window", "area_code"])
+    rates = jm.positive_rates(_data(CRIMES, OUTCOMES)).set_index(["window", "area_code"])
     force = rates.loc[("quarter", "northumbria")]
     assert (force["crimes"], force["positive"]) == (6, 3)
     ncl = rates.loc[("12m", "E08000021")]
@@ -157,7 +164,7 @@ def test_positive_rates_by_area():
 def test_positive_by_months_since_is_cumulative_and_censored():
     data = _data(CRIMES, OUTCOMES, outcome_months=[f"2022-{m:02d}" for m in range(3, 13)]
                  + ["2023-01", "2023-02"])  # fmt: skip
-    table = jo.positive_by_months_since(data, cohort="month")
+    table = jm.positive_by_months_since(data, cohort="month")
     oct_ = table[table["cohort"] == "2022-10"].set_index("months_since")
     # crimes a (positive 2023-01: lag 3) and b (positive 2022-11: lag 1)
     assert oct_["positive"].tolist()[:5] == [0, 1, 1, 2, 2]
@@ -187,7 +194,7 @@ def test_time_to_charge_bands():
             "outcome_type": ["Suspect charged"] * 4 + ["Offender given a caution"],
         }
     )
-    table = jo.time_to_charge(_data(crimes, outcomes)).set_index("band")
+    table = jm.time_to_charge(_data(crimes, outcomes)).set_index("band")
     # lags: 0, 3, 5, 1; t is cautioned, not charged
     assert table["charged"].iloc[0] == 4
     assert table.loc["Same month", "count"] == 1
@@ -204,11 +211,11 @@ def _run_notebook(store_dir: Path, tmp_path: Path, quarter: str = "2022-Q4") -> 
     params = RunParameters(
         force="northumbria", quarter=quarter, processed_dir=str(store_dir), output_dir=str(tmp_path)
     )
-    execute_report("05_justice_outcomes", params, tmp_path / "out.ipynb")
+    execute_report(get("justice_outcomes").notebook, params, tmp_path / "out.ipynb")
     path = tmp_path / "tables" / "05_justice_outcomes" / "outcome_rates.csv"
     assert path.exists()
     table = pd.read_csv(path, keep_default_na=False, na_values=[""])
-    assert list(table.columns) == jo.TABLE_COLUMNS
+    assert list(table.columns) == jm.TABLE_COLUMNS
     return table
 
 
@@ -216,11 +223,11 @@ def _check_table(table: pd.DataFrame) -> None:
     cells = table.groupby(["window", "area_level", "area_code", "crime_type"])
     assert np.allclose(cells["share"].sum(), 1.0, atol=1e-5)
     assert (cells["count"].sum() == cells["crimes"].first()).all()
-    assert (cells.size() == len(jo.GROUP_ORDER)).all()
+    assert (cells.size() == len(jm.GROUP_ORDER)).all()
     assert (
         (table["low"] <= table["share"] + 1e-9) & (table["share"] <= table["high"] + 1e-9)
     ).all()
-    assert set(table["outcome_group"]) == set(jo.GROUP_ORDER)
+    assert set(table["outcome_group"]) == set(jm.GROUP_ORDER)
     # LAD rows never exceed the force rows
     force = (
         table[table["area_level"] == "force"].groupby(["window", "crime_type"])["crimes"].first()
@@ -289,14 +296,14 @@ def test_notebook_on_real_northumbria_2022_q4(real_store_dir, tmp_path):
     q = table[(table["window"] == "quarter") & (table["area_level"] == "force")]
     q = q.set_index(["crime_type", "outcome_group"])
     for crime_type, n in by_type.items():
-        assert q.loc[(crime_type, jo.CHARGED), "crimes"] == n
-        assert q.loc[(crime_type, jo.CHARGED), "count"] == charged[crime_type], crime_type
-        assert q.loc[(crime_type, jo.NO_SUSPECT), "count"] == no_suspect[crime_type], crime_type
+        assert q.loc[(crime_type, jm.CHARGED), "crimes"] == n
+        assert q.loc[(crime_type, jm.CHARGED), "count"] == charged[crime_type], crime_type
+        assert q.loc[(crime_type, jm.NO_SUSPECT), "count"] == no_suspect[crime_type], crime_type
         # the outcomes files hold no "Under investigation" records, so the open group is
         # exactly the crimes with no outcome record
-        assert q.loc[(crime_type, jo.PENDING), "count"] == no_record[crime_type], crime_type
-    assert q.loc[(jo.ALL_CRIME, jo.CHARGED), "crimes"] == len(crimes)
-    assert q.loc[(jo.ALL_CRIME, jo.PENDING), "count"] == len(crimes) - len(latest)
+        assert q.loc[(crime_type, jm.PENDING), "count"] == no_record[crime_type], crime_type
+    assert q.loc[(jm.ALL_CRIME, jm.CHARGED), "crimes"] == len(crimes)
+    assert q.loc[(jm.ALL_CRIME, jm.PENDING), "count"] == len(crimes) - len(latest)
 
 
 @pytest.mark.realdata
@@ -305,20 +312,20 @@ def test_real_outcome_types_all_have_groups(real_raw_dir):
     seen |= {
         row["Last outcome category"] for row in _rows("street") if row["Last outcome category"]
     }
-    groups = jo.outcome_group(pd.Series(sorted(seen)))
+    groups = jm.outcome_group(pd.Series(sorted(seen)))
     assert groups.notna().all() and len(seen) >= 10
     mapping = dict(zip(sorted(seen), groups, strict=True))
-    assert mapping["Suspect charged"] == jo.CHARGED
-    assert mapping[NO_SUSPECT_TYPE] == jo.NO_SUSPECT
-    assert mapping["Offender given a drugs possession warning"] == jo.COMMUNITY
+    assert mapping["Suspect charged"] == jm.CHARGED
+    assert mapping[NO_SUSPECT_TYPE] == jm.NO_SUSPECT
+    assert mapping["Offender given a drugs possession warning"] == jm.COMMUNITY
 
 
 @pytest.mark.realdata
 def test_time_to_charge_on_real_data(real_store_dir):
-    data = jo.load(
+    data = jd.load(
         RunParameters(quarter="2022-Q4", processed_dir=str(real_store_dir), output_dir="/tmp/x")
     )
-    table = jo.time_to_charge(data)
+    table = jm.time_to_charge(data)
     months = set(Quarter(2022, 4).twelve_months)
     crime_month = {}
     for row in _rows("street"):
@@ -345,13 +352,13 @@ def test_missing_data_reason_and_load_on_fixture_store(fixture_store_dir):
 
     store = Store(fixture_store_dir)
     run = RunParameters(quarter="2022-Q4", processed_dir=str(fixture_store_dir))
-    assert jo.missing_data_reason(store, run) is None
+    assert jd.missing_data_reason(store, run) is None
     absent = RunParameters(quarter="2019-Q1", processed_dir=str(fixture_store_dir))
-    assert "2019-Q1" in jo.missing_data_reason(store, absent)
+    assert "2019-Q1" in jd.missing_data_reason(store, absent)
     with pytest.raises(CrimeplanError, match="2019-Q1"):
-        jo.load(absent)
-    data = jo.load(run)
-    street = store.street("northumbria", jo.analysis_months(Quarter(2022, 4)))
+        jd.load(absent)
+    data = jd.load(run)
+    street = store.street("northumbria", jd.analysis_months(Quarter(2022, 4)))
     assert len(data.crimes) == int((~street["is_asb"]).sum())
     assert set(data.outcomes["crime_id"]) <= set(data.crimes["crime_id"])
 
@@ -359,7 +366,7 @@ def test_missing_data_reason_and_load_on_fixture_store(fixture_store_dir):
 def test_positive_by_months_since_blanks_cells_spanning_a_missing_outcome_month():
     held = [f"2022-{m:02d}" for m in range(3, 13) if m != 11] + ["2023-01", "2023-02"]
     data = _data(CRIMES, OUTCOMES, outcome_months=held)
-    table = jo.positive_by_months_since(data, cohort="month")
+    table = jm.positive_by_months_since(data, cohort="month")
     oct_ = table[table["cohort"] == "2022-10"].set_index("months_since")
     # 2022-11 is missing: lag 0 (October only) is complete, lags 1.. span November
     assert oct_.loc[0, "positive"] == 0
@@ -372,20 +379,118 @@ def test_positive_by_months_since_blanks_cells_spanning_a_missing_outcome_month(
 def test_ward_rows_follow_the_area_level_parameter():
     crimes = CRIMES.assign(ward_code=["W1", "W2", "W1", None, "W1", "W9", None])
     data = _data(crimes, OUTCOMES)
-    table = jo.outcome_rates_table(data)
+    table = jm.outcome_rates(data)
     wards = table[(table["area_level"] == "ward") & (table["window"] == "quarter")]
     assert set(wards["area_code"]) == {"W1", "W2"}  # W9 lies outside the force's LADs
-    w1 = wards[(wards["area_code"] == "W1") & (wards["crime_type"] == jo.ALL_CRIME)]
+    w1 = wards[(wards["area_code"] == "W1") & (wards["crime_type"] == jm.ALL_CRIME)]
     assert w1["crimes"].iloc[0] == 2 and w1["share"].sum() == pytest.approx(1.0)
-    lad_only = jo.outcome_rates_table(
-        jo.JusticeData(**{**data.__dict__, "run": RunParameters(area_level="lad")})
+    lad_only = jm.outcome_rates(
+        jd.JusticeData(**{**data.__dict__, "run": RunParameters(area_level="lad")})
     )
     assert "ward" not in set(lad_only["area_level"])
 
 
 def test_headline_states_counts_and_wilson_intervals():
-    text = jo.headline(_data(CRIMES, OUTCOMES)).data
+    text = _headline_text(_data(CRIMES, OUTCOMES))
     low, high = proportion_confint(3, 6, method="wilson")
     assert "of 6 crimes recorded in October to December 2022, 3 (50.0%, 95% CI" in text
     assert f"{100 * low:.1f}\u2013{100 * high:.1f}%" in text
     assert "by the latest outcomes file (2023-02)" in text
+
+
+# --------------------------------------------------------------------------- report layer
+
+
+def test_headline_figures_on_hand_made_frames():
+    # quarter crimes a..d, f, g: positive a (charged), b (caution), c (community resolution);
+    # no suspect: none (a's no-suspect record is superseded); open: d, f, g
+    figures = jm.headline_figures(_data(CRIMES, OUTCOMES)).set_index("measure")
+    assert list(figures.index) == [jm.POSITIVE, jm.NO_SUSPECT, jm.PENDING]
+    assert figures["crimes"].tolist() == [6, 6, 6]
+    assert figures["count"].tolist() == [3, 0, 3]
+    for measure, k in ((jm.POSITIVE, 3), (jm.NO_SUSPECT, 0), (jm.PENDING, 3)):
+        low, high = proportion_confint(k, 6, method="wilson")
+        row = figures.loc[measure]
+        assert [row["share"], row["low"], row["high"]] == pytest.approx([k / 6, low, high])
+    assert figures.attrs["last_outcome_month"] == "2023-02"
+
+
+def test_outcome_distribution_counts_every_group_by_hand():
+    joined = pd.DataFrame(
+        {
+            "area": ["x", "x", "x", "y"],
+            "outcome_group": [jm.CHARGED, jm.CHARGED, jm.NO_SUSPECT, jm.PENDING],
+        }
+    )
+    dist = jm.outcome_distribution(joined, ["area"]).set_index(["area", "outcome_group"])
+    assert len(dist) == 2 * len(jm.GROUP_ORDER)
+    assert dist.loc[("x", jm.CHARGED), "count"] == 2 and dist.loc[("x", jm.CAUTION), "count"] == 0
+    assert dist.loc[("y", jm.PENDING), ["crimes", "count", "share"]].tolist() == [1, 1, 1.0]
+    low, high = proportion_confint(1, 3, method="wilson")
+    assert dist.loc[("x", jm.NO_SUSPECT), ["low", "high"]].tolist() == pytest.approx([low, high])
+
+
+def test_published_tables_stems_and_columns():
+    tables = jm.published_tables(_data(CRIMES, OUTCOMES))
+    assert list(tables) == ["outcome_rates"]
+    table = tables["outcome_rates"]
+    assert list(table.columns) == jm.TABLE_COLUMNS
+    # rounded to 6 decimals as published
+    assert (table["share"] == table["share"].round(6)).all()
+    listing = js.published(tables).tables["Published tables"]
+    assert listing["file"].tolist() == ["tables/05_justice_outcomes/outcome_rates.csv"]
+    assert listing["rows"].tolist() == [len(table)]
+
+
+def _no_writes(monkeypatch):
+    """Make every usual way of writing a file fail."""
+    import builtins
+    import pathlib
+
+    real_open = builtins.open
+
+    def guarded_open(file, mode="r", *args, **kwargs):
+        if any(c in mode for c in "wax+"):
+            raise AssertionError(f"a section opened {file} for writing")
+        return real_open(file, mode, *args, **kwargs)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a section tried to write a file")
+
+    monkeypatch.setattr(builtins, "open", guarded_open)
+    for name in ("write_text", "write_bytes", "mkdir", "touch"):
+        monkeypatch.setattr(pathlib.Path, name, refuse)
+    monkeypatch.setattr(pd.DataFrame, "to_csv", refuse)
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", refuse)
+
+
+def _listing(*folders: Path) -> list[str]:
+    return sorted(str(p) for folder in folders for p in folder.rglob("*"))
+
+
+def test_sections_write_no_file(fixture_store_dir, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    out.mkdir()
+    monkeypatch.chdir(tmp_path)
+    run = RunParameters(
+        quarter="2022-Q4", processed_dir=str(fixture_store_dir), output_dir=str(out)
+    )
+    data = jd.load(run)
+    before = _listing(tmp_path, fixture_store_dir)
+    _no_writes(monkeypatch)
+    shown = [
+        js.headline(jm.headline_figures(data), data),
+        js.outcome_groups(jm.outcome_rates(data), data),
+        js.positive_rates(jm.positive_rates(data), data),
+        js.months_since(jm.positive_by_months_since(data, max_lag=12, cohort="month")),
+        js.time_to_charge(jm.time_to_charge(data), data),
+        js.published(jm.published_tables(data)),
+    ]
+    for section in shown:
+        assert "<section" in section._repr_html_()
+    monkeypatch.undo()
+    assert _listing(tmp_path, fixture_store_dir) == before
+    # every table and chart keeps the frame it shows
+    assert all(frame is not None for s in shown for frame in s.tables.values())
+    chart = shown[3].charts
+    assert len(chart) == 1 and set(next(iter(chart.values()))["months_since"]) <= {0, 1, 3, 6, 12}

@@ -7,11 +7,13 @@ import math
 
 import pandas as pd
 import pytest
-from IPython.display import Markdown
 
 from analysis.params import RunParameters
 from analysis.paths import SHARED_DATA_DIR
-from analysis.reports import reoffending as report
+from analysis.reports import get
+from analysis.reports.reoffending import data as rd
+from analysis.reports.reoffending import metrics as rm
+from analysis.reports.reoffending import sections as rs
 
 NATIONAL_CSV = SHARED_DATA_DIR / "reference" / "reoffending" / "proven_reoffending_data.csv"
 Z95 = 1.959963984540054
@@ -23,6 +25,15 @@ def wilson_by_hand(x: float, n: float) -> tuple[float, float]:
     centre = (p + Z95**2 / (2 * n)) / (1 + Z95**2 / n)
     half = Z95 / (1 + Z95**2 / n) * math.sqrt(p * (1 - p) / n + Z95**2 / (4 * n * n))
     return centre - half, centre + half
+
+
+def _text(section) -> str:
+    """The section as the notebook shows it (HTML)."""
+    return section._repr_html_()
+
+
+def _headline(data) -> str:
+    return "\n".join(rs.headline(rm.main_series(data), rm.national_spc(data)).findings)
 
 
 def national_long() -> pd.DataFrame:
@@ -59,23 +70,23 @@ def local_table(rows: list[tuple]) -> pd.DataFrame:
     return frame
 
 
-def data_with(local: pd.DataFrame | None = None, tmp_path=None) -> report.ReoffendingData:
+def data_with(local: pd.DataFrame | None = None, tmp_path=None) -> rd.ReoffendingData:
     run = RunParameters(output_dir=str(tmp_path) if tmp_path else "outputs/x")
-    empty = pd.DataFrame({c: pd.Series(dtype="object") for c in report.LOCAL_COLUMNS})
-    return report.ReoffendingData(
+    empty = pd.DataFrame({c: pd.Series(dtype="object") for c in rd.LOCAL_COLUMNS})
+    return rd.ReoffendingData(
         run=run,
-        national=report.national_wide(national_long()),
+        national=rd.national_wide(national_long()),
         local=empty if local is None else local,
     )
 
 
 def test_cohort_labels_span_three_or_twelve_months():
-    assert report.cohort_label(pd.Timestamp("2013-10-01"), 3) == "2013-10 to 2013-12"
-    assert report.cohort_label(pd.Timestamp("2013-04-01"), 12) == "2013-04 to 2014-03"
+    assert rd.cohort_label(pd.Timestamp("2013-10-01"), 3) == "2013-10 to 2013-12"
+    assert rd.cohort_label(pd.Timestamp("2013-04-01"), 12) == "2013-04 to 2014-03"
 
 
 def test_national_wide_keeps_published_values_and_missing_cohorts():
-    wide = report.national_wide(national_long())
+    wide = rd.national_wide(national_long())
     assert len(wide) == 4  # 3 new cohorts (one unpublished) + 1 old
     row = wide[(wide["measure"] == "new") & (wide["cohort"] == "2014-01 to 2014-03")].iloc[0]
     assert (row["offenders"], row["reoffenders"], row["reoffences"]) == (800, 200, 700)
@@ -88,7 +99,7 @@ def test_national_wide_keeps_published_values_and_missing_cohorts():
 
 
 def test_national_rates_wilson_interval_matches_hand_formula():
-    rates = report.national_rates(data_with())
+    rates = rm.national_rates(data_with())
     row = rates[rates["cohort"] == "2013-01 to 2013-03"].iloc[0]
     low, high = wilson_by_hand(300, 1000)
     assert row["low"] == pytest.approx(low * 100, abs=1e-9)
@@ -100,18 +111,18 @@ def test_national_rates_wilson_interval_matches_hand_formula():
 def test_no_interval_without_published_counts():
     long = national_long()
     long = long[~((long["rate"] == "reoffenders") & (long["date"] == pd.Timestamp("2014-01-01")))]
-    data = report.ReoffendingData(
-        run=RunParameters(), national=report.national_wide(long), local=data_with().local
+    data = rd.ReoffendingData(
+        run=RunParameters(), national=rd.national_wide(long), local=data_with().local
     )
-    rates = report.national_rates(data)
+    rates = rm.national_rates(data)
     row = rates[rates["cohort"] == "2014-01 to 2014-03"].iloc[0]
     assert row["binary_rate"] == pytest.approx(25.0)  # the published rate is still shown
     assert math.isnan(row["low"]) and math.isnan(row["high"])
 
 
 def test_published_table_columns_and_national_values():
-    table = report.reoffending_rates_table(data_with())
-    assert list(table.columns) == report.PUBLISHED_COLUMNS
+    table = rm.reoffending_rates(data_with())
+    assert list(table.columns) == rm.PUBLISHED_COLUMNS
     assert (table["area"] == "England and Wales").all()
     row = table[table["cohort"] == "2014-01 to 2014-03"].iloc[0]
     assert row["breakdown"] == "All; new measure; 3-month cohort"
@@ -128,12 +139,12 @@ def test_local_rates_and_suppression_in_the_published_table():
             ("2019 Q2", "All offenders", "E23000099", "Tiny", 40, 3, 9),
         ]
     )
-    rates = report.local_rates(local)
+    rates = rm.local_rates(local)
     assert rates["binary_rate"].iloc[0] == pytest.approx(30.0)
     assert rates["frequency"].iloc[0] == pytest.approx(3.0)
     low, high = wilson_by_hand(600, 2000)
     assert rates["low"].iloc[0] == pytest.approx(low * 100)
-    published = report.reoffending_rates_table(data_with(local))
+    published = rm.reoffending_rates(data_with(local))
     tiny = published[published["area"] == "Tiny"].iloc[0]
     assert pd.isna(tiny["reoffenders"]) and pd.isna(tiny["binary_rate"]) and pd.isna(tiny["low"])
     # secondary suppression: with a cohort total Tiny = total - Northumbria - Small, so the
@@ -156,7 +167,7 @@ def test_local_funnel_uses_the_national_row_as_target():
             ("2019 Q2", "All offenders", "E23000013", "Cleveland", 1500, 460, 1400),
         ]
     )
-    funnel = report.local_funnel(local)
+    funnel = rm.local_funnel(local)
     assert set(funnel["area"]) == {"Northumbria", "Durham", "Cleveland"}
     assert funnel["target"].iloc[0] == pytest.approx(30.0)
     assert funnel.attrs["target_label"].startswith("national rate")
@@ -177,18 +188,17 @@ def test_local_funnel_without_national_row_uses_the_pooled_rate():
             ("2019 Q2", "All offenders", "E2", "B", 1000, 340, 900),
         ]
     )
-    funnel = report.local_funnel(local)
+    funnel = rm.local_funnel(local)
     assert funnel["target"].iloc[0] == pytest.approx(32.0)
     assert funnel.attrs["target_label"].startswith("pooled")
 
 
 def test_no_local_data_is_said_plainly():
-    result = report.local_comparison(data_with())
-    assert isinstance(result, Markdown)
-    assert "No local reoffending data supplied" in result.data
-    disposal = report.disposal_comparison(data_with())
-    assert isinstance(disposal, Markdown)
-    assert "not reproducible from the data supplied" in disposal.data
+    data = data_with()
+    result = rs.local_comparison(rm.local_funnel(data.local))
+    assert not result.charts and "No local reoffending data supplied" in _text(result)
+    disposal = rs.disposal_comparison(rm.disposal_rates(data.local))
+    assert not disposal.tables and "not reproducible from the data supplied" in _text(disposal)
 
 
 def test_plan_claim_is_set_against_disposal_rows():
@@ -198,11 +208,11 @@ def test_plan_claim_is_set_against_disposal_rows():
             ("2019 Q2", "Community order", None, None, 2000, 700, 2000),
         ]
     )
-    sentence = report.plan_claim_check(local)
+    sentence = rs.plan_claim_check(rm.disposal_rates(local))
     assert "64.5%" in sentence and "38%" in sentence
     assert "62.0 (" in sentence and "35.0 (" in sentence
     assert "effectiveness" in sentence
-    assert len(report.disposal_rates(local)) == 2
+    assert len(rm.disposal_rates(local)) == 2
 
 
 # ------------------------------------------------------------------ notebook execution
@@ -218,11 +228,11 @@ def test_notebook_runs_on_the_fixture_store(fixture_raw_dir, fixture_store_dir, 
         processed_dir=str(fixture_store_dir),
         output_dir=str(tmp_path),
     )
-    out = execute_report("04_reoffending", run, tmp_path / "out.ipynb")
+    out = execute_report(get("reoffending").notebook, run, tmp_path / "out.ipynb")
     path = tmp_path / "tables" / "04_reoffending" / "reoffending_rates.csv"
     with path.open(newline="") as handle:
         rows = list(csv.DictReader(handle))
-    assert rows and list(rows[0]) == report.PUBLISHED_COLUMNS
+    assert rows and list(rows[0]) == rm.PUBLISHED_COLUMNS
     # the fixture's national binary rates, read with the csv module, are published unchanged
     source = fixture_raw_dir / "reference" / "reoffending"
     expected = {}
@@ -255,7 +265,7 @@ def test_notebook_on_real_data_reproduces_the_moj_series(real_store_dir, tmp_pat
         processed_dir=str(real_store_dir),
         output_dir=str(tmp_path),
     )
-    execute_report("04_reoffending", run, tmp_path / "out.ipynb")
+    execute_report(get("reoffending").notebook, run, tmp_path / "out.ipynb")
     path = tmp_path / "tables" / "04_reoffending" / "reoffending_rates.csv"
     with path.open(newline="") as handle:
         published = list(csv.DictReader(handle))
@@ -325,9 +335,20 @@ def test_local_tables_dropped_in_flow_through_ingest_to_the_notebook(fixture_raw
             csv.writer(handle).writerows(rows)
     store = tmp_path / "store"
     ingest(raw, store)
+    from analysis.store import Store
+
+    opened = Store(store)
+    try:
+        local = rd.read_local(opened)  # the public reader the scorecard uses
+    finally:
+        opened.close()
+    assert list(local.columns[: len(rd.LOCAL_COLUMNS)]) == rd.LOCAL_COLUMNS
+    by_area = local.set_index("area_name")
+    assert int(by_area.loc["Northumbria", "offenders"]) == 3000
+    assert int(by_area.loc["Durham", "reoffenders"]) == 380
     out = tmp_path / "out"
     run = RunParameters(quarter="2022-Q4", processed_dir=str(store), output_dir=str(out))
-    executed = execute_report("04_reoffending", run, tmp_path / "out.ipynb").read_text()
+    executed = execute_report(get("reoffending").notebook, run, tmp_path / "out.ipynb").read_text()
     with (out / "tables" / "04_reoffending" / "reoffending_rates.csv").open(newline="") as h:
         rows = [r for r in csv.DictReader(h) if r["area"] != "England and Wales"]
     north = next(r for r in rows if r["area"] == "Northumbria")
@@ -344,7 +365,7 @@ def test_local_tables_dropped_in_flow_through_ingest_to_the_notebook(fixture_raw
 
 
 def test_headline_states_the_comparison_only_when_intervals_exist():
-    text = report.national_headline(data_with()).data
+    text = _headline(data_with())
     # 2014 Q1 (200 of 800) against 2013 Q1 (300 of 1,000): the hand Wilson intervals overlap
     now_low, now_high = wilson_by_hand(200, 800)
     before_low, before_high = wilson_by_hand(300, 1000)
@@ -353,14 +374,164 @@ def test_headline_states_the_comparison_only_when_intervals_exist():
     assert "25.0 (" in text and "3.50 reoffences" in text
     long = national_long()
     long = long[long["rate"] != "reoffenders"]
-    data = report.ReoffendingData(RunParameters(), report.national_wide(long), data_with().local)
-    text = report.national_headline(data).data
+    data = rd.ReoffendingData(RunParameters(), rd.national_wide(long), data_with().local)
+    text = _headline(data)
     assert "no interval" in text and "nan" not in text.lower()
 
 
 def test_sections_say_so_when_the_national_series_is_absent():
     long = national_long()
     long = long[long["measure"] == "old"]
-    data = report.ReoffendingData(RunParameters(), report.national_wide(long), data_with().local)
-    for section in (report.national_headline, report.national_spc_chart):
-        assert "No national 3-month cohort series" in section(data).data
+    data = rd.ReoffendingData(RunParameters(), rd.national_wide(long), data_with().local)
+    assert "No national 3-month cohort series" in _text(
+        rs.headline(rm.main_series(data), rm.national_spc(data))
+    )
+    assert "No national 3-month cohort series" in _text(rs.control_chart(rm.national_spc(data)))
+
+
+# ------------------------------------------------------------------ report layer
+
+
+def test_read_national_and_read_local_on_the_fixture_store(fixture_store_dir, fixture_raw_dir):
+    from analysis.store import Store
+
+    store = Store(fixture_store_dir)
+    try:
+        national = rd.read_national(store)
+        local = rd.read_local(store)
+    finally:
+        store.close()
+    assert local.empty and list(local.columns) == rd.LOCAL_COLUMNS
+    # every (measure, unit, group, date) of the source CSV, counted with the csv module
+    path = fixture_raw_dir / "reference" / "reoffending" / "proven_reoffending_data.csv"
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        keys = {(r["measure"], r["temporal_unit"], r["group"], r["date"][:10])
+                for r in csv.DictReader(handle)}  # fmt: skip
+    assert len(national) == len(keys)
+    run = RunParameters(quarter="2022-Q4", processed_dir=str(fixture_store_dir))
+    assert len(rd.load(run).national) == len(keys)
+
+
+def test_main_series_keeps_published_new_three_month_all_cohorts_in_order():
+    series = rm.main_series(data_with())
+    # 2013-07 has no published rate; the old annual cohort is another series
+    assert series["cohort"].tolist() == ["2013-01 to 2013-03", "2014-01 to 2014-03"]
+    assert series["binary_rate"].tolist() == pytest.approx([30.0, 25.0])
+
+
+def _long_series(rates: list[float]) -> pd.DataFrame:
+    starts = pd.date_range("2010-01-01", periods=len(rates), freq="3MS")
+    return pd.DataFrame(
+        {
+            "measure": "new",
+            "temporal_unit": "3-monthly",
+            "date": starts,
+            "group": "All",
+            "rate": "binary",
+            "value": rates,
+        }
+    )
+
+
+def test_national_spc_limits_by_hand_and_too_few_cohorts():
+    rates = [30.0, 31.0, 29.5, 30.5, 32.0, 31.5, 30.0, 29.0, 28.5, 29.5, 30.0, 31.0]
+    data = rd.ReoffendingData(RunParameters(), rd.national_wide(_long_series(rates)), None)
+    xmr = rm.national_spc(data)
+    centre = sum(rates) / len(rates)
+    mean_mr = sum(abs(b - a) for a, b in zip(rates[:-1], rates[1:], strict=True)) / (len(rates) - 1)
+    assert xmr["centre"].iloc[0] == pytest.approx(centre)
+    assert xmr["ucl"].iloc[0] == pytest.approx(centre + 2.66 * mean_mr)
+    assert xmr.index[0] == "2010-01" and xmr.attrs["missing_cohorts"] == []
+    short = rd.ReoffendingData(RunParameters(), rd.national_wide(_long_series(rates[:11])), None)
+    assert rm.national_spc(short).empty
+    assert "needs 12 cohorts" in _text(rs.control_chart(rm.national_spc(short)))
+
+
+def test_plan_claim_rows_pick_the_last_matching_disposals():
+    local = local_table(
+        [
+            ("2018 Q2", "Custody under 12 months", None, None, 900, 540, 2000),
+            ("2019 Q2", "Custody less than 12 months", None, None, 1000, 620, 3000),
+            ("2019 Q2", "Community order", None, None, 2000, 700, 2000),
+            ("2019 Q2", "Fine", None, None, 500, 100, 200),
+        ]
+    )
+    short, community = rm.plan_claim_rows(rm.disposal_rates(local))
+    assert (short["cohort"], short["binary_rate"]) == ("2019 Q2", pytest.approx(62.0))
+    assert community["binary_rate"] == pytest.approx(35.0)
+    assert rm.plan_claim_rows(rm.disposal_rates(local.iloc[[3]])) is None
+
+
+def test_published_tables_stems_and_columns():
+    data = data_with()
+    tables = rm.published_tables(data)
+    assert list(tables) == ["reoffending_rates"]
+    assert list(tables["reoffending_rates"].columns) == rm.PUBLISHED_COLUMNS
+    assert len(tables["reoffending_rates"]) == len(data.national)
+    listing = rs.published(tables).tables["Published tables"]
+    assert listing["file"].tolist() == ["tables/04_reoffending/reoffending_rates.csv"]
+
+
+def _no_writes(monkeypatch):
+    """Make every usual way of writing a file fail."""
+    import builtins
+    import pathlib
+
+    real_open = builtins.open
+
+    def guarded_open(file, mode="r", *args, **kwargs):
+        if any(c in mode for c in "wax+"):
+            raise AssertionError(f"a section opened {file} for writing")
+        return real_open(file, mode, *args, **kwargs)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a section tried to write a file")
+
+    monkeypatch.setattr(builtins, "open", guarded_open)
+    for name in ("write_text", "write_bytes", "mkdir", "touch"):
+        monkeypatch.setattr(pathlib.Path, name, refuse)
+    monkeypatch.setattr(pd.DataFrame, "to_csv", refuse)
+
+
+def test_sections_write_no_file(fixture_store_dir, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    out.mkdir()
+    monkeypatch.chdir(tmp_path)
+    run = RunParameters(
+        quarter="2022-Q4", processed_dir=str(fixture_store_dir), output_dir=str(out)
+    )
+    stored = rd.load(run)
+    local = local_table(
+        [
+            ("2019 Q2", "All offenders", "K04000001", "England and Wales", 100000, 30000, 90000),
+            ("2019 Q2", "All offenders", "E23000007", "Northumbria", 2000, 700, 2100),
+            ("2019 Q2", "All offenders", "E23000008", "Durham", 1000, 295, 800),
+            ("2019 Q2", "Custody less than 12 months", None, None, 1000, 620, 3000),
+            ("2019 Q2", "Community order", None, None, 2000, 700, 2000),
+        ]
+    )
+    before = sorted(str(p) for p in tmp_path.rglob("*"))
+    _no_writes(monkeypatch)
+    shown = []
+    for data in (stored, data_with(local)):
+        shown += [
+            rs.headline(rm.main_series(data), rm.national_spc(data)),
+            rs.trend(rm.national_rates(data)),
+            rs.control_chart(rm.national_spc(data)),
+            rs.local_comparison(rm.local_funnel(data.local)),
+            rs.disposal_comparison(rm.disposal_rates(data.local)),
+            rs.annual(rm.national_rates(data)),
+            rs.published(rm.published_tables(data)),
+        ]
+    for section in shown:
+        assert "<section" in _text(section)
+    monkeypatch.undo()
+    assert sorted(str(p) for p in tmp_path.rglob("*")) == before
+    # with local data: the funnel and the disposal table keep the frames they show
+    funnel = shown[7 + 3].charts
+    assert len(funnel) == 1 and set(next(iter(funnel.values()))["area"]) == {
+        "Northumbria",
+        "Durham",
+    }
+    disposal = next(iter(shown[7 + 4].tables.values()))
+    assert disposal["binary_rate"].tolist() == pytest.approx([62.0, 35.0])

@@ -12,10 +12,14 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
+from analysis.errors import CrimeplanError
 from analysis.execute import execute_report
 from analysis.params import Quarter, RunParameters
 from analysis.paths import SHARED_DATA_DIR
-from analysis.reports import rural_crime as rc
+from analysis.reports import get
+from analysis.reports.rural_crime import data as rd
+from analysis.reports.rural_crime import metrics as rc
+from analysis.reports.rural_crime import sections as rs
 
 RUC = {
     "E01000001": ("UN1", 1000),
@@ -64,7 +68,7 @@ def _crimes(seed: int = 1) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["month", "lsoa21_code", "crime_type", "count"])
 
 
-def _data(crimes=None, searches=None, quarter="2022-Q4", street_months=None) -> rc.RuralData:
+def _data(crimes=None, searches=None, quarter="2022-Q4", street_months=None) -> rd.RuralData:
     crimes = _crimes() if crimes is None else crimes
     if searches is None:
         searches = pd.DataFrame(
@@ -89,7 +93,7 @@ def _data(crimes=None, searches=None, quarter="2022-Q4", street_months=None) -> 
             }
         )
     months = sorted(crimes["month"].unique()) if street_months is None else street_months
-    return rc.RuralData(
+    return rd.RuralData(
         run=RunParameters(quarter=quarter),
         lsoa=_lsoa(),
         crimes=crimes,
@@ -172,14 +176,14 @@ def test_classify_crimes_assigns_each_class_and_unclassified():
 def test_classify_crimes_rejects_unknown_ruc_codes():
     lsoa = _lsoa()
     lsoa.loc[0, "ruc21_code"] = "A1"
-    with pytest.raises(rc.CrimeplanError, match="A1"):
+    with pytest.raises(CrimeplanError, match="A1"):
         rc.classify_crimes(_crimes(), lsoa)
 
 
 def test_rural_urban_table_counts_rates_and_quotients():
     data = _data()
     crimes = data.crimes
-    table = rc.rural_urban_table(data)
+    table = rc.rural_urban(data)
     assert list(table.columns) == rc.TABLE_COLUMNS
     months = Quarter(2022, 4).months
     q = crimes[crimes["month"].isin(months)]
@@ -256,7 +260,7 @@ def test_change_allows_for_a_missing_month():
     n = int(row["count_before"] + row["count_after"])
     p = sps.binomtest(int(row["count_after"]), n, 11 / 23).pvalue
     assert row["p_value"] == pytest.approx(p, rel=1e-6)
-    assert "2022-02" in rc.months_note(data)
+    assert "2022-02" in rs.months_note(data)
 
 
 def test_monthly_rural_series_and_lsoa_rates():
@@ -297,7 +301,7 @@ def _run_notebook(store_dir: Path, tmp_path: Path, quarter: str = "2022-Q4") -> 
         processed_dir=str(store_dir),
         output_dir=str(tmp_path),
     )
-    execute_report("03_rural_crime", params, tmp_path / "out.ipynb")
+    execute_report(get("rural_crime").notebook, params, tmp_path / "out.ipynb")
     path = tmp_path / "tables" / "03_rural_crime" / "rural_urban.csv"
     assert path.exists()
     table = pd.read_csv(path)
@@ -404,7 +408,7 @@ def test_notebook_on_real_northumbria_2022_q4(real_store_dir, tmp_path):
 def test_class_assignment_of_sampled_lsoas_matches_the_reference(real_store_dir):
     """Per-LSOA counts and classes for rural LSOAs whose 2011 code did not change in 2021,
     against the raw CSVs and the ONS RUC 2021 lookup read here."""
-    data = rc.load(
+    data = rd.load(
         RunParameters(quarter="2022-Q4", processed_dir=str(real_store_dir), output_dir="/tmp/x")
     )
     unchanged = set()
@@ -439,19 +443,142 @@ def test_missing_data_reason_and_load_on_fixture_store(fixture_store_dir):
 
     store = Store(fixture_store_dir)
     run = RunParameters(quarter="2022-Q4", processed_dir=str(fixture_store_dir))
-    assert rc.missing_data_reason(store, run) is None
+    assert rd.missing_data_reason(store, run) is None
     absent = RunParameters(quarter="2019-Q1", processed_dir=str(fixture_store_dir))
-    reason = rc.missing_data_reason(store, absent)
+    reason = rd.missing_data_reason(store, absent)
     assert reason and "2019-Q1" in reason
-    with pytest.raises(rc.CrimeplanError, match="2019-Q1"):
-        rc.load(absent)
-    data = rc.load(run)
+    with pytest.raises(CrimeplanError, match="2019-Q1"):
+        rd.load(absent)
+    data = rd.load(run)
     assert set(data.lsoa["ruc21_code"]) <= set(rc.RUC_CLASSES)
     assert data.crimes["count"].sum() == len(store.street("northumbria"))
 
 
 def test_verdict_text_formats_p_values():
     row = pd.Series({"verdict": "no evidence of change", "p_value": 0.2134})
-    assert rc._verdict_text(row) == "no evidence of change (p = 0.21)"
+    assert rs._verdict_text(row) == "no evidence of change (p = 0.21)"
     row = pd.Series({"verdict": "increase unlikely to be chance", "p_value": 3e-9})
-    assert rc._verdict_text(row) == "increase unlikely to be chance (p < 0.001)"
+    assert rs._verdict_text(row) == "increase unlikely to be chance (p < 0.001)"
+
+
+# --------------------------------------------------------------------------- report layer
+
+RURAL_CODES = [code for code, (ruc, _) in RUC.items() if ruc.startswith("R")]
+
+
+def test_class_rates_by_hand():
+    data = _data()
+    rates = rc.class_rates(data).set_index("ruc_class")
+    assert list(rates.index) == list(rc.RUC_CLASSES) + list(rc.AGGREGATES)
+    crimes = _crimes()
+    crimes = crimes[crimes["crime_type"] != rc.ASB]
+    quarter = crimes[crimes["month"].isin(["2022-10", "2022-11", "2022-12"])]
+    rural_q = quarter[quarter["lsoa21_code"].isin(RURAL_CODES)]["count"].sum()
+    rural_pop = sum(pop for code, (_, pop) in RUC.items() if code in RURAL_CODES)
+    row = rates.loc["RURAL"]
+    assert row["q_count"] == rural_q and row["population"] == rural_pop
+    assert row["q_rate"] == pytest.approx(rural_q / rural_pop * 1000)
+    unlocated = quarter[~quarter["lsoa21_code"].isin(list(RUC))]["count"].sum()
+    assert rates.loc["UNCLASSIFIED", "q_count"] == unlocated
+    assert pd.isna(rates.loc["UNCLASSIFIED", "verdict"])
+    # the change: exact conditional test of the quarter against the same quarter of 2021
+    before = crimes[crimes["month"].isin(["2021-10", "2021-11", "2021-12"])]
+    before = before[before["lsoa21_code"].isin(RURAL_CODES)]["count"].sum()
+    p = sps.binomtest(int(rural_q), int(rural_q + before), 0.5).pvalue
+    assert row["p_value"] == pytest.approx(p)
+    shown = rs.class_rates(rc.class_rates(data), data)
+    notes = " ".join(next(iter(shown.items)).notes)
+    assert f"{int(unlocated):,} crimes in the quarter" in notes
+
+
+def test_rural_types_sorted_by_location_quotient_without_asb():
+    types = rc.rural_types(_data())
+    assert rc.ASB not in set(types["crime_type"])
+    assert set(types["window"]) == {"12m"} and set(types["ruc_class"]) == {"RURAL"}
+    lq = types["location_quotient"].dropna().tolist()
+    assert lq == sorted(lq, reverse=True)
+    crimes = _crimes()
+    twelve = crimes[crimes["month"].str.startswith("2022")]
+    burglary = types.set_index("crime_type").loc["Burglary"]
+    rural = twelve[twelve["lsoa21_code"].isin(RURAL_CODES)]
+    assert burglary["count"] == rural.loc[rural["crime_type"] == "Burglary", "count"].sum()
+    assert {"verdict", "p_value"} <= set(types.columns)
+
+
+def test_rural_xmr_by_hand_and_too_few_months():
+    data = _data()
+    xmr = rc.rural_xmr(data)
+    assert set(xmr["series"]) == {"rural_crime", "rural_asb"}
+    crimes = _crimes()
+    rural = crimes[crimes["lsoa21_code"].isin(RURAL_CODES) & (crimes["crime_type"] != rc.ASB)]
+    monthly = rural.groupby("month")["count"].sum()
+    part = xmr[xmr["series"] == "rural_crime"]
+    assert part["month"].tolist() == list(monthly.index)
+    assert part["centre"].iloc[0] == pytest.approx(monthly.mean())
+    mean_mr = monthly.diff().abs().dropna().mean()
+    assert part["ucl"].iloc[0] == pytest.approx(monthly.mean() + 2.66 * mean_mr)
+    one = _data(crimes=_crimes()[_crimes()["month"] == "2022-12"])
+    assert rc.rural_xmr(one).empty
+    assert "Fewer than two months" in rs.rural_spc(rc.rural_xmr(one))._repr_html_()
+
+
+def test_published_tables_stems_and_columns():
+    tables = rc.published_tables(_data())
+    assert list(tables) == ["rural_urban"]
+    table = tables["rural_urban"]
+    assert list(table.columns) == rc.TABLE_COLUMNS
+    assert str(table["population"].dtype) == "Int64"
+    assert (table["rate_per_1000"].dropna() == table["rate_per_1000"].dropna().round(6)).all()
+    listing = rs.published(tables).tables["Published tables"]
+    assert listing["file"].tolist() == ["tables/03_rural_crime/rural_urban.csv"]
+    assert listing["rows"].tolist() == [len(table)]
+
+
+def _no_writes(monkeypatch):
+    """Make every usual way of writing a file fail."""
+    import builtins
+    import pathlib
+
+    real_open = builtins.open
+
+    def guarded_open(file, mode="r", *args, **kwargs):
+        if any(c in mode for c in "wax+"):
+            raise AssertionError(f"a section opened {file} for writing")
+        return real_open(file, mode, *args, **kwargs)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a section tried to write a file")
+
+    monkeypatch.setattr(builtins, "open", guarded_open)
+    for name in ("write_text", "write_bytes", "mkdir", "touch"):
+        monkeypatch.setattr(pathlib.Path, name, refuse)
+    monkeypatch.setattr(pd.DataFrame, "to_csv", refuse)
+
+
+def test_sections_write_no_file(fixture_store_dir, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    out.mkdir()
+    monkeypatch.chdir(tmp_path)
+    run = RunParameters(
+        quarter="2022-Q4", processed_dir=str(fixture_store_dir), output_dir=str(out)
+    )
+    data = rd.load(run)
+    before = sorted(str(p) for p in tmp_path.rglob("*"))
+    _no_writes(monkeypatch)
+    shown = [
+        rs.class_rates(rc.class_rates(data), data),
+        rs.rural_types(rc.rural_types(data), data),
+        rs.rural_map(rc.lsoa_rates(data), data),
+        rs.rural_spc(rc.rural_xmr(data)),
+        rs.rural_powers(rc.rural_power_searches(data), data),
+        rs.published(rc.published_tables(data)),
+    ]
+    for section in shown:
+        assert "<section" in section._repr_html_()
+    monkeypatch.undo()
+    assert sorted(str(p) for p in tmp_path.rglob("*")) == before
+    # charts keep their data: the map its LSOA rates, the SPC charts their XmR tables
+    map_data = next(iter(shown[2].charts.values()))
+    assert set(map_data["lsoa21_code"]) <= set(rc.lsoa_rates(data)["lsoa21_code"])
+    assert len(shown[3].charts) == 2
+    assert all("centre" in frame.columns for frame in shown[3].charts.values())

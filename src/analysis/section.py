@@ -16,9 +16,9 @@ import mistune
 import pandas as pd
 
 from analysis.charts import Chart
-from analysis.tables import ReportTable
+from analysis.tables import ReportTable, report_table
 
-__all__ = ["Section", "markdown_html"]
+__all__ = ["Section", "markdown_html", "published_section"]
 
 _MARKDOWN = mistune.create_markdown(escape=True)
 
@@ -90,3 +90,25 @@ class Section:
             f"Section({self.title!r}: {len(self.findings)} findings, "
             f"{len(self.tables)} tables, {len(self.charts)} charts)"
         )
+
+
+def published_section(tables: dict[str, pd.DataFrame], report: str) -> Section:
+    """The "Published tables" section of a report: one row per CSV (file, rows, columns).
+
+    ``tables`` is the report's ``metrics.published_tables(data)``; ``report`` its notebook stem.
+    Lists what :func:`analysis.outputs.write_tables` writes; writes nothing itself.
+    """
+    listing = pd.DataFrame(
+        {
+            "file": [f"tables/{report}/{name}.csv" for name in tables],
+            "rows": [len(table) for table in tables.values()],
+            "columns": [", ".join(map(str, table.columns)) for table in tables.values()],
+        }
+    )
+    table = report_table(
+        listing,
+        columns={"file": "File", "rows": "Rows", "columns": "Columns"},
+        caption="Published tables",
+        counts=["rows"],
+    )
+    return Section("Published tables", items=[table])

@@ -1,4 +1,4 @@
-"""Justice outcomes (notebook ``05_justice_outcomes``): what happened to the crimes recorded.
+"""Justice outcomes: the figures (pure functions, DataFrames in and out; the report's API).
 
 Street-level crimes (data.police.uk) are joined by Crime ID to the data.police.uk outcomes
 files. Each crime's *latest outcome* is the outcome record with the latest outcome month
@@ -12,16 +12,18 @@ Every outcome type string is mapped once, in :data:`OUTCOME_GROUPS`, to six grou
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from analysis.errors import CrimeplanError
-from analysis.params import Quarter, RunParameters, months_missing_between, windows
+from analysis.params import windows
 from analysis.stats import proportion_with_interval, wilson_interval
 
-REPORT = "05_justice_outcomes"
+if TYPE_CHECKING:
+    from analysis.reports.justice_outcomes.data import JusticeData
+
 SOURCE = "data.police.uk street-level crime and outcomes files"
 
 CHARGED = "Charged or summonsed"
@@ -93,99 +95,6 @@ TABLE_COLUMNS = [
     "high",
 ]
 """Columns of ``tables/05_justice_outcomes/outcome_rates.csv``, in order."""
-
-
-@dataclass(frozen=True)
-class JusticeData:
-    """What the justice outcomes report needs, pulled from the store once.
-
-    Attributes
-    ----------
-    run : RunParameters
-    crimes : DataFrame
-        Non-ASB street crimes of the 24 months ending with the quarter: ``crime_id, month,
-        crime_type, ward_code, lad_code, lad_name, in_force_area`` (``ward_code`` optional).
-    outcomes : DataFrame
-        Outcome records of those crimes: ``crime_id, month`` (outcome month), ``outcome_type``.
-    force_lads : DataFrame
-        ``lad_code, lad_name`` of the force's own local authorities.
-    street_months, outcome_months : list of str
-        Months held in the store for the force.
-    unmatched_outcomes : int
-        Outcome records of the force whose Crime ID is in no street file of the store.
-    """
-
-    run: RunParameters
-    crimes: pd.DataFrame
-    outcomes: pd.DataFrame
-    force_lads: pd.DataFrame
-    street_months: list[str]
-    outcome_months: list[str]
-    unmatched_outcomes: int = 0
-    joined: pd.DataFrame | None = None
-    """:func:`latest_outcomes` of ``crimes`` and ``outcomes`` (computed by :func:`load`)."""
-
-
-# --------------------------------------------------------------------------- I/O edge
-
-
-def analysis_months(quarter: Quarter) -> list[str]:
-    """The 24 months ending with ``quarter`` (the 12 months and the 12 before them)."""
-    return quarter.year_earlier.twelve_months + quarter.twelve_months
-
-
-def missing_data_reason(store, run: RunParameters) -> str | None:
-    """``None`` when the store has street crime and outcomes for the quarter, else why not."""
-    street = set(store.months(run.force, "street"))
-    if not street.intersection(run.period.months):
-        return f"no street-level crime for {run.force} in {run.quarter} in the processed store."
-    outcomes = store.months(run.force, "outcomes")
-    if not outcomes or max(outcomes) < run.period.months[0]:
-        return f"no outcomes files for {run.force} from {run.quarter} on in the processed store."
-    return None
-
-
-def load(run: RunParameters) -> JusticeData:
-    """Open the processed store and pull the crimes and their outcomes (the one I/O edge)."""
-    from analysis.store import Store
-
-    store = Store(run.processed_path)
-    reason = missing_data_reason(store, run)
-    if reason:
-        raise CrimeplanError(f"justice outcomes report cannot run: {reason}")
-    months = analysis_months(run.period)
-    marks = ", ".join("?" for _ in months)
-    crimes = store.query(
-        "SELECT crime_id, month, crime_type, ward_code, lad_code, lad_name, in_force_area "
-        "FROM street "
-        f"WHERE force = ? AND NOT is_asb AND month IN ({marks})",
-        [run.force, *months],
-    )
-    outcomes = store.query(
-        "SELECT o.crime_id, o.month, o.outcome_type FROM outcomes o "
-        "WHERE o.force = ? AND o.crime_id IN (SELECT s.crime_id FROM street s "
-        f"WHERE s.force = ? AND NOT s.is_asb AND s.month IN ({marks}))",
-        [run.force, run.force, *months],
-    )
-    unmatched = store.query(
-        "SELECT count(*) AS n FROM outcomes o WHERE o.force = ? AND o.crime_id NOT IN "
-        "(SELECT s.crime_id FROM street s WHERE s.force = ? AND s.crime_id IS NOT NULL)",
-        [run.force, run.force],
-    )["n"].iloc[0]
-    lads = store.lsoa(run.force)[["lad_code", "lad_name"]].drop_duplicates()
-    return JusticeData(
-        joined=latest_outcomes(crimes, outcomes),
-        run=run,
-        crimes=crimes,
-        outcomes=outcomes,
-        force_lads=lads.sort_values("lad_name").reset_index(drop=True),
-        street_months=store.months(run.force, "street"),
-        outcome_months=store.months(run.force, "outcomes"),
-        unmatched_outcomes=int(unmatched),
-    )
-
-
-# --------------------------------------------------------------------------- pure functions
 
 
 def outcome_group(outcome_type: pd.Series) -> pd.Series:
@@ -295,8 +204,8 @@ def outcome_distribution(joined: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     return grid[[*by, "outcome_group", "crimes", "count", "share", "low", "high"]]
 
 
-def outcome_rates_table(data: JusticeData) -> pd.DataFrame:
-    """The published table ``outcome_rates.csv``.
+def outcome_rates(data: JusticeData) -> pd.DataFrame:
+    """Latest-outcome shares by window, area and crime type (published as ``outcome_rates.csv``).
 
     For crimes recorded in each ``window`` (``quarter``, ``12m``): the share whose latest
     outcome (outcomes files up to the last month held) is in each group, by ``crime_type``
@@ -304,7 +213,14 @@ def outcome_rates_table(data: JusticeData) -> pd.DataFrame:
     ``lad`` (crimes located in the force's own local authorities; LAD 2024 codes) and, when the
     run's ``area_level`` is ``ward`` or ``lsoa``, ``ward`` (May 2024 wards of those crimes;
     wards are the finest level published here, since LSOA cells are mostly a handful of
-    crimes), with 95% Wilson intervals.
+    crimes), with 95% Wilson intervals. Numerator (``count``): crimes of the cell whose latest
+    outcome is in ``outcome_group``; denominator (``crimes``): all crimes of the cell.
+
+    Returns
+    -------
+    DataFrame
+        :data:`TABLE_COLUMNS`; ``quarter`` rows first, then force, LAD and ward rows, ``All crime`` first in each area, groups
+        in :data:`GROUP_ORDER`.
     """
     joined = _joined(data)
     joined = pd.concat([joined, joined.assign(crime_type=ALL_CRIME)], ignore_index=True)
@@ -453,229 +369,47 @@ def time_to_charge(data: JusticeData) -> pd.DataFrame:
     return out
 
 
-# --------------------------------------------------------------------------- notebook sections
+HEADLINE_COLUMNS = ["measure", "crimes", "count", "share", "low", "high"]
+POSITIVE = "Positive outcome"
 
 
-def _percent_interval(share: float, low: float, high: float) -> str:
-    """``"5.8%, 95% CI 5.5–6.0%"`` from fractions."""
-    from analysis.tables import format_rate
+def headline_figures(data: JusticeData) -> pd.DataFrame:
+    """The quarter's headline shares for the whole force, with 95% Wilson intervals.
 
-    return (
-        f"{format_rate(100 * share)}%, 95% CI {format_rate(100 * low)}\u2013"
-        f"{format_rate(100 * high)}%"
-    )
+    Crimes recorded in the quarter (non-ASB street crimes, data.police.uk; denominator
+    ``crimes``). Rows: ``Positive outcome`` (numerator: crimes whose latest outcome is in
+    :data:`POSITIVE_GROUPS`, as in :func:`positive_rates`), :data:`NO_SUSPECT` and
+    :data:`PENDING` (numerator: crimes whose latest outcome is in the group, as in
+    :func:`outcome_rates`). ``attrs["last_outcome_month"]``: the last outcomes file held.
 
-
-def headline(data: JusticeData):
-    """Headline sentences: positive outcome rate and the no-suspect share for the quarter's
-    crimes (95% Wilson intervals), with the outcome month the picture runs to."""
-    from IPython.display import Markdown
-
-    from analysis.tables import format_count
-
-    table = outcome_rates_table(data)
+    Returns
+    -------
+    DataFrame
+        ``measure, crimes, count, share, low, high``.
+    """
+    table = outcome_rates(data)
     cell = table[
         (table["window"] == "quarter")
         & (table["area_level"] == "force")
         & (table["crime_type"] == ALL_CRIME)
     ].set_index("outcome_group")
-    crimes = int(cell["crimes"].iloc[0])
     rates = positive_rates(data)
     force = rates[(rates["window"] == "quarter") & (rates["area_code"] == data.run.force)].iloc[0]
-    last = max(data.outcome_months) if data.outcome_months else "none"
-    no_suspect = cell.loc[NO_SUSPECT]
-    pending = cell.loc[PENDING]
-    lines = [
-        f"- **Positive outcomes:** of {format_count(crimes)} crimes recorded in "
-        f"{data.run.period.label()}, {format_count(force['positive'])} "
-        f"({_percent_interval(force['share'], force['share_low'], force['share_high'])}) had a charge or summons, caution or other out-of-court disposal by the latest "
-        f"outcomes file ({last}).",
-        f"- **No suspect identified:** {format_count(no_suspect['count'])} "
-        f"({_percent_interval(no_suspect['share'], no_suspect['low'], no_suspect['high'])}).",
-        f"- **Still open or status unavailable:** {format_count(pending['count'])} "
-        f"({_percent_interval(pending['share'], pending['low'], pending['high'])}); these "
-        "crimes may yet reach an outcome, so the quarter's positive rate will rise.",
+    rows = [
+        (POSITIVE, force["crimes"], force["positive"], *force[["share", "share_low", "share_high"]])
     ]
-    return Markdown("\n".join(lines))
+    for group in (NO_SUSPECT, PENDING):
+        row = cell.loc[group]
+        rows.append((group, row["crimes"], row["count"], row["share"], row["low"], row["high"]))
+    out = pd.DataFrame(rows, columns=HEADLINE_COLUMNS)
+    out.attrs["last_outcome_month"] = max(data.outcome_months) if data.outcome_months else None
+    return out
 
 
-def outcome_groups_table(data: JusticeData):
-    """Section table: latest outcome group of the quarter's crimes by crime type (force),
-    share of the type's crimes with 95% Wilson intervals."""
-    from analysis.tables import report_table
+def published_tables(data: JusticeData) -> dict[str, pd.DataFrame]:
+    """Every table the report publishes: ``{"outcome_rates": outcome_rates(data)}``.
 
-    table = outcome_rates_table(data)
-    part = table[(table["window"] == "quarter") & (table["area_level"] == "force")]
-    wide = part.pivot_table(
-        index="crime_type", columns="outcome_group", values=["share", "low", "high"], sort=False
-    )
-    out = pd.DataFrame({"crime_type": wide.index})
-    out["crimes"] = part.groupby("crime_type", sort=False)["crimes"].first().to_numpy()
-    intervals = []
-    for i, group in enumerate(GROUP_ORDER):
-        for stat in ("share", "low", "high"):
-            out[f"{stat}_{i}"] = 100 * wide[(stat, group)].to_numpy()
-        intervals.append((f"share_{i}", f"low_{i}", f"high_{i}", f"{group} % (95% CI)"))
-    return report_table(
-        out,
-        columns={"crime_type": "Crime type", "crimes": "Crimes recorded"},
-        caption=(
-            f"Latest outcome of crimes recorded in {data.run.period.label()}, by crime type "
-            "(percent of the type's crimes)"
-        ),
-        intervals=intervals,
-        counts=["crimes"],
-        notes=_notes(data),
-    )
-
-
-def _notes(data: JusticeData) -> list[str]:
-    last = max(data.outcome_months) if data.outcome_months else "none"
-    return [
-        "Latest outcome: the outcome record (data.police.uk outcomes files) with the latest "
-        f"outcome month up to {last}, joined by Crime ID; crimes with none are 'Under "
-        "investigation or status unavailable'. ASB has no outcomes and is excluded.",
-        "Positive outcome = " + ", ".join(POSITIVE_GROUPS) + ". 95% Wilson intervals.",
-        f"{data.unmatched_outcomes:,} outcome records of the force refer to crimes in no "
-        "street file held (recorded before the first month held, or in a missing month) and "
-        "are not counted.",
-    ] + _gap_note(data)
-
-
-def _gap_note(data: JusticeData) -> list[str]:
-    """A note naming outcome months missing inside the range held (their outcomes are lost)."""
-    gaps = months_missing_between(list(data.outcome_months))
-    if not gaps:
-        return []
-    return [
-        f"Outcomes files missing from the store: {', '.join(gaps)}; outcomes recorded in those "
-        "months are not seen, which lowers the rates of crimes from the months before."
-    ]
-
-
-def positive_rates_table(data: JusticeData):
-    """Section table: positive outcome rate by local authority, quarter and 12 months
-    (definitions in :func:`positive_rates`)."""
-    from analysis.tables import report_table
-
-    rates = positive_rates(data)
-    q = rates[rates["window"] == "quarter"].set_index("area_code")
-    y = rates[rates["window"] == "12m"].set_index("area_code")
-    out = pd.DataFrame(
-        {
-            "area_name": q["area_name"],
-            "q_crimes": q["crimes"],
-            "q_share": 100 * q["share"],
-            "q_low": 100 * q["share_low"],
-            "q_high": 100 * q["share_high"],
-            "y_crimes": y["crimes"],
-            "y_share": 100 * y["share"],
-            "y_low": 100 * y["share_low"],
-            "y_high": 100 * y["share_high"],
-        }
-    ).reset_index(drop=True)
-    return report_table(
-        out,
-        columns={
-            "area_name": "Area",
-            "q_crimes": "Crimes, quarter",
-            "y_crimes": "Crimes, 12 months",
-        },
-        caption=(
-            "Positive outcome rate by local authority: crimes recorded in "
-            f"{data.run.period.label()} and in the 12 months to its end"
-        ),
-        intervals=[
-            ("q_share", "q_low", "q_high", "Positive outcome %, quarter (95% CI)"),
-            ("y_share", "y_low", "y_high", "Positive outcome %, 12 months (95% CI)"),
-        ],
-        counts=["q_crimes", "y_crimes"],
-        notes=_notes(data)
-        + [
-            "Area: the local authority (LAD 2024) of the crime's snapped location; the force "
-            "row also holds crimes with no location or snapped outside the force.",
-            "Recent crimes have had less time to reach an outcome: compare areas within a "
-            "window, not the quarter with the 12 months.",
-        ],
-    )
-
-
-def months_since_chart(data: JusticeData, lags: tuple[int, ...] = (0, 1, 3, 6, 12)):
-    """Line chart: positive outcome rate by crime month, one line per follow-up time.
-
-    Each line is the share of the crimes of each crime month with a positive outcome recorded
-    within k months (k in ``lags``) of the crime month, so lines at the same k compare like
-    with like; a line stops where the outcomes files end (see
-    :func:`positive_by_months_since`).
+    Figures rounded to 6 decimals. Outcome counts are not personal data (data.police.uk
+    publishes each crime's outcome), so the table is not suppressed.
     """
-    from analysis.charts import line_chart
-
-    table = positive_by_months_since(data, max_lag=max(lags), cohort="month")
-    table = table[table["months_since"].isin(lags)].copy()
-    table["positive_pct"] = 100 * table["share"]
-    names = {k: "same month" if k == 0 else f"within {k} month{'s' if k > 1 else ''}" for k in lags}
-    table["Positive outcome recorded"] = table["months_since"].map(names)
-    table = table.sort_values(["months_since", "cohort"])
-    return line_chart(
-        table,
-        x="cohort",
-        y="positive_pct",
-        title="Crimes with a positive outcome, by crime month and time allowed for the outcome",
-        y_label="Crimes with a positive outcome (%)",
-        source=SOURCE,
-        hue="Positive outcome recorded",
-    )
-
-
-def time_to_charge_table(data: JusticeData):
-    """Section table: months from crime to first charge for charged crimes of the 12 months
-    (see :func:`time_to_charge`)."""
-    from analysis.tables import report_table
-
-    table = time_to_charge(data)
-    median = table.attrs["median"]
-    q1, q3 = table.attrs["quartiles"]
-    out = table.assign(share=100 * table["share"], low=100 * table["low"], high=100 * table["high"])
-    return report_table(
-        out,
-        columns={"band": "Months from crime month to charge", "count": "Charged crimes"},
-        caption=(
-            "Time from crime to charge or summons, crimes recorded in the 12 months to the end "
-            f"of {data.run.period.label()}"
-        ),
-        intervals=[("share", "low", "high", "% of charged crimes (95% CI)")],
-        counts=["count"],
-        notes=[
-            f"Median {median:.0f} months (quartiles {q1:.0f} to {q3:.0f}) among "
-            f"{int(table['charged'].iloc[0]):,} charged crimes.",
-            "Months are whole calendar months between the crime month and the first "
-            "outcome month of a charge-group record; outcomes after the last outcomes file "
-            "held are not yet seen, so recent crimes can only show short times.",
-        ],
-    )
-
-
-def publish_tables(data: JusticeData):
-    """Write ``tables/05_justice_outcomes/outcome_rates.csv`` and list it.
-
-    Outcome counts are not personal data (data.police.uk publishes each crime's outcome),
-    so the table is not suppressed.
-    """
-    from analysis.outputs import write_table
-    from analysis.tables import report_table
-
-    table = outcome_rates_table(data)
-    write_table(table.round(6), data.run.output_path, REPORT, "outcome_rates")
-    listing = pd.DataFrame(
-        {
-            "file": [f"tables/{REPORT}/outcome_rates.csv"],
-            "rows": [len(table)],
-            "columns": [", ".join(TABLE_COLUMNS)],
-        }
-    )
-    return report_table(
-        listing,
-        columns={"file": "File", "rows": "Rows", "columns": "Columns"},
-        caption="Published tables",
-        counts=["rows"],
-    )
+    return {"outcome_rates": outcome_rates(data).round(6)}

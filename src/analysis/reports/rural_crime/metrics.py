@@ -1,5 +1,4 @@
-"""Rural crime (notebook ``03_rural_crime``): crime by where it happens on the ONS
-Rural-Urban Classification 2021.
+"""Rural crime: the figures (pure functions, DataFrames in and out; the report's API).
 
 Open data carries no "rural crime" flag, so every figure here is defined by *place*: a street
 crime (data.police.uk) is classified by the Rural-Urban Classification 2021 (RUC 2021, ONS)
@@ -7,23 +6,22 @@ of the LSOA 2021 its snapped location falls in. Denominators are Census 2021 usu
 of the LSOAs in each class (ONS). Crimes with no location, or whose snapped point falls in an
 LSOA outside the force's own local authorities, are counted as ``UNCLASSIFIED`` so that the
 classes always add up to the force total.
-
-Section helpers take a :class:`RuralData` (built once by :func:`load`, the only I/O) and return
-a table, a chart or HTML.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from analysis.errors import CrimeplanError
-from analysis.params import Quarter, RunParameters, months_missing_between, windows
-from analysis.stats import Z95, change_table, rate_per_1000, spc_verdict, xmr_chart_data
+from analysis.params import Quarter, windows
+from analysis.stats import Z95, change_table, rate_per_1000, xmr_chart_data
 
-REPORT = "03_rural_crime"
+if TYPE_CHECKING:
+    from analysis.reports.rural_crime.data import RuralData
+
 SOURCE = "data.police.uk street-level crime; ONS RUC 2021 (LSOA 2021); Census 2021 residents"
 ASB = "Anti-social behaviour"
 ALL_CRIME = "All crime (excluding ASB)"
@@ -74,110 +72,6 @@ TABLE_COLUMNS = [
     "lq_high",
 ]
 """Columns of ``tables/03_rural_crime/rural_urban.csv``, in order."""
-
-
-@dataclass(frozen=True)
-class RuralData:
-    """Everything the rural report needs, pulled from the store once.
-
-    Attributes
-    ----------
-    run : RunParameters
-    lsoa : DataFrame
-        The force's LSOAs 2021: ``lsoa21_code, lsoa21_name, lad_code, lad_name, ruc21_code,
-        ruc21_label, urban_rural, population`` (Census 2021 usual residents).
-    crimes : DataFrame
-        Street counts ``month, lsoa21_code, crime_type, count`` for every month of the force
-        in the store (``lsoa21_code`` null for crimes without a location).
-    searches : DataFrame
-        Stop-and-search rows of the 12 months: ``month, legislation, lsoa21_code``.
-    street_months, search_months : list of str
-        Months present in the store for the force.
-    boundaries : GeoDataFrame or None
-        LSOA 2021 boundaries (``code, name, geometry``) of the force.
-    lad_boundaries : GeoDataFrame or None
-        Local-authority boundaries of the force (map outline).
-    """
-
-    run: RunParameters
-    lsoa: pd.DataFrame
-    crimes: pd.DataFrame
-    searches: pd.DataFrame
-    street_months: list[str]
-    search_months: list[str]
-    boundaries: object = None
-    lad_boundaries: object = None
-
-
-# --------------------------------------------------------------------------- I/O edge
-
-
-def missing_data_reason(store, run: RunParameters) -> str | None:
-    """``None`` when the store has street crime for the quarter and RUC classes, else why not."""
-    months = set(store.months(run.force, "street"))
-    wanted = run.period.months
-    if not months.intersection(wanted):
-        return f"no street-level crime for {run.force} in {run.quarter} in the processed store."
-    lsoa = store.lsoa(run.force)
-    if lsoa.empty or lsoa["ruc21_code"].isna().all():
-        return f"the processed store has no Rural-Urban Classification for {run.force}'s LSOAs."
-    rural = [k for k, v in RUC_CLASSES.items() if v[1] == "Rural"]
-    if not lsoa["ruc21_code"].isin(rural).any():
-        return f"{run.force} has no rural LSOAs on the Rural-Urban Classification 2021."
-    return None
-
-
-def load(run: RunParameters) -> RuralData:
-    """Open the processed store and pull what the rural report needs (the one I/O edge)."""
-    from analysis.store import Store
-
-    store = Store(run.processed_path)
-    reason = missing_data_reason(store, run)
-    if reason:
-        raise CrimeplanError(f"rural crime report cannot run: {reason}")
-    lsoa = store.lsoa(run.force)[
-        [
-            "lsoa21_code",
-            "lsoa21_name",
-            "lad_code",
-            "lad_name",
-            "ruc21_code",
-            "ruc21_label",
-            "urban_rural",
-            "population",
-        ]
-    ].reset_index(drop=True)
-    crimes = store.query(
-        "SELECT month, lsoa21_code, crime_type, count(*) AS count FROM street "
-        "WHERE force = ? GROUP BY month, lsoa21_code, crime_type",
-        [run.force],
-    )
-    crimes["count"] = crimes["count"].astype("int64")
-    twelve = windows(run.period)["12m"]
-    search_months = store.months(run.force, "stop_search")
-    wanted = [m for m in twelve if m in set(search_months)]
-    if wanted:
-        searches = store.stop_search(run.force, wanted)[["month", "legislation", "lsoa21_code"]]
-    else:
-        searches = pd.DataFrame(columns=["month", "legislation", "lsoa21_code"])
-    try:
-        boundaries = store.boundaries("lsoa", run.force)
-        lad_boundaries = store.boundaries("lad", run.force)
-    except CrimeplanError:
-        boundaries = lad_boundaries = None
-    return RuralData(
-        run=run,
-        lsoa=lsoa,
-        crimes=crimes,
-        searches=searches.reset_index(drop=True),
-        street_months=store.months(run.force, "street"),
-        search_months=search_months,
-        boundaries=boundaries,
-        lad_boundaries=lad_boundaries,
-    )
-
-
-# --------------------------------------------------------------------------- pure functions
 
 
 def report_windows(quarter: Quarter) -> dict[str, list[str]]:
@@ -318,8 +212,8 @@ def class_populations(lsoa: pd.DataFrame) -> pd.Series:
     return pd.Series(pops, dtype=float)
 
 
-def rural_urban_table(data: RuralData) -> pd.DataFrame:
-    """The published table ``rural_urban.csv``: counts, rates and location quotients.
+def rural_urban(data: RuralData) -> pd.DataFrame:
+    """Counts, rates and location quotients by RUC 2021 class (published as ``rural_urban.csv``).
 
     Definitions
     -----------
@@ -381,20 +275,6 @@ def _with_location_quotients(table: pd.DataFrame) -> pd.DataFrame:
         values[keep] = lq[src].to_numpy()
         out[col] = values
     return out
-
-
-def months_note(data: RuralData) -> str:
-    """One sentence on which months of the windows are missing from the store."""
-    present = set(data.street_months)
-    win = report_windows(data.run.period)
-    parts = []
-    for name, label in (("quarter", "the quarter lacks"), ("12m", "the 12 months lack")):
-        missing = [m for m in win[name] if m not in present]
-        if missing:
-            parts.append(f"{label} {', '.join(missing)}")
-    if not parts:
-        return "Every month of the quarter and of the 12 months is in the store."
-    return "Months missing from the store: " + "; ".join(parts) + " (counts cover the months held)."
 
 
 def change_vs_year_before(data: RuralData) -> pd.DataFrame:
@@ -538,29 +418,29 @@ def rural_power_searches(data: RuralData) -> pd.DataFrame:
     return rate_per_1000(out, count="twelve_months", population="population")
 
 
-# --------------------------------------------------------------------------- notebook sections
+CLASS_RATE_COLUMNS = [
+    "ruc_class", "ruc_label", "population", "q_count", "q_rate", "q_low", "q_high",
+    "y_count", "y_rate", "y_low", "y_high", "verdict", "p_value",
+]  # fmt: skip
 
 
-def _verdict_text(row: pd.Series) -> str:
-    """``"<verdict> (p = 0.21)"`` from a :func:`change_vs_year_before` row."""
-    p = row["p_value"]
-    if pd.isna(p):
-        return str(row["verdict"])
-    if p < 0.001:
-        return f"{row['verdict']} (p < 0.001)"
-    return f"{row['verdict']} (p = {p:.3f})" if p < 0.01 else f"{row['verdict']} (p = {p:.2f})"
+def class_rates(data: RuralData) -> pd.DataFrame:
+    """All crime (excluding ASB) by RUC 2021 class: quarter and 12 months, and the change.
 
+    From :func:`rural_urban` (``ALL_CRIME`` rows): ``q_count`` / ``y_count`` = crimes located
+    in the class's LSOAs in the quarter / the 12 months (months held); ``q_rate`` /
+    ``y_rate`` = count ÷ Census 2021 residents of those LSOAs × 1,000 with 95% Poisson
+    intervals (``_low``, ``_high``). ``verdict, p_value``: the quarter against the same
+    quarter a year earlier (:func:`change_vs_year_before`; exact conditional Poisson test,
+    exposure = months held); missing for ``UNCLASSIFIED``.
 
-def class_rates_table(data: RuralData):
-    """Section table: all crime (excluding ASB) by RUC 2021 class, quarter and 12 months.
-
-    Counts, rates per 1,000 Census 2021 residents with 95% Poisson intervals, and the change
-    on the same quarter a year earlier (exact conditional Poisson test, exposure = months
-    present). Reference for the change: the same quarter a year earlier.
+    Returns
+    -------
+    DataFrame
+        :data:`CLASS_RATE_COLUMNS`, one row per class in :data:`RUC_CLASSES` then
+        :data:`AGGREGATES` order.
     """
-    from analysis.tables import report_table
-
-    table = rural_urban_table(data)
+    table = rural_urban(data)
     crime = table[table["crime_type"] == ALL_CRIME]
     q = crime[crime["window"] == "quarter"].set_index("ruc_class")
     y = crime[crime["window"] == "12m"].set_index("ruc_class")
@@ -582,55 +462,27 @@ def class_rates_table(data: RuralData):
             "y_high": y["rate_high"],
         }
     )
-    out["change"] = change.reindex(out.index).apply(
-        lambda r: "" if pd.isna(r["verdict"]) else _verdict_text(r), axis=1
-    )
-    unclassified = out.loc["UNCLASSIFIED"]
-    out = out.drop(index="UNCLASSIFIED").reset_index(drop=True)
-    return report_table(
-        out,
-        columns={
-            "ruc_label": "Rural-urban class (RUC 2021)",
-            "population": "Residents (Census 2021)",
-            "q_count": "Crimes, quarter",
-            "q_rate": "",
-            "y_count": "Crimes, 12 months",
-            "y_rate": "",
-            "change": "Quarter vs same quarter a year earlier",
-        },
-        caption=(
-            f"Crime (excluding ASB) by rural-urban class, {data.run.period.label()} and the "
-            "12 months to its end; rates per 1,000 residents with 95% intervals"
-        ),
-        intervals=[
-            ("q_rate", "q_low", "q_high", "Rate per 1,000, quarter (95% CI)"),
-            ("y_rate", "y_low", "y_high", "Rate per 1,000, 12 months (95% CI)"),
-        ],
-        counts=["population", "q_count", "y_count"],
-        notes=[
-            "Count: street-level crimes (data.police.uk) whose snapped location lies in an "
-            "LSOA 2021 of the class (ONS RUC 2021); denominator: Census 2021 usual residents "
-            "of those LSOAs. 95% Poisson intervals.",
-            "Change: exact conditional Poisson test against the same quarter a year earlier, "
-            "allowing for months missing from the store.",
-            f"Not classified (no location, or snapped outside the force's LSOAs): "
-            f"{int(unclassified['q_count']):,} crimes in the quarter, "
-            f"{int(unclassified['y_count']):,} in the 12 months.",
-            months_note(data),
-        ],
-    )
+    out["verdict"] = change["verdict"].reindex(out.index)
+    out["p_value"] = change["p_value"].reindex(out.index)
+    return out.rename_axis("ruc_class").reset_index()[CLASS_RATE_COLUMNS]
 
 
-def rural_types_table(data: RuralData):
-    """Section table: crime types in rural LSOAs over the 12 months.
+def rural_types(data: RuralData) -> pd.DataFrame:
+    """Crime types in rural LSOAs over the 12 months, most over-represented first.
 
-    Count, rate per 1,000 rural residents (95% Poisson interval), location quotient against
-    the force (95% interval, :func:`location_quotient`) and the change on the previous 12
-    months (exact conditional Poisson test). Sorted by location quotient.
+    The ``RURAL`` rows of :func:`rural_urban` for the 12 months, ASB left out: ``count``
+    (crimes located in rural LSOAs), ``rate_per_1000`` (÷ Census 2021 rural residents ×
+    1,000, 95% Poisson interval), ``location_quotient`` (type's share of rural crime ÷ its
+    share of the force's located crime, 95% interval of :func:`location_quotient`), plus
+    ``verdict, p_value`` of the 12 months against the previous 12 months
+    (:func:`change_vs_year_before`). Sorted by location quotient, highest first.
+
+    Returns
+    -------
+    DataFrame
+        :data:`TABLE_COLUMNS` plus ``verdict, p_value``.
     """
-    from analysis.tables import report_table
-
-    table = rural_urban_table(data)
+    table = rural_urban(data)
     rural = table[
         (table["ruc_class"] == "RURAL") & (table["window"] == "12m") & (table["crime_type"] != ASB)
     ]
@@ -639,158 +491,55 @@ def rural_types_table(data: RuralData):
     change = change[
         (change["ruc_class"] == "RURAL") & change["comparison"].str.startswith("12")
     ].set_index("crime_type")
-    rural = rural.assign(change=change.reindex(rural.index).apply(_verdict_text, axis=1))
+    rural = rural.assign(
+        verdict=change["verdict"].reindex(rural.index),
+        p_value=change["p_value"].reindex(rural.index),
+    )
     rural = rural.reset_index().sort_values(
         "location_quotient", ascending=False, na_position="last"
     )
-    return report_table(
-        rural,
-        columns={
-            "crime_type": "Crime type",
-            "count": "Crimes in rural LSOAs, 12 months",
-            "rate_per_1000": "",
-            "location_quotient": "",
-            "change": "12 months vs previous 12 months",
-        },
-        caption=(
-            "Crime types in rural LSOAs, 12 months to the end of "
-            f"{data.run.period.label()}: rates, location quotients and change"
-        ),
-        intervals=[
-            ("rate_per_1000", "rate_low", "rate_high", "Rate per 1,000 rural residents (95% CI)"),
-            ("location_quotient", "lq_low", "lq_high", "Location quotient vs force (95% CI)"),
-        ],
-        counts=["count"],
-        notes=[
-            "Location quotient = (type's share of rural crime) / (type's share of the force's "
-            "located crime); above 1 = over-represented in rural areas. 95% interval: log-scale "
-            "delta method allowing for rural crime being part of the force total.",
-            "Change: exact conditional Poisson test, exposure = months present in the store. "
-            + months_note(data),
-            "ASB is not a crime and is left out here; rural ASB is in the SPC section and "
-            "the published table.",
-        ],
-        digits=2,
-    )
+    return rural[[*TABLE_COLUMNS, "verdict", "p_value"]]
 
 
-def rural_map(data: RuralData):
-    """Map: crime (excluding ASB) per 1,000 residents in each rural LSOA, 12 months.
+RURAL_SERIES = {
+    "rural_crime": ("Crime (excluding ASB) in rural LSOAs", "Crimes a month"),
+    "rural_asb": ("Anti-social behaviour in rural LSOAs", "ASB incidents a month"),
+}
+"""Columns of :func:`monthly_rural_series` charted by :func:`rural_xmr` -> (measure, unit)."""
 
-    Only rural LSOAs are coloured (natural breaks, 5 classes); local-authority boundaries are
-    drawn on top, so Northumberland fills the frame at a readable scale.
+
+def rural_xmr(data: RuralData) -> pd.DataFrame:
+    """XmR control-chart data of monthly rural crime and rural ASB.
+
+    Value: the monthly counts of :func:`monthly_rural_series` (street crimes, excluding ASB,
+    and ASB incidents located in rural LSOAs; months held in the store), each series through
+    :func:`analysis.stats.xmr_chart_data` (centre = mean, limits = mean ± 2.66 × mean moving
+    range, rule columns).
+
+    Returns
+    -------
+    DataFrame
+        ``series`` (a key of :data:`RURAL_SERIES`), ``month``, then the XmR columns; empty
+        with fewer than two months held.
     """
-    from analysis.charts import choropleth
-
-    if data.boundaries is None:
-        raise CrimeplanError("the processed store has no LSOA boundaries for the rural map")
-    rates = lsoa_rates(data)
-    gdf = data.boundaries.merge(rates, left_on="code", right_on="lsoa21_code", how="inner")
-    k = int(min(5, max(2, gdf["rate_per_1000"].nunique())))
-    return choropleth(
-        gdf,
-        "rate_per_1000",
-        title=(
-            "Crime per 1,000 residents in rural LSOAs, 12 months to the end of "
-            f"{data.run.period.label()}"
-        ),
-        source=SOURCE + "; ONS LSOA 2021 boundaries",
-        k=k,
-        outline=data.lad_boundaries,
-        label="lsoa21_name",
-        legend_title="Crimes per 1,000 residents",
-    )
+    monthly = monthly_rural_series(data).set_index("month")
+    if len(monthly) < 2:
+        return pd.DataFrame(columns=["series", "month"])
+    frames = []
+    for column in RURAL_SERIES:
+        xmr = xmr_chart_data(monthly[column])
+        frames.append(xmr.rename_axis("month").reset_index().assign(series=column))
+    out = pd.concat(frames, ignore_index=True)
+    return out[["series", "month", *[c for c in out.columns if c not in ("series", "month")]]]
 
 
-def rural_spc(data: RuralData):
-    """SPC (XmR) charts of monthly rural crime and rural ASB, with one verdict each.
+def published_tables(data: RuralData) -> dict[str, pd.DataFrame]:
+    """Every table the report publishes: ``{"rural_urban": rural_urban(data)}``.
 
-    Returns an ``IPython.display.HTML`` holding both charts (with alt text) and the two
-    sentences from :func:`analysis.stats.spc_verdict`.
+    Figures rounded to 6 decimals, populations to whole residents. Crime counts by area are
+    published by data.police.uk at street level already, so the table is not suppressed.
     """
-    from html import escape
-
-    from IPython.display import HTML
-
-    from analysis.charts import spc_chart
-
-    series = monthly_rural_series(data).set_index("month")
-    if len(series) < 2:
-        return HTML("<p>Fewer than two months of street-level crime are held: no SPC chart.</p>")
-    parts = []
-    for column, measure, unit in (
-        ("rural_crime", "Crime (excluding ASB) in rural LSOAs", "Crimes a month"),
-        ("rural_asb", "Anti-social behaviour in rural LSOAs", "ASB incidents a month"),
-    ):
-        xmr = xmr_chart_data(series[column])
-        chart = spc_chart(
-            xmr,
-            title=f"{measure}, by month (XmR chart)",
-            y_label=unit,
-            source="data.police.uk street-level crime; ONS RUC 2021",
-        )
-        parts.append(f"<p>{escape(spc_verdict(xmr, measure))}</p>")
-        parts.append(chart._repr_html_())
-    gaps = ", ".join(months_missing_between(list(series.index)))
-    if gaps:
-        parts.append(f"<p>Months absent from the store (not plotted): {escape(gaps)}.</p>")
-    return HTML("\n".join(parts))
-
-
-def rural_powers_table(data: RuralData):
-    """Section table: stop and search under rural powers and in rural LSOAs (see
-    :func:`rural_power_searches` for the definitions)."""
-    from analysis.tables import format_interval, report_table
-
-    table = rural_power_searches(data)
-    table["rate"] = [
-        format_interval(r, lo, hi, digits=2, missing="")
-        for r, lo, hi in zip(
-            table["rate_per_1000"], table["rate_low"], table["rate_high"], strict=True
-        )
-    ]
-    present = [m for m in report_windows(data.run.period)["12m"] if m in set(data.search_months)]
-    return report_table(
-        table,
-        columns={
-            "measure": "Searches",
-            "quarter": f"{data.run.period.label()}",
-            "twelve_months": "12 months",
-            "rate": "Per 1,000 residents, 12 months (95% CI)",
-        },
-        caption="Stop and search under rural and wildlife powers, and searches in rural LSOAs",
-        counts=["quarter", "twelve_months"],
-        notes=[
-            "Rural powers: " + ", ".join(RURAL_POWERS.values()) + " (only those used are listed).",
-            "Location: the search's point in an LSOA 2021 of a rural RUC 2021 class; "
-            "denominator: Census 2021 residents of those LSOAs.",
-            f"Stop-and-search months held for the 12 months: {len(present)} of 12.",
-        ],
-    )
-
-
-def publish_tables(data: RuralData):
-    """Write ``tables/03_rural_crime/rural_urban.csv`` and list it.
-
-    Crime counts by area are published by data.police.uk at street level already, so the
-    table is not suppressed. Returns a ReportTable listing the file, rows and columns.
-    """
-    from analysis.outputs import write_table
-    from analysis.tables import report_table
-
-    table = rural_urban_table(data)
-    out = table.round(6).assign(population=table["population"].round().astype("Int64"))
-    write_table(out, data.run.output_path, REPORT, "rural_urban")
-    listing = pd.DataFrame(
-        {
-            "file": [f"tables/{REPORT}/rural_urban.csv"],
-            "rows": [len(table)],
-            "columns": [", ".join(TABLE_COLUMNS)],
-        }
-    )
-    return report_table(
-        listing,
-        columns={"file": "File", "rows": "Rows", "columns": "Columns"},
-        caption="Published tables",
-        counts=["rows"],
-    )
+    table = rural_urban(data)
+    return {
+        "rural_urban": table.round(6).assign(population=table["population"].round().astype("Int64"))
+    }

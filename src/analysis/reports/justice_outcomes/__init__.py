@@ -1,0 +1,12 @@
+"""Justice outcomes (notebook ``05_justice_outcomes``): what happened to the crimes recorded?
+
+For the crimes recorded in the quarter and the 12 months to its end: how many reached a charge
+or summons, a caution or another out-of-court disposal, how many closed with no suspect
+identified, how the positive outcome rate differs by local authority, how it builds up in the
+months after the crime, and how long charges take. Layers: :mod:`.data` (the store),
+:mod:`.metrics` (the figures, public API), :mod:`.sections` (what the notebook shows).
+"""
+
+from . import data, metrics, sections
+
+__all__ = ["data", "metrics", "sections"]
