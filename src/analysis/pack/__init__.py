@@ -67,8 +67,11 @@ def run_pack(quarter: str | None, force: str, raw_dir: Path | None, processed_di
                           f"store snapshot {store.snapshot_id}")  # fmt: skip
             code = code_version()
             published = {**run.as_papermill(), "output_dir": str(run_dir)}
+            key = {
+                k: v for k, v in published.items() if k != "output_dir"
+            }  # outputs do not depend on it
             reports = plan.plan_reports(request, run, store, pub.previous, pub.staging,
-                                        code["fingerprint"], published)  # fmt: skip
+                                        code["fingerprint"], key)  # fmt: skip
             context = documents.pack_context(store, run, store.inputs(), code, store.snapshot_id, started)  # fmt: skip
             combined = _produce(request, run, reports, context, pub, code["fingerprint"], console)
             results = reports.ordered()
