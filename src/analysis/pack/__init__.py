@@ -54,7 +54,7 @@ def run_pack(quarter: str | None, force: str, raw_dir: Path | None, processed_di
     request = plan.validate(quarter, force, raw_dir, processed_dir, output_dir, only, jobs, pdf,
                             area_level=area_level, use_store=use_store,
                             notebooks_dir=notebooks_dir, timeout=timeout)  # fmt: skip
-    store_note = plan.update_store(request, console)
+    update = plan.update_store(request, console)
     store = plan.pin_store(request.processed_dir)  # one snapshot, locked, for the whole run
     try:
         period = plan.resolve_quarter(request, store)
@@ -63,22 +63,20 @@ def run_pack(quarter: str | None, force: str, raw_dir: Path | None, processed_di
             plan.check_only_fits(request, pub.previous, store.snapshot_id)
             run = RunParameters(request.force, str(period), request.area_level,
                                 str(store.snapshot_dir), str(pub.staging))  # fmt: skip
-            console.print(f"Quarterly pack: {force} {period} -> {run_dir}\n{store_note}; "
+            console.print(f"Quarterly pack: {force} {period} -> {run_dir}\n{update.note}; "
                           f"store snapshot {store.snapshot_id}")  # fmt: skip
             code = code_version()
             published = {**run.as_papermill(), "output_dir": str(run_dir)}
-            key = {
-                k: v for k, v in published.items() if k != "output_dir"
-            }  # outputs do not depend on it
+            key = {k: v for k, v in published.items() if k != "output_dir"}  # not in outputs
             reports = plan.plan_reports(request, run, store, pub.previous, pub.staging,
                                         code["fingerprint"], key)  # fmt: skip
             context = documents.pack_context(store, run, store.inputs(), code, store.snapshot_id, started)  # fmt: skip
             combined = _produce(request, run, reports, context, pub, code["fingerprint"], console)
             results = reports.ordered()
             documents.write_index(pub.staging, results, context, [pub.staging / f for f in combined["outputs"]])  # fmt: skip
-            chosen = [r for r in results if r.name in {s.notebook for s in request.reports}]
-            exit_code = EXIT_FAILED if combined["error"] else pack_exit_code(chosen)
-            manifest = _manifest(request, published, store, store_note, code, results, combined,
+            ran = [r for r in results if not r.kept]  # the exit code speaks for this run's reports
+            exit_code = EXIT_FAILED if combined["error"] else pack_exit_code(ran)
+            manifest = _manifest(request, published, store, update, code, results, combined,
                                  exit_code, started, t0, pub.staging)  # fmt: skip
             pub.publish(manifest)
     finally:
@@ -182,7 +180,7 @@ def _produce(request, run, reports, context, pub, fingerprint, console) -> dict:
     return entry
 
 
-def _manifest(request, published, store, store_note, code, results, combined, exit_code,
+def _manifest(request, published, store, update, code, results, combined, exit_code,
               started, t0, staging) -> dict:  # fmt: skip
     """The run's manifest; its ``files`` are the sha256 of every file of the publication."""
     keep = {o for r in results for o in r.outputs} | set(combined["outputs"]) | {"index.html"}
@@ -210,10 +208,10 @@ def _manifest(request, published, store, store_note, code, results, combined, ex
             "processed_dir": str(request.processed_dir),
             "snapshot": store.snapshot_id,
             "snapshot_dir": str(store.snapshot_dir),
-            "note": store_note,
+            "note": update.note,
         },  # fmt: skip
         # the folder the input paths are relative to (unknown when the store was used as it was)
-        "inputs_root": None if "as it is" in store_note else str(request.raw_dir),
+        "inputs_root": str(update.raw_dir) if update.raw_dir else None,
         "inputs": inputs[used].to_dict(orient="records"),
         "packages": package_versions(),
         "python": sys.version.split()[0],

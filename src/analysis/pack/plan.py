@@ -180,8 +180,17 @@ def likely_published_quarter(today: date) -> Quarter:
     return quarter if month + 1 == 3 * quarter.q else quarter.previous
 
 
-def update_store(request: PackRequest, console) -> str:
-    """Bring the processed store up to date; returns a one-line note of what was done.
+@dataclass(frozen=True)
+class StoreUpdate:
+    """What :func:`update_store` did: a one-line note, and the raw folder the store was brought
+    up to date from (None when the store was used as it was)."""
+
+    note: str
+    raw_dir: Path | None
+
+
+def update_store(request: PackRequest, console) -> StoreUpdate:
+    """Bring the processed store up to date and say what was done.
 
     - ``--use-store``: the store is used as it is (it must exist);
     - ``--raw-dir`` given: it must hold police files (else :class:`PackInputError`: a typo must
@@ -197,7 +206,7 @@ def update_store(request: PackRequest, console) -> str:
     if request.use_store:
         if not store_exists:
             raise PackInputError(f"--use-store: there is no processed store at {processed}")
-        return f"store at {processed} used as it is (--use-store)"
+        return StoreUpdate(f"store at {processed} used as it is (--use-store)", None)
     if not _has_raw_police_files(raw):
         if request.raw_dir_given:
             state = "does not exist" if not raw.exists() else "holds no police files"
@@ -206,7 +215,7 @@ def update_store(request: PackRequest, console) -> str:
                 "pass --use-store to publish from the processed store as it is"
             )
         if store_exists:
-            return f"no raw files in {raw}: using the processed store as it is"
+            return StoreUpdate(f"no raw files in {raw}: using the processed store as it is", None)
         from analysis import fetch as fetching
 
         quarter = request.quarter or likely_published_quarter(datetime.now(timezone.utc).date())
@@ -221,7 +230,9 @@ def update_store(request: PackRequest, console) -> str:
             raise PackInputError(f"{err}. {no_data_message(raw, processed, force)}") from None
     started = time.perf_counter()
     ingesting.ingest(raw_dir=raw, processed_dir=processed, progress=sys.stderr.isatty())
-    return f"store brought up to date from {raw} in {time.perf_counter() - started:.1f} s"
+    return StoreUpdate(
+        f"store brought up to date from {raw} in {time.perf_counter() - started:.1f} s", raw
+    )
 
 
 def pin_store(processed_dir: Path, attempts: int = 3):
@@ -303,6 +314,7 @@ class ReportResult:
     render_seconds: float = 0.0
     produced_seconds: float | None = None  # seconds of the run that produced the outputs in use
     snapshot: str | None = None
+    kept: bool = False  # carried over from the publication, not chosen by --only this run
 
     @property
     def included(self) -> bool:
@@ -325,6 +337,7 @@ class ReportResult:
             "outputs": self.outputs,
             "cache_key": self.cache_key,
             "snapshot": self.snapshot,
+            "kept": self.kept,
         }
 
     @classmethod
@@ -468,9 +481,11 @@ def plan_reports(
 def kept_result(entry: dict) -> ReportResult:
     """A report of the publication that ``--only`` did not choose, carried over as it was."""
     if entry.get("status") in (PRODUCED, REUSED):
-        reason = "kept from the previous publication (not in --only)"
-        return ReportResult.from_entry(entry, REUSED, reason)
-    return ReportResult.from_entry(entry, entry["status"], entry.get("reason"))
+        kept = ReportResult.from_entry(entry, REUSED, "kept from the previous publication")
+    else:
+        kept = ReportResult.from_entry(entry, entry["status"], entry.get("reason"))
+    kept.kept = True
+    return kept
 
 
 REPORT_BY_NOTEBOOK = {spec.notebook: spec for spec in REPORTS}
