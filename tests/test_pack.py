@@ -149,7 +149,27 @@ def test_cli_rejects_bad_quarter_and_force_with_exit_code_2(tmp_path):
     assert "quarter must look like 2024-Q1" in result.output
     result = runner.invoke(app, [*args, "--quarter", "2022-Q4", "--force", "Northumbria Police"])
     assert result.exit_code == 2
+    result = runner.invoke(app, [*args, "--area-level", "county"])
+    assert result.exit_code == 2 and "area_level must be one of" in result.output
+    result = runner.invoke(app, [*args, "--jobs", "0"])
+    assert result.exit_code == 2 and "--jobs must be a positive whole number" in result.output
+    assert "Traceback" not in result.output
     assert not (tmp_path / "o").exists()
+
+
+def test_help_lists_every_exit_code_and_shows_flags_as_flags():
+    from analysis.cli import app
+
+    runner = CliRunner()
+    for args in (["--help"], ["run", "--help"]):
+        text = " ".join(runner.invoke(app, args, terminal_width=200).output.split())
+        for code in ("0 (all)", "1 (run, verify)", "2 (all)", "3 (fetch)", "4 (run)"):
+            assert code in text, (args, code)
+    text = runner.invoke(app, ["run", "--help"], terminal_width=200).output
+    for flag in ("--pdf", "--use-store"):
+        line = next(line for line in text.splitlines() if flag in line)
+        assert "<bool>" not in line, line
+    assert "--area-level" in text
 
 
 def test_no_data_and_offline_gives_one_clear_message(tmp_path, monkeypatch):
