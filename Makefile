@@ -11,6 +11,10 @@ OUTPUT_DIR ?= outputs
 FORCE ?= northumbria
 QUARTER ?=
 JOBS ?=
+AREA_LEVEL ?=
+USE_STORE ?=
+# pytest-xdist workers for make test / test-unit (auto: one per core)
+TEST_WORKERS ?= auto
 
 .DEFAULT_GOAL := help
 .PHONY: help venv lock pre-commit test test-unit test-real report ingest status fetch lab lint format bench clean-outputs
@@ -43,21 +47,22 @@ pre-commit: $(STAMP) ## Install the git pre-commit hook (ruff check and format)
 	$(BIN)/python -m pip install --quiet pre-commit
 	$(BIN)/pre-commit install
 
-test: $(STAMP) ## Run every test (unit tier, then real data from ../shared/data when present)
-	$(BIN)/python -m pytest
+test: $(STAMP) ## Run every test on all cores (pytest-xdist; real data from ../shared/data when present)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
-test-unit: $(STAMP) ## Unit tier only (generated fixtures, no real data)
-	$(BIN)/python -m pytest -m "not realdata"
+test-unit: $(STAMP) ## Fast tier: no real data, no notebook runs or PDFs (marker slow), on all cores
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not realdata and not slow"
 
 test-real: $(STAMP) ## Real-data tier only (../shared/data)
-	$(BIN)/python -m pytest -m realdata
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m realdata
 
-report: $(STAMP) ## Produce the quarterly pack (FORCE, QUARTER, RAW_DIR, OUTPUT_DIR, JOBS overridable)
-	@echo "raw data: $(RAW_DIR)"
-	@$(BIN)/crimeplan run --force $(FORCE) $(if $(QUARTER),--quarter $(QUARTER)) --raw-dir $(RAW_DIR) \
-	  --processed-dir $(PROCESSED_DIR) --output-dir $(OUTPUT_DIR) $(if $(JOBS),--jobs $(JOBS)); \
-	  code=$$?; [ $$code -eq 4 ] && echo "some reports skipped for absent data (see the summary)"; \
-	  [ $$code -eq 0 ] || [ $$code -eq 4 ]
+report: $(STAMP) ## Produce the quarterly pack (FORCE, QUARTER, RAW_DIR, OUTPUT_DIR, JOBS, AREA_LEVEL, USE_STORE=1); fails unless crimeplan exits 0
+	@echo "raw data: $(if $(USE_STORE),processed store as it is (USE_STORE=1),$(RAW_DIR))"
+	@$(BIN)/crimeplan run --force $(FORCE) $(if $(QUARTER),--quarter $(QUARTER)) \
+	  $(if $(USE_STORE),--use-store,--raw-dir $(RAW_DIR)) --processed-dir $(PROCESSED_DIR) \
+	  --output-dir $(OUTPUT_DIR) $(if $(JOBS),--jobs $(JOBS)) $(if $(AREA_LEVEL),--area-level $(AREA_LEVEL)); \
+	  code=$$?; [ $$code -eq 0 ] || echo "crimeplan run exited with code $$code (see the exit-code table: crimeplan --help)"; \
+	  exit $$code
 
 ingest: $(STAMP) ## Build or refresh the processed store from RAW_DIR
 	$(BIN)/crimeplan ingest --raw-dir $(RAW_DIR) --processed-dir $(PROCESSED_DIR)

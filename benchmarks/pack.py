@@ -126,9 +126,9 @@ def main(argv: list[str] | None = None) -> int:
         sequential_loop(args.force, args.quarter, Path(processed), Path(output), names.split(","))
         return 0
 
-    from analysis.pack import select_reports
+    from analysis.pack.plan import select_reports
 
-    names = select_reports(args.only)
+    names = [spec.notebook for spec in select_reports(args.only)]
     work = Path(tempfile.mkdtemp(prefix="crimeplan-pack-bench-"))
     python = sys.executable
     crimeplan = [python, "-m", "analysis.cli"]
@@ -158,7 +158,10 @@ def main(argv: list[str] | None = None) -> int:
                 return 1
         only = [a for n in names for a in ("--only", n)]
         jobs = ["--jobs", str(args.jobs)] if args.jobs else []
-        run = [*crimeplan, "run", "--force", args.force, "--quarter", args.quarter, "--raw-dir", str(args.raw_dir),
+        # a raw folder without police files: publish from the store as it is (--use-store)
+        has_raw = any((Path(args.raw_dir) / "police").rglob("*.csv"))
+        source = ["--raw-dir", str(args.raw_dir)] if has_raw else ["--use-store"]
+        run = [*crimeplan, "run", "--force", args.force, "--quarter", args.quarter, *source,
                "--processed-dir", str(processed), "--output-dir", str(work / "pack"), *only, *jobs]  # fmt: skip
         load_before = os.getloadavg()
         cold = measured("cold: crimeplan run", run, log_path=work / "cold.log")

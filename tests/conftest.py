@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -35,7 +36,15 @@ def real_raw_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def real_store_dir(real_raw_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The real shared data ingested once per test session; treat as read-only."""
-    processed = tmp_path_factory.mktemp("real_store")
+    """The real shared data ingested once per test session; treat as read-only.
+
+    Under pytest-xdist the workers share one store in the session's temp folder: ingest
+    serialises itself with its lock, so the first worker builds it and the others find it up to
+    date instead of each ingesting the real data again.
+    """
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        processed = tmp_path_factory.getbasetemp().parent / "real_store"
+    else:
+        processed = tmp_path_factory.mktemp("real_store")
     ingest(real_raw_dir, processed)
     return processed

@@ -1,7 +1,9 @@
-"""``crimeplan``: fetch raw data, build the processed store, report status, run the quarterly pack.
+"""``crimeplan``: fetch raw data, build the processed store, report status, run the quarterly pack,
+verify a publication.
 
 Each command is a thin shell over one function in the package; errors the user can fix
-(:class:`analysis.errors.CrimeplanError`) become one line on stderr and a non-zero exit.
+(:class:`analysis.errors.CrimeplanError`, :class:`analysis.params.ParameterError`) become one
+line on stderr and a non-zero exit (the table in :data:`EXIT_CODES`).
 """
 
 from __future__ import annotations
@@ -12,10 +14,23 @@ from pathlib import Path
 import typer
 
 from analysis.errors import CrimeplanError
+from analysis.params import AREA_LEVELS, ParameterError
 from analysis.paths import DEFAULT_OUTPUT_DIR, DEFAULT_PROCESSED_DIR, DEFAULT_RAW_DIR
 
+EXIT_CODES = (
+    (0, "all", "success: every report produced; verify: the publication matches its manifest"),
+    (1, "run, verify", "run: at least one report failed (the others are published); "
+     "verify: files changed, missing or unexpected (one line each)"),
+    (2, "all", "bad parameters or unusable input, one line saying which; nothing published"),
+    (3, "fetch", "a download failed (offline, not found, checksum mismatch)"),
+    (4, "run", "some reports skipped because their data is absent; none failed"),
+)  # fmt: skip
+EXIT_TABLE = "Exit codes:\n\n" + "\n\n".join(
+    f"{code}  ({where}) {meaning}" for code, where, meaning in EXIT_CODES
+)
+
 app = typer.Typer(
-    help="Police and Crime Plan evidence from police open data.",
+    help="Police and Crime Plan evidence from police open data.\n\n" + EXIT_TABLE,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -29,9 +44,9 @@ ProcessedDir = typer.Option(
 )
 
 
-def _fail(err: CrimeplanError) -> None:
+def _fail(err: CrimeplanError | ParameterError) -> None:
     typer.secho(f"error: {err}", fg=typer.colors.RED, err=True)
-    raise typer.Exit(err.exit_code)
+    raise typer.Exit(getattr(err, "exit_code", 2))  # ParameterError: exit 2
 
 
 @app.command()
@@ -40,7 +55,10 @@ def fetch(
     start: str | None = typer.Option(None, "--from", help="First month YYYY-MM."),
     end: str | None = typer.Option(None, "--to", help="Last month YYYY-MM."),
     reference: bool = typer.Option(
-        False, "--reference", help="Also fetch the reference data (ONS, MHCLG, MoJ)."
+        False,
+        "--reference/--no-reference",
+        metavar="",
+        help="Also fetch the reference data (ONS, MHCLG, MoJ).",
     ),
     raw_dir: Path = RawDir,
     base_url: str | None = typer.Option(
@@ -120,29 +138,50 @@ def status(
         _fail(err)
 
 
-@app.command()
+@app.command(help=(
+    "Produce the quarterly pack: ingest, execute every report notebook, render PDFs, publish "
+    "the run folder atomically with a manifest of checksums.\n\n" + EXIT_TABLE
+))  # fmt: skip
 def run(
     quarter: str | None = typer.Option(
         None, help="Quarter YYYY-Qn; default: latest complete quarter in the store."
     ),
     force: str = typer.Option("northumbria", help="Force slug."),
-    raw_dir: Path = RawDir,
+    raw_dir: Path | None = typer.Option(
+        None,
+        "--raw-dir",
+        show_default=False,
+        help="Raw data folder (police/ and reference/ below it); when given it must hold police "
+        f"files. [default: {DEFAULT_RAW_DIR}, used when it holds files]",
+    ),
     processed_dir: Path = ProcessedDir,
     output_dir: Path = typer.Option(DEFAULT_OUTPUT_DIR, "--output-dir", help="Outputs root."),
     only: list[str] | None = typer.Option(
-        None, "--only", help="Report name or unique prefix; repeatable."
+        None,
+        "--only",
+        help="Report name or unique prefix; repeatable. Updates those reports inside an existing "
+        "publication and keeps the others.",
     ),
     jobs: int | None = typer.Option(
         None, "--jobs", help="Notebooks run in parallel (default: cores)."
     ),
-    no_pdf: bool = typer.Option(False, "--no-pdf", help="Skip PDF rendering."),
+    area_level: str = typer.Option(
+        "ward",
+        "--area-level",
+        help=f"Finest area level of tables and maps: {', '.join(AREA_LEVELS)}.",
+    ),
+    pdf: bool = typer.Option(
+        True, "--pdf/--no-pdf", metavar="", help="Render PDFs (--no-pdf: web pages only)."
+    ),
+    use_store: bool = typer.Option(
+        False,
+        "--use-store/--no-use-store",
+        metavar="",
+        help="Publish from the processed store as it is, without reading a raw folder.",
+    ),
+    notebooks_dir: Path | None = typer.Option(None, "--notebooks-dir", hidden=True),
+    timeout: int = typer.Option(900, "--timeout", hidden=True, help="Seconds per notebook cell."),
 ) -> None:
-    """Produce the quarterly pack: ingest, execute every report notebook, render PDFs, write a manifest.
-
-    Exit codes: 0 every report produced; 1 at least one report failed (the others are still
-    produced); 2 bad parameters or unusable input (nothing executed); 4 some reports skipped
-    because their data is absent for the period, none failed.
-    """
     from analysis import pack
 
     try:
@@ -154,11 +193,41 @@ def run(
             output_dir=output_dir,
             only=only or [],
             jobs=jobs,
-            pdf=not no_pdf,
+            pdf=pdf,
+            area_level=area_level,
+            use_store=use_store,
+            notebooks_dir=notebooks_dir,
+            timeout=timeout,
         )
-    except CrimeplanError as err:
+    except (CrimeplanError, ParameterError) as err:
         _fail(err)
     raise typer.Exit(code)
+
+
+@app.command()
+def verify(
+    run_dir: Path = typer.Argument(
+        ..., help="A published run folder, e.g. outputs/northumbria/2022-Q4."
+    ),
+) -> None:
+    """Re-hash a published run folder against its manifest.json: exit 0 when every file matches,
+    1 with one line per changed, missing or unexpected file, 2 when the folder is no publication."""
+    from analysis.pack.manifest import verify_publication
+
+    try:
+        lines = verify_publication(run_dir)
+    except CrimeplanError as err:
+        _fail(err)
+    for line in lines:
+        typer.echo(line)
+    if lines:
+        typer.secho(
+            f"{run_dir}: {len(lines)} file(s) differ from manifest.json",
+            err=True,
+            fg=typer.colors.RED,
+        )
+        raise typer.Exit(1)
+    typer.echo(f"{run_dir}: every file matches manifest.json")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -40,7 +40,6 @@ METHODOLOGY_LINKS = (
 _HEADING = re.compile(r"<h([1-6])(?:\s[^>]*)?>(.*?)</h\1>", re.DOTALL | re.IGNORECASE)
 _ANCHOR_LINK = re.compile(r'<a class="anchor-link"[^>]*>.*?</a>', re.DOTALL)
 _TAG = re.compile(r"<[^>]+>")
-NUM_CLASS = ' class="num"'
 
 
 @dataclass(frozen=True)
@@ -175,10 +174,7 @@ def html_table(table: pd.DataFrame, caption: str, max_rows: int | None = None) -
         for c in shown.columns
         if pd.api.types.is_numeric_dtype(shown[c]) and not pd.api.types.is_bool_dtype(shown[c])
     }
-    head = "".join(
-        f'<th scope="col"{NUM_CLASS if c in numeric else ""}>{html.escape(str(c).replace("_", " "))}</th>'
-        for c in shown.columns
-    )
+    columns = [{"label": str(c).replace("_", " "), "numeric": c in numeric} for c in shown.columns]
     rows = []
     for record in shown.itertuples(index=False):
         cells = []
@@ -189,16 +185,13 @@ def html_table(table: pd.DataFrame, caption: str, max_rows: int | None = None) -
                 text = f"{int(value):,}"
             else:
                 text = str(value)
-            cls = NUM_CLASS if col in numeric else ""
-            cells.append(f"<td{cls}>{html.escape(text)}</td>")
-        rows.append("<tr>" + "".join(cells) + "</tr>")
-    return (
-        f"<table><caption>{html.escape(caption)}</caption><thead><tr>{head}</tr></thead>"
-        f"<tbody>{''.join(rows)}</tbody></table>"
-    )
+            cells.append({"text": text, "numeric": col in numeric})
+        rows.append(cells)
+    template = jinja_environment().get_template("pack/table.html.j2")
+    return template.render(caption=caption, columns=columns, rows=rows)
 
 
-def _environment():
+def jinja_environment():
     import jinja2
 
     return jinja2.Environment(
@@ -234,7 +227,7 @@ def document_html(
         {"level": 2, "text": f"Data quality for {context.quarter}", "id": "appendix-quality"},
         {"level": 2, "text": "Provenance", "id": "appendix-provenance"},
     ]
-    template = _environment().get_template("document.html.j2")
+    template = jinja_environment().get_template("document.html.j2")
     return template.render(
         title=title,
         subtitle=subtitle,

@@ -1,9 +1,12 @@
-"""Run manifest (``manifest.json``) and the cache keys that let an unchanged pack skip its work.
+"""Run manifest (``manifest.json``), output checksums and the cache keys that let an unchanged
+pack skip its work.
 
 A manifest records what produced a pack: the parameters, the code version (git commit when the
 project is a git checkout, the package version, and a fingerprint of the package's own files), the
 store snapshot, the raw input files with their sha256, the versions of the packages that shape the
-numbers and the documents, and one entry per notebook (status, reason, seconds, outputs, cache key).
+numbers and the documents, one entry per notebook (status, reason, error details, seconds,
+outputs, cache key) and the sha256 of every file of the publication (``files``), so a reuse can
+check its outputs are the ones published and ``crimeplan verify`` can re-hash a publication.
 """
 
 from __future__ import annotations
@@ -16,10 +19,11 @@ from collections.abc import Iterable, Mapping
 from importlib import metadata
 from pathlib import Path
 
+from analysis.errors import CrimeplanError
 from analysis.paths import CONFIG_DIR, PACKAGE_DIR, PROJECT_ROOT
 
 MANIFEST_NAME = "manifest.json"
-MANIFEST_SCHEMA = 1
+MANIFEST_SCHEMA = 2
 DISTRIBUTION = "crimeplan-analysis"
 RECORDED_PACKAGES = (
     "crimeplan-analysis", "pandas", "numpy", "pyarrow", "duckdb", "geopandas", "shapely",
@@ -137,10 +141,70 @@ def read_manifest(folder: Path) -> dict | None:
 
 
 def write_manifest(manifest: Mapping, folder: Path) -> Path:
-    """Write ``manifest`` to ``<folder>/manifest.json`` atomically and return the path."""
+    """Write ``manifest`` to ``<folder>/manifest.json`` atomically (fsynced) and return the path."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / MANIFEST_NAME
     tmp = folder / f".{MANIFEST_NAME}.{os.getpid()}.tmp"
-    tmp.write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")
+    with open(tmp, "w", encoding="utf-8") as handle:
+        handle.write(json.dumps(manifest, indent=2, default=str) + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
     os.replace(tmp, path)
     return path
+
+
+def publication_files(folder: Path) -> list[Path]:
+    """Every file of the publication in ``folder`` except ``manifest.json`` and temp files."""
+    return sorted(
+        p
+        for p in folder.rglob("*")
+        if p.is_file() and p.name != MANIFEST_NAME and not p.name.endswith(".tmp")
+    )
+
+
+def file_checksums(folder: Path) -> dict[str, str]:
+    """``{relative posix path: sha256}`` of every file of the publication in ``folder``."""
+    return {p.relative_to(folder).as_posix(): file_sha256(p) for p in publication_files(folder)}
+
+
+def outputs_match(folder: Path, outputs: Iterable[str], checksums: Mapping[str, str]) -> bool:
+    """True when every file of ``outputs`` is in ``folder`` with the sha256 ``checksums`` records."""
+    for rel in outputs:
+        path = folder / rel
+        if rel not in checksums or not path.is_file() or file_sha256(path) != checksums[rel]:
+            return False
+    return True
+
+
+def verify_publication(folder: Path) -> list[str]:
+    """Re-hash the publication in ``folder`` against its manifest; one line per difference.
+
+    Lines are ``changed: <path>``, ``missing: <path>`` or ``unexpected: <path>`` (a file the
+    manifest does not list). An empty list means the folder is exactly what was published.
+
+    Raises
+    ------
+    PublicationError
+        ``folder`` holds no readable manifest with checksums (not a publication).
+    """
+    manifest = read_manifest(folder)
+    if manifest is None or not isinstance(manifest.get("files"), dict):
+        raise PublicationError(
+            f"{folder} is not a crimeplan publication: no manifest.json with file checksums"
+        )
+    recorded: dict[str, str] = manifest["files"]
+    found = {p.relative_to(folder).as_posix(): p for p in publication_files(folder)}
+    lines = []
+    for rel, digest in sorted(recorded.items()):
+        if rel not in found:
+            lines.append(f"missing: {rel}")
+        elif file_sha256(found[rel]) != digest:
+            lines.append(f"changed: {rel}")
+    lines += [f"unexpected: {rel}" for rel in sorted(set(found) - set(recorded))]
+    return lines
+
+
+class PublicationError(CrimeplanError):
+    """A folder given as a publication is not one (no manifest with checksums)."""
+
+    exit_code = 2

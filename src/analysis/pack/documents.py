@@ -1,0 +1,230 @@
+"""The documents of a pack: each report's web page and PDF, the combined pack, the index page.
+
+All HTML comes from jinja2 templates under ``src/analysis/templates/``: ``document.html.j2``
+(report and combined pack, through :func:`analysis.pdf.document_html`), ``pack/index.html.j2``
+(the index page) and ``pack/table.html.j2`` (appendix tables). Published text names a report's
+status with a plain reason; exception details go to the log and the manifest only.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+
+from analysis.pack.plan import BUILD_DIR, FAILED, PRODUCED, REUSED, SKIPPED, ReportResult
+from analysis.params import RunParameters
+from analysis.pdf import PackContext
+
+
+def combined_pack_name(force: str, quarter: str) -> str:
+    """File stem of the combined pack, e.g. ``northumbria_2022-Q4_pack``."""
+    return f"{force}_{quarter}_pack"
+
+
+def pack_context(
+    store, run: RunParameters, inputs, code: dict, snapshot: str, started: datetime
+) -> PackContext:
+    """:class:`analysis.pdf.PackContext` for this run: cover facts and the appendix tables.
+
+    Appendix tables: the store's data-quality facts (``quality``) and ledger rows of the quarter's
+    months for the force, the run's provenance, and the police input files of the quarter with
+    their sha256 (the full list of inputs is in ``manifest.json``).
+    """
+    import pandas as pd
+
+    from analysis.pdf import html_table
+
+    quarter = run.period
+    quality = store.quality(run.force, months=quarter.months)
+    quality = quality.drop(columns=[c for c in ("force",) if c in quality.columns])
+    ledger = store.ledger()
+    ledger = ledger[(ledger["force"] == run.force) & ledger["month"].isin(quarter.months)]
+    ledger = ledger.drop(columns=[c for c in ("force", "sha256") if c in ledger.columns])
+    commit = str(code.get("git_commit") or "not a git checkout")
+    provenance = pd.DataFrame(
+        [
+            ("Force", run.force),
+            ("Quarter", f"{quarter} ({quarter.label()})"),
+            ("Finest area level", run.area_level),
+            ("Package version", str(code.get("version"))),
+            ("Git commit", commit + (" (with local changes)" if code.get("git_dirty") else "")),
+            ("Code fingerprint (sha256)", code["fingerprint"][:16]),
+            ("Store snapshot", snapshot),
+            ("Run started (UTC)", started.strftime("%Y-%m-%d %H:%M")),
+        ],
+        columns=["Item", "Value"],
+    )
+    months = "|".join(f"{m}-{run.force}-" for m in quarter.months)
+    used = inputs[inputs["path"].astype(str).str.contains(months, regex=True)]
+    used = used.assign(sha256=used["sha256"].astype(str).str[:16])
+    force_name = _force_name(store, run.force)
+    return PackContext(
+        force=run.force,
+        force_name=force_name,
+        quarter=str(quarter),
+        quarter_label=quarter.label(),
+        published=started.date(),
+        quality_table=html_table(
+            quality, f"Data-quality facts, {force_name}, {quarter} (store table quality)"
+        ),
+        ledger_table=html_table(
+            ledger, "Row ledger of the quarter's source files: rows read = loaded + quarantined"
+        ),
+        provenance_table=html_table(provenance, "How this pack was produced"),
+        inputs_table=html_table(
+            used, f"Police source files of {quarter} (sha256, first 16 hex digits)"
+        ),
+        quality_note=(
+            "Rows without a location cannot be mapped to an area; rows outside the force are "
+            "crimes the force recorded at locations outside its local authorities; quarantined "
+            "rows failed validation and are counted here, never silently dropped."
+        ),
+        provenance_note=(
+            "Every input and output file's sha256, the package versions and each report's "
+            "status and timing are listed in manifest.json beside this document."
+        ),
+    )
+
+
+def _force_name(store, force: str) -> str:
+    forces = store.table("forces") if "forces" in _views(store) else None
+    if forces is not None:
+        names = forces.loc[forces["force"] == force, "pfa_name"].dropna().unique()
+        if len(names):
+            return str(names[0])
+    return force.replace("-", " ").title()
+
+
+def _views(store) -> set[str]:
+    found = store.query("SELECT view_name FROM duckdb_views() WHERE NOT internal")
+    return set(found["view_name"])
+
+
+# --- one report (in a worker) -------------------------------------------------------------------
+
+
+def write_report_html(executed: Path, name: str, staging: Path, context: PackContext) -> str:
+    """Convert executed notebook ``name`` to its body (cached in ``.build/`` for the combined
+    pack) and its own web page ``<name>.html``; returns the report's title."""
+    from analysis.pdf import document_html, report_fragment, write_text
+
+    fragment = report_fragment(executed, name)
+    cached = {
+        "name": fragment.name,
+        "title": fragment.title,
+        "body": fragment.body,
+        "headings": [[h.level, h.text, h.id] for h in fragment.headings],
+    }
+    write_text(json.dumps(cached), staging / BUILD_DIR / f"{name}.fragment.json")
+    subtitle = f"{context.force_name}, {context.quarter_label}"
+    document = document_html(fragment.title, subtitle, [fragment], context)
+    write_text(document, staging / f"{name}.html")
+    return fragment.title
+
+
+def write_report_pdf(staging: Path, name: str) -> Path:
+    """Print report ``name``'s web page to ``<name>.pdf`` (tagged PDF/UA-1)."""
+    from analysis.pdf import write_pdf
+
+    page = (staging / f"{name}.html").read_text(encoding="utf-8")
+    return write_pdf(page, staging / f"{name}.pdf")
+
+
+def load_fragment(staging: Path, name: str):
+    """The :class:`analysis.pdf.ReportFragment` :func:`write_report_html` cached."""
+    from analysis.pdf import Heading, ReportFragment
+
+    data = json.loads((staging / BUILD_DIR / f"{name}.fragment.json").read_text(encoding="utf-8"))
+    headings = tuple(Heading(int(level), text, hid) for level, text, hid in data["headings"])
+    return ReportFragment(data["name"], data["title"], data["body"], headings)
+
+
+# --- the whole pack -----------------------------------------------------------------------------
+
+
+def write_combined(staging: Path, entries: Iterable, context: PackContext, pdf: bool) -> list[Path]:
+    """The combined pack (HTML and, when ``pdf``, PDF): included reports in pack order,
+    scorecard first; the others are named on its contents page with their plain reason."""
+    from analysis.pdf import document_html, write_pdf, write_text
+
+    entries = list(entries)
+    fragments = [load_fragment(staging, e.name) for e in entries if e.included]
+    missing = [
+        {"title": e.title, "status": e.status, "reason": e.reason}
+        for e in entries
+        if not e.included
+    ]
+    stem = combined_pack_name(context.force, context.quarter)
+    document = document_html(
+        f"Quarterly evidence pack: {context.force_name}, {context.quarter}",
+        f"Police and Crime Plan evidence for {context.quarter_label}",
+        fragments,
+        context,
+        not_included=missing,
+    )
+    written = [write_text(document, staging / f"{stem}.html")]
+    if pdf:
+        written.append(write_pdf(document, staging / f"{stem}.pdf"))
+    return written
+
+
+def _size(path: Path) -> str:
+    n = path.stat().st_size
+    return f"{n / 1_048_576:.1f} MB" if n >= 1_048_576 else f"{max(1, round(n / 1024))} KB"
+
+
+def write_index(
+    staging: Path, results: list[ReportResult], context: PackContext, combined: list[Path]
+) -> Path:
+    """Accessible ``index.html`` (``templates/pack/index.html.j2``): language, title, headings,
+    descriptive link text (format and size), every report's status and plain reason, and every
+    published table as a CSV link."""
+    from analysis.pdf import jinja_environment, write_text
+
+    def doc(path: Path, kind: str) -> dict:
+        return {"href": path.relative_to(staging).as_posix(), "kind": kind, "size": _size(path)}
+
+    reports = []
+    for r in results:
+        files = [(staging / f"{r.name}{sfx}", kind) for sfx, kind in ((".pdf", "PDF"), (".html", "web page"))]  # fmt: skip
+        tables = sorted((staging / "tables" / r.name).rglob("*.csv")) if r.included else []
+        reports.append(
+            {
+                "title": r.title or r.name,
+                "status": "produced" if r.included else r.status,
+                "reason": None if r.included else r.reason,
+                "documents": [doc(p, k) for p, k in files if r.included and p.is_file()],
+                "tables": [{**doc(p, "CSV"), "label": p.stem.replace("_", " ")} for p in tables],
+            }
+        )
+    ordered = sorted((p for p in combined if p.is_file()), key=lambda p: p.suffix != ".pdf")
+    page = (
+        jinja_environment()
+        .get_template("pack/index.html.j2")
+        .render(
+            force_name=context.force_name,
+            quarter=context.quarter,
+            quarter_label=context.quarter_label,
+            published=context.published.isoformat(),
+            combined=[doc(p, "PDF" if p.suffix == ".pdf" else "web page") for p in ordered],
+            reports=reports,
+        )
+    )
+    return write_text(page, staging / "index.html")
+
+
+def summary_table(results: list[ReportResult]):
+    """rich Table summarising the run for the terminal: report, status, seconds, reason."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title="Quarterly pack")
+    for col in ("Report", "Status", "Seconds", "Reason"):
+        table.add_column(col, justify="right" if col == "Seconds" else "left")
+    colours = {PRODUCED: "green", REUSED: "green", SKIPPED: "yellow", FAILED: "red"}
+    for r in results:
+        reason = escape(r.reason or "") + (f" [dim]({escape(r.error)})[/]" if r.error else "")
+        table.add_row(r.name, f"[{colours[r.status]}]{r.status}[/]", f"{r.seconds:.1f}", reason)
+    return table

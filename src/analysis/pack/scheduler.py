@@ -1,0 +1,207 @@
+"""Run the work of a pack on worker processes: notebooks, their PDFs and the combined pack.
+
+Tasks and results crossing between processes are frozen dataclasses: :class:`ExecuteTask` ->
+:class:`ExecuteResult`, :class:`PdfTask` -> :class:`PdfResult`, :class:`CombinedTask` ->
+:class:`CombinedResult`. A report's PDF starts as soon as its notebook has run and the combined
+pack as soon as every notebook has, so the last PDFs and the combined pack render side by side.
+Workers are spawned (no fork of a process holding DuckDB threads) and die with their parent
+(:func:`analysis.pack.publish.die_with_parent`).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+
+from analysis.params import RunParameters
+from analysis.pdf import PackContext
+
+
+@dataclass(frozen=True)
+class ExecuteTask:
+    """Execute notebook ``name`` into ``staging`` and write its web page."""
+
+    name: str
+    notebooks_dir: Path
+    parameters: RunParameters
+    staging: Path
+    context: PackContext
+    timeout: int
+
+
+@dataclass(frozen=True)
+class ExecuteResult:
+    name: str
+    ok: bool
+    title: str | None = None
+    error: str | None = None  # details for the log and the manifest, never published
+    execute_seconds: float = 0.0
+    render_seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class PdfTask:
+    """Print report ``name``'s web page in ``staging`` to its PDF."""
+
+    name: str
+    staging: Path
+
+
+@dataclass(frozen=True)
+class PdfResult:
+    name: str
+    seconds: float
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class CombinedEntry:
+    """One report as the combined pack lists it."""
+
+    name: str
+    title: str
+    included: bool
+    status: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class CombinedTask:
+    """Write the combined pack of ``entries`` into ``staging``."""
+
+    staging: Path
+    entries: tuple[CombinedEntry, ...]
+    context: PackContext
+    pdf: bool
+
+
+@dataclass(frozen=True)
+class CombinedResult:
+    outputs: tuple[str, ...]
+    seconds: float
+    error: str | None = None
+
+
+Task = ExecuteTask | PdfTask | CombinedTask
+Result = ExecuteResult | PdfResult | CombinedResult
+
+
+def _first_line(err: BaseException) -> str:
+    ename = getattr(err, "ename", type(err).__name__)
+    evalue = getattr(err, "evalue", str(err))
+    cell = getattr(err, "exec_count", None)
+    where = f"cell {cell}: " if cell is not None else ""
+    text = f"{where}{ename}: {evalue}".strip()
+    return text.splitlines()[0] if text else ename
+
+
+def execute(task: ExecuteTask) -> ExecuteResult:
+    """Worker entry point: run the notebook, then write its HTML fragment and web page."""
+    from analysis.execute import execute_report
+    from analysis.pack import documents
+
+    started = time.perf_counter()
+    executed = task.staging / "notebooks" / f"{task.name}.ipynb"
+    try:
+        execute_report(task.name, task.parameters, executed, task.timeout, task.notebooks_dir)
+        ran = time.perf_counter() - started
+        title = documents.write_report_html(executed, task.name, task.staging, task.context)
+    except Exception as err:  # one failing report never stops the others: record why
+        return ExecuteResult(task.name, False, error=_first_line(err),
+                             execute_seconds=time.perf_counter() - started)  # fmt: skip
+    return ExecuteResult(task.name, True, title, None, ran, time.perf_counter() - started - ran)
+
+
+def print_pdf(task: PdfTask) -> PdfResult:
+    """Worker entry point: print one report's PDF."""
+    from analysis.pack import documents
+
+    started = time.perf_counter()
+    try:
+        documents.write_report_pdf(task.staging, task.name)
+    except Exception as err:  # recorded against the report; the others carry on
+        return PdfResult(task.name, time.perf_counter() - started, _first_line(err))
+    return PdfResult(task.name, time.perf_counter() - started)
+
+
+def combine(task: CombinedTask) -> CombinedResult:
+    """Worker entry point: write the combined pack (HTML, and PDF when asked)."""
+    from analysis.pack import documents
+
+    started = time.perf_counter()
+    try:
+        files = documents.write_combined(task.staging, task.entries, task.context, task.pdf)
+    except Exception as err:  # recorded in the manifest and the exit code
+        return CombinedResult((), time.perf_counter() - started, _first_line(err))
+    return CombinedResult(tuple(p.name for p in files), time.perf_counter() - started)
+
+
+WORKERS: dict[type, Callable] = {ExecuteTask: execute, PdfTask: print_pdf, CombinedTask: combine}
+
+
+def crashed(task: Task, err: BaseException) -> Result:
+    """The result of ``task`` when its worker process died."""
+    message = f"worker crashed: {type(err).__name__}: {err}".splitlines()[0]
+    if isinstance(task, ExecuteTask):
+        return ExecuteResult(task.name, False, error=message)
+    if isinstance(task, PdfTask):
+        return PdfResult(task.name, 0.0, message)
+    return CombinedResult((), 0.0, message)
+
+
+def _worker_init(parent_pid: int) -> None:
+    from analysis.pack.publish import die_with_parent
+
+    die_with_parent(parent_pid)
+
+
+def run(
+    tasks: list[ExecuteTask],
+    jobs: int,
+    on_result: Callable[[Task, Result], list[Task]],
+    on_all_executed: Callable[[], list[Task]],
+) -> None:
+    """Run ``tasks`` and whatever follows them on up to ``jobs`` processes.
+
+    ``on_result(task, result)`` returns follow-up tasks (a report's PDF);
+    ``on_all_executed()`` is called once every notebook has run and returns the last tasks (the
+    combined pack). With one job everything runs in this process.
+    """
+    if jobs == 1 or not tasks:
+        queue: list[Task] = list(tasks)
+        executing = len(tasks)
+        if not executing:
+            queue += on_all_executed()
+        while queue:
+            task = queue.pop(0)
+            queue += on_result(task, WORKERS[type(task)](task))
+            if isinstance(task, ExecuteTask):
+                executing -= 1
+                if executing == 0:
+                    queue += on_all_executed()
+        return
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_worker_init,
+                             initargs=(os.getpid(),)) as pool:  # fmt: skip
+        pending: dict[Future, Task] = {pool.submit(WORKERS[type(t)], t): t for t in tasks}
+        executing = len(tasks)
+        while pending:
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                task = pending.pop(future)
+                try:
+                    result = future.result()
+                except Exception as err:  # the worker process itself died
+                    result = crashed(task, err)
+                follow = on_result(task, result)
+                if isinstance(task, ExecuteTask):
+                    executing -= 1
+                    if executing == 0:
+                        follow += on_all_executed()
+                for nxt in follow:
+                    pending[pool.submit(WORKERS[type(nxt)], nxt)] = nxt
