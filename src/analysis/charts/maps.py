@@ -157,7 +157,10 @@ def _inset_extent(gdf, lad_layer, codes, bounds, column) -> tuple | None:
     elif column in gdf.columns and gdf[column].isin(codes).any():
         part = gdf[gdf[column].isin(codes)]
     else:
-        raise ValueError(f"none of the inset codes {sorted(codes)} is in the map's areas")
+        raise ValueError(
+            f"none of the inset codes {sorted(codes)} is in the map's areas: give the areas a "
+            f"{column!r} column or pass lads= (local authorities with their codes)"
+        )
     return tuple(part.total_bounds)
 
 
@@ -195,12 +198,33 @@ def _in_box(x, y, box) -> bool:
     return box is not None and box[0] <= x <= box[2] and box[1] <= y <= box[3]
 
 
+def _free_spot(ax, text, point, taken, renderer):
+    """Move ``text`` to the first spot near ``point`` (centre, then a line above or below,
+    then to the sides) that overlaps no box in ``taken``, inside the polygon's label point
+    neighbourhood; return its box, or None when every spot is taken."""
+    base = ax.transData.transform((point.x, point.y))
+    box = text.get_window_extent(renderer)
+    w, h = box.width, box.height
+    for dx, dy in [(0, 0), (0, 1.3), (0, -1.3), (0.4, 0), (-0.4, 0), (0, 2.6), (0, -2.6)]:
+        xy = ax.transData.inverted().transform((base[0] + dx * w, base[1] + dy * h))
+        text.set_position(xy)
+        box = text.get_window_extent(renderer)
+        if not any(_boxes_overlap(box, other) for other in taken):
+            return box
+    return None
+
+
+def _boxes_overlap(a, b) -> bool:
+    return a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1
+
+
 def _label_places(ax, lad_layer, towns, extent, skip_box, renderer) -> None:
     """LA names at a point inside each LA, then town dots and labels placed around LA names."""
     la_names = set()
     boxes = []
     if lad_layer is not None:
-        for row in lad_layer.itertuples():
+        biggest_first = lad_layer.assign(_area=lad_layer.area).sort_values("_area", ascending=False)
+        for row in biggest_first.itertuples():
             point = row.geometry.representative_point()
             if not _in_box(point.x, point.y, extent) or _in_box(point.x, point.y, skip_box):
                 continue
@@ -208,8 +232,12 @@ def _label_places(ax, lad_layer, towns, extent, skip_box, renderer) -> None:
                 point.x, point.y, row.name.upper(), ha="center", va="center", fontsize=8.5,
                 color=DARK_GREY, fontweight="bold", path_effects=HALO, zorder=8, gid="la_label",
             )  # fmt: skip
+            box = _free_spot(ax, text, point, boxes, renderer)
+            if box is None:  # no room near its point: left out rather than overlapping
+                text.remove()
+                continue
             la_names.add(row.name.casefold())
-            boxes.append(text.get_window_extent(renderer))
+            boxes.append(box)
     if towns is None or towns.empty:
         return
     keep = [
@@ -288,7 +316,7 @@ def draw_map(
     towns = _towns_in(area, places)
 
     covered = float(gdf.geometry.area.sum())
-    unshaded = outline is not None and covered < 0.99 * float(outline.geometry.area.sum())
+    unshaded = outline is not None and covered < 0.98 * float(outline.geometry.area.sum())
     if unshaded:
         handles = [*handles, Patch(facecolor=UNSHADED, edgecolor="#BDBDBD", label=unshaded_label)]
 
@@ -392,8 +420,9 @@ def choropleth(
     column : str
         Value to classify; missing values are hatched grey and counted in the legend.
     outline : GeoDataFrame, optional
-        Drawn on top as a dark outline (e.g. the force boundary). Parts of it no area of
-        ``gdf`` covers are filled pale grey, with a legend entry ``unshaded_label``.
+        Drawn on top as a dark outline (e.g. the force boundary). When the areas of ``gdf``
+        cover less than 98% of it (e.g. only rural areas are mapped), the rest is filled pale
+        grey with a legend entry ``unshaded_label``; smaller gaps are boundary slivers.
     highlight : GeoDataFrame or str, optional
         Areas to outline in orange on top of every fill (e.g. hot spots): a GeoDataFrame or
         the name of a boolean column of ``gdf``; legend entry ``highlight_label``.
