@@ -47,7 +47,17 @@ from analysis.stats.change import (
     history_dispersion,
     poisson_change_test,
 )
-from analysis.stats.disclosure import suppress_crosstab, suppress_small_counts
+from analysis.stats.disclosure import (
+    SUPPRESSED,
+    disclosure_config,
+    lp_attack,
+    lp_ranges,
+    mark_suppressed,
+    policy_for,
+    protect_tables,
+    suppress_crosstab,
+    suppress_small_counts,
+)
 from analysis.stats.funnel import funnel_limits, funnel_table
 from analysis.stats.intervals import (
     RiskRatio,
@@ -72,6 +82,13 @@ from analysis.stats.survival import KMMedian, km_median, km_median_table
 from analysis.stats.windows import Window, annualised_rate, window
 
 __all__ = [
+    "SUPPRESSED",
+    "disclosure_config",
+    "lp_attack",
+    "lp_ranges",
+    "mark_suppressed",
+    "policy_for",
+    "protect_tables",
     "KMMedian",
     "km_median",
     "km_median_table",
