@@ -60,7 +60,10 @@ from analysis.stats.disclosure import (
 )
 from analysis.stats.funnel import funnel_limits, funnel_table
 from analysis.stats.intervals import (
+    EventRateRatio,
     RiskRatio,
+    event_rate_ratio,
+    event_rate_ratios_vs_reference,
     poisson_rate_interval,
     proportion_with_interval,
     rate_per_1000,
@@ -82,6 +85,9 @@ from analysis.stats.survival import KMMedian, km_median, km_median_table
 from analysis.stats.windows import Window, annualised_rate, window
 
 __all__ = [
+    "EventRateRatio",
+    "event_rate_ratio",
+    "event_rate_ratios_vs_reference",
     "SUPPRESSED",
     "disclosure_config",
     "lp_attack",
