@@ -47,10 +47,23 @@ from analysis.stats.change import (
     history_dispersion,
     poisson_change_test,
 )
-from analysis.stats.disclosure import suppress_crosstab, suppress_small_counts
+from analysis.stats.disclosure import (
+    SUPPRESSED,
+    disclosure_config,
+    lp_attack,
+    lp_ranges,
+    mark_suppressed,
+    policy_for,
+    protect_tables,
+    suppress_crosstab,
+    suppress_small_counts,
+)
 from analysis.stats.funnel import funnel_limits, funnel_table
 from analysis.stats.intervals import (
+    EventRateRatio,
     RiskRatio,
+    event_rate_ratio,
+    event_rate_ratios_vs_reference,
     poisson_rate_interval,
     proportion_with_interval,
     rate_per_1000,
@@ -72,6 +85,16 @@ from analysis.stats.survival import KMMedian, km_median, km_median_table
 from analysis.stats.windows import Window, annualised_rate, window
 
 __all__ = [
+    "EventRateRatio",
+    "event_rate_ratio",
+    "event_rate_ratios_vs_reference",
+    "SUPPRESSED",
+    "disclosure_config",
+    "lp_attack",
+    "lp_ranges",
+    "mark_suppressed",
+    "policy_for",
+    "protect_tables",
     "KMMedian",
     "km_median",
     "km_median_table",
