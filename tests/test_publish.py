@@ -255,6 +255,39 @@ def wait_gone(tag: str, seconds: float) -> list[psutil.Process]:
     return left
 
 
+def test_a_worker_dies_with_its_parent(tmp_path):
+    """``die_with_parent`` (run in every pool worker): SIGKILL the parent, the child goes too."""
+    pidfile = tmp_path / "child.pid"
+    parent_code = f"""
+import os, subprocess, sys, time
+child = subprocess.Popen([sys.executable, "-c", "import os; from analysis.pack.publish import die_with_parent; die_with_parent(os.getppid()); open({str(pidfile)!r}, 'w').write(str(os.getpid())); import time; time.sleep(120)"])
+time.sleep(120)
+"""
+    src = str(Path(analysis.__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": src + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    parent = subprocess.Popen([sys.executable, "-c", parent_code], env=env)
+    deadline = time.monotonic() + 60
+    while not (pidfile.exists() and pidfile.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    child = psutil.Process(int(pidfile.read_text()))
+    parent.kill()
+    parent.wait()
+    assert dead_within(child, 5), "the child outlived its killed parent"
+
+
+def dead_within(proc: psutil.Process, seconds: float) -> bool:
+    """True once ``proc`` has exited (a zombie not yet reaped by init counts as exited)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if proc.status() == psutil.STATUS_ZOMBIE:
+                return True
+        except psutil.NoSuchProcess:
+            return True
+        time.sleep(0.1)
+    return False
+
+
 @pytest.mark.slow
 def test_kill_9_at_random_moments_leaves_a_complete_publication(tmp_path, fixture_store_dir):
     nbs = tmp_path / "notebooks"
@@ -299,6 +332,7 @@ def test_kill_9_at_random_moments_leaves_a_complete_publication(tmp_path, fixtur
     assert json.loads((run_dir / "manifest.json").read_text())["parameters"]["area_level"] == "lad"
     assert sorted(p.name for p in run_dir.parent.iterdir()) == [f".{QUARTER}.lock", QUARTER]
     assert "previous" in outcomes, outcomes  # at least one kill fell inside a run
+    print(f"run {duration:.1f} s; after each kill the publication was: {outcomes}")
 
 
 @pytest.mark.slow
