@@ -585,6 +585,8 @@ def category_map(
         style = {k: v for k, v in style.items() if v is not None}
         fills.append((part, style))
         patch = {k: v for k, v in style.items() if k in ("facecolor", "edgecolor", "hatch")}
+        if str(patch.get("edgecolor", "white")).lower() in ("white", "#ffffff", "none"):
+            patch["edgecolor"] = "#BDBDBD"  # a pale fill stays visible in the legend
         if name in outlined:
             edge = edge or DARK_GREY
             tops.append((part, edge))
