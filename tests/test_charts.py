@@ -495,7 +495,7 @@ def test_real_northumbria_map_bng_names_towns_inset(northumbria):
     assert inset["lad_codes"] == TYNE_AND_WEAR
     chart = charts.choropleth(
         lsoa, "value", "T", "S", scheme="Quantiles", outline=lads.dissolve(),
-        label="LSOA21NM", inset_codes=inset["lad_codes"], inset_title=inset["title"],
+        label="LSOA21NM", inset=inset,
     )  # fmt: skip
     main, enlarged = chart.figure.axes[0], chart.figure.axes[1]
     x0, x1 = main.get_xlim()

@@ -22,6 +22,7 @@ from analysis.charts.base import (
     DARK_GREY,
     HOUSE_RC,
     ORANGE,
+    PLAIN_FORMATTER,
     REFERENCE_GREY,
     SHADE_GREY,
     Chart,
@@ -232,6 +233,7 @@ def spc_chart(
                 label="Special cause",
             )
         ax.set_ylabel(y_label)
+        ax.yaxis.set_major_formatter(PLAIN_FORMATTER)
         ax.set_xlabel("")
         if ords is None:
             _thin_ticks(ax, labels)
@@ -321,6 +323,7 @@ def line_chart(
                     f"{name}: {number(py[first])} in {at[0]}, {number(py[last])} in {at[1]}"
                 )
         ax.set_ylabel(y_label)
+        ax.yaxis.set_major_formatter(PLAIN_FORMATTER)
         if ords is None:
             _thin_ticks(ax, xs)
         elif len(ords):
