@@ -261,7 +261,9 @@ def _label_places(ax, lad_layer, towns, extent, skip_box, renderer) -> None:
     )  # fmt: skip
 
 
-def _towns_in(area, places) -> pd.DataFrame | None:
+def _towns_in(shapes, places) -> pd.DataFrame | None:
+    """The places (``name, lat, lon``) within 250 m of one of ``shapes`` (BNG), with their
+    BNG ``x, y``."""
     import geopandas as gpd
 
     if places is False:
@@ -273,7 +275,9 @@ def _towns_in(area, places) -> pd.DataFrame | None:
         return None
     points = gpd.GeoSeries(gpd.points_from_xy(table["lon"], table["lat"]), crs="EPSG:4326")
     points = points.to_crs(BNG)
-    inside = points.within(area.buffer(250)).to_numpy()
+    hits = shapes.sindex.query(points.buffer(250), predicate="intersects")
+    inside = np.zeros(len(points), dtype=bool)
+    inside[np.unique(hits[0])] = True
     out = table[inside].copy()
     out["x"], out["y"] = points.x[inside].to_numpy(), points.y[inside].to_numpy()
     return out
@@ -317,8 +321,7 @@ def draw_map(
     zoom = _inset_extent(gdf, lad_layer, inset_codes, inset_bounds, inset_column)
     if zoom is not None:
         zoom = _pad(zoom, 0.02)
-    area = (outline if outline is not None else gdf).geometry.union_all()
-    towns = _towns_in(area, places)
+    towns = _towns_in((outline if outline is not None else gdf).geometry, places)
 
     covered = float(gdf.geometry.area.sum())
     unshaded = outline is not None and covered < 0.98 * float(outline.geometry.area.sum())
