@@ -262,7 +262,12 @@ def test_stale_half_written_snapshot_is_cleaned_next_run(raw, tmp_path):
     assert Store(processed).snapshot_dir.name == first.snapshot_id  # readers ignore the stale dir
     again = ingest(raw, processed)
     assert not again.changed
-    assert sorted(p.name for p in processed.iterdir()) == [".lock", "CURRENT", "readers", "snapshots"]
+    assert sorted(p.name for p in processed.iterdir()) == [
+        ".lock",
+        "CURRENT",
+        "readers",
+        "snapshots",
+    ]
     assert sorted(p.name for p in (processed / "snapshots").iterdir()) == [first.snapshot_id]
 
 
