@@ -194,45 +194,168 @@ def test_window_days():
     assert cba.window_days(["2024-01", "2024-02", "2024-03"]) == 91  # leap year
 
 
-def test_change_by_area_uses_the_exact_conditional_test_with_days_as_exposure():
-    table = cba.crime_by_area_table(_data(), cba.LEVELS)
-    change = cba.change_by_area(table, _data().window_months, ("force", "lad"))
+PLAIN_VERDICTS = {
+    "statistically significant increase",
+    "statistically significant decrease",
+    "no statistically significant change",
+}
+HISTORY = [str(p) for p in pd.period_range("2019-10", "2022-12", freq="M") if str(p) != "2022-01"]
+
+
+def _history_data() -> cdata.CrimeByAreaData:
+    """The four LSOAs with 38 months of seasonal, over-dispersed counts (2022-01 missing):
+    burglary flat, vehicle crime doubling over 2022 in L1 and L2, ASB flat."""
+    rng = np.random.default_rng(12)
+    rows = []
+    for month in HISTORY:
+        season = 1 + 0.3 * np.cos(2 * np.pi * (int(month[5:]) - 1) / 12)
+        for code in ["L1", "L2", "L3", "L4"]:
+            for crime_type, mean in (("Burglary", 20), ("Vehicle crime", 15), (cba.ASB, 40)):
+                mu = mean * season * rng.gamma(20, 1 / 20)  # over-dispersed
+                if crime_type == "Vehicle crime" and month >= "2022-01" and code in ("L1", "L2"):
+                    mu *= 2
+                rows.append((month, code, crime_type, int(rng.poisson(mu))))
+    monthly_lsoa = pd.DataFrame(rows, columns=["month", "lsoa21_code", "crime_type", "count"])
+    lad = monthly_lsoa.merge(LSOA[["lsoa21_code", "lad_code"]], on="lsoa21_code")
+    monthly = lad.groupby(["month", "lad_code", "crime_type"], as_index=False)["count"].sum()
+    windows = {"quarter": Q_MONTHS, "previous_quarter": P_MONTHS, "year_earlier_quarter": Y_MONTHS}
+    window_of = {m: w for w, ms in windows.items() for m in ms}
+    counts = monthly_lsoa[monthly_lsoa["month"].isin(window_of)].copy()
+    counts.insert(0, "window", counts["month"].map(window_of))
+    base = _data(counts=counts, monthly=monthly)
+    fields = {f: getattr(base, f) for f in base.__dataclass_fields__}
+    return cdata.CrimeByAreaData(**{**fields, "monthly_lsoa": monthly_lsoa})
+
+
+def _bh(p: list[float]) -> list[float]:
+    """Benjamini-Hochberg adjusted p-values by hand: p(i) × n / i from the largest down,
+    running minimum, capped at 1, in the original order."""
+    n = len(p)
+    order = sorted(range(n), key=lambda i: p[i])
+    out = [0.0] * n
+    running = 1.0
+    for rank in range(n, 0, -1):
+        i = order[rank - 1]
+        running = min(running, p[i] * n / rank)
+        out[i] = running
+    return out
+
+
+def test_change_by_area_is_a_seasonal_quasi_poisson_test_checked_by_hand():
+    import statsmodels.api as sm
+
+    data = _history_data()
+    change = cba.change_tests(data, ("force", "lad", "ward"))
     assert list(change.columns) == cba.CHANGE_COLUMNS
+    assert cba.CHANGE_COLUMNS[:9] == [
+        "area_level", "area_code", "area_name", "crime_type", "comparison",
+        "count_before", "count_after", "p_value", "verdict",
+    ]  # fmt: skip
+    force = data.monthly_lsoa.groupby(["crime_type", "month"])["count"].sum()
+    burglary = force.loc["Burglary"]
+    # over-dispersion from the history: Poisson GLM with month-of-year dummies and a trend
+    hist = burglary[burglary.index < "2022-10"]
+    months = pd.PeriodIndex(hist.index, freq="M")
+    x = pd.get_dummies(months.month, prefix="m", drop_first=True).astype(float)
+    x["trend"] = (months.year * 12 + months.month).to_numpy(dtype=float)
+    x = sm.add_constant(x.to_numpy())
+    fit = sm.GLM(hist.to_numpy(), x, family=sm.families.Poisson()).fit()
+    df = len(hist) - x.shape[1]
+    phi = max(float(fit.pearson_chi2) / df, 1.0)
     row = change[
         (change["area_level"] == "force")
         & (change["crime_type"] == "Burglary")
-        & (change["comparison"] == "previous_quarter")
+        & (change["comparison"] == "year_earlier_quarter")
     ].iloc[0]
-    assert (row["count_before"], row["count_after"]) == (9, 12)
-    # given 21 events, the quarter's share is binomial with p = its share of the days
-    days_q, days_p = 92, 92
-    expected = sps.binomtest(12, 21, days_q / (days_q + days_p)).pvalue
-    assert row["p_value"] == pytest.approx(expected, rel=1e-6)
-    assert row["verdict"] == "no evidence of change"
-    # ASB 6 -> 15 is not significant at 5%; 0 -> 15 a year earlier is an increase
-    asb = change[(change["area_level"] == "force") & (change["crime_type"] == cba.ASB)]
-    asb = asb.set_index("comparison")
-    assert asb.loc["previous_quarter", "p_value"] == pytest.approx(
-        sps.binomtest(15, 21, 0.5).pvalue, rel=1e-6
-    )
-    assert asb.loc["previous_quarter", "verdict"] == "no evidence of change"
-    assert asb.loc["year_earlier_quarter", "count_before"] == 0
-    assert asb.loc["year_earlier_quarter", "p_value"] == pytest.approx(
-        sps.binomtest(15, 15, 0.5).pvalue, rel=1e-6
-    )
-    assert "increase" in asb.loc["year_earlier_quarter", "verdict"]
-    # no LSOA rows and both comparisons present
-    assert set(change["area_level"]) == {"force", "lad"}
-    assert set(change["comparison"]) == {"previous_quarter", "year_earlier_quarter"}
+    a, b = burglary[Q_MONTHS].sum(), burglary[Y_MONTHS].sum()
+    assert (row["count_before"], row["count_after"]) == (b, a)
+    z = (a - b) / math.sqrt(phi * (a + b))
+    assert row["p_value"] == pytest.approx(2 * sps.t.sf(abs(z), df), rel=1e-6)
+    # the year ending: January 2022 is missing, so it and January 2021 are left out (11 pairs)
+    ye = change[
+        (change["area_level"] == "force")
+        & (change["crime_type"] == "Burglary")
+        & (change["comparison"] == "year_ending")
+    ].iloc[0]
+    after = [f"2022-{k:02d}" for k in range(2, 13)]
+    assert ye["months_after"] == ", ".join(after)
+    assert ye["count_after"] == burglary[after].sum()
+    assert ye["count_before"] == burglary[[f"2021-{k:02d}" for k in range(2, 13)]].sum()
+    # vehicle crime doubled in two of the four LSOAs over 2022: a significant increase
+    vehicle = change[
+        (change["area_level"] == "force")
+        & (change["crime_type"] == "Vehicle crime")
+        & (change["comparison"] == "year_ending")
+    ].iloc[0]
+    assert vehicle["verdict_adjusted"] == "statistically significant increase"
+    # wards have no quarter-on-quarter test; force and local authorities have all three
+    assert set(change.loc[change["area_level"] == "ward", "comparison"]) == {
+        "year_earlier_quarter", "year_ending",
+    }  # fmt: skip
+    assert set(change.loc[change["area_level"] == "lad", "comparison"]) == set(cba.COMPARISONS)
 
 
-def test_change_by_area_skips_an_incomplete_window():
-    months = {"quarter": Q_MONTHS, "previous_quarter": P_MONTHS}
-    counts = _counts()
-    counts = counts[counts["window"] != "year_earlier_quarter"]
-    table = cba.crime_by_area_table(_data(counts=counts, window_months=months), cba.LEVELS)
-    change = cba.change_by_area(table, months)
-    assert set(change["comparison"]) == {"previous_quarter"}
+def test_change_by_area_adjusts_each_family_by_benjamini_hochberg():
+    change = cba.change_tests(_history_data(), ("force", "lad", "ward"))
+    tested = change[change["p_value"].notna()]
+    assert len(tested) > 0
+    for _, family in tested.groupby(["area_level", "comparison"]):
+        expected = _bh(family["p_value"].tolist())
+        assert family["p_adjusted"].tolist() == pytest.approx(expected, rel=1e-9)
+        assert (family["family_size"] == len(family)).all()
+    assert (tested["p_adjusted"] >= tested["p_value"] - 1e-15).all()
+    assert set(tested["verdict"]) <= PLAIN_VERDICTS
+    assert set(tested["verdict_adjusted"]) <= PLAIN_VERDICTS
+    significant = tested["verdict_adjusted"] != "no statistically significant change"
+    assert (tested.loc[significant, "p_adjusted"] < 0.05).all()
+    assert (tested.loc[~significant, "p_adjusted"] >= 0.05).all()
+    up = tested["verdict_adjusted"] == "statistically significant increase"
+    assert (tested.loc[up, "count_after"] > tested.loc[up, "count_before"]).all()
+
+
+def test_ward_tests_equal_the_stats_change_test_with_borrowed_dispersion():
+    from analysis import stats
+
+    data = _history_data()
+    change = cba.change_tests(data, ("force", "ward"))
+    monthly = cba.area_monthly(data, ("force", "ward"))
+    for crime_type in ("Burglary", "Vehicle crime"):
+        force = monthly[(monthly["area_level"] == "force") & (monthly["crime_type"] == crime_type)]
+        ref = stats.history_dispersion(force.set_index("month")["count"], "2022-10")
+        for ward in ("W1", "W3"):
+            series = monthly[
+                (monthly["area_code"] == ward) & (monthly["crime_type"] == crime_type)
+            ].set_index("month")["count"]
+            mean = series[series.index < "2022-10"].tail(12).mean()
+            disp = stats.borrowed_dispersion(ref, mean)
+            for comparison in ("year_earlier_quarter", "year_ending"):
+                expected = stats.change_test(series, "2022Q4", comparison, dispersion=disp)
+                row = change[
+                    (change["area_code"] == ward)
+                    & (change["crime_type"] == crime_type)
+                    & (change["comparison"] == comparison)
+                ].iloc[0]
+                assert row["p_value"] == pytest.approx(expected.p_value, rel=1e-9)
+                assert row["ratio_low"] == pytest.approx(expected.ratio_low, rel=1e-9)
+                assert row["verdict"] == expected.verdict
+                assert row["count_after"] == expected.after
+
+
+def test_change_by_area_without_a_quarter_tests_nothing():
+    data = _history_data()
+    table = cba.crime_by_area_table(data, ("force",))
+    months = {"previous_quarter": P_MONTHS}
+    monthly = cba.area_monthly(data, ("force",))
+    assert cba.change_by_area(table, months, ("force",), monthly).empty
+    with pytest.raises(ValueError, match="monthly counts"):
+        cba.change_by_area(table, data.window_months, ("force",))
+
+
+def test_short_history_is_not_tested_and_says_why():
+    change = cba.change_tests(_data(), ("force",))
+    assert change["p_value"].isna().all()
+    assert change["verdict"].str.startswith("not tested").all()
+    assert (change["verdict_adjusted"] == "not tested").all()
 
 
 def test_monthly_series_keeps_gaps_and_excludes_asb_from_all_crime():
