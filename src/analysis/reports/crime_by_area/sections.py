@@ -337,13 +337,15 @@ def counts_and_rates(
 def _map_furniture(data: CrimeByAreaData) -> dict:
     """Keyword arguments every map of the report shares: local-authority names from the
     areas' ``lad_name``, the force outline and the enlarged panel configured for the force
-    (Tyne and Wear for Northumbria)."""
+    (Tyne and Wear for Northumbria) when the data hold its local authorities."""
     inset = charts.map_inset(data.run.force) or {}
+    held = set(data.lsoa["lad_code"])
+    codes = [code for code in inset.get("lad_codes") or [] if code in held]
     return {
         "outline": data.force_outline,
         "lad_column": "lad_name",
-        "inset_codes": inset.get("lad_codes"),
-        "inset_title": inset.get("title"),
+        "inset_codes": codes or None,
+        "inset_title": inset.get("title") if codes else None,
     }
 
 
