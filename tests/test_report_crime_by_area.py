@@ -180,6 +180,10 @@ def test_crime_by_area_table_rates_and_exact_interval():
     assert row["rate_high"] == pytest.approx(sps.chi2.ppf(0.975, 10) / 2 / 3600 * 1000)
     rates = table["count"] / table["population"] * 1000
     assert np.allclose(table["rate_per_1000"], rates)
+    # every row states the months its window holds
+    held = table.drop_duplicates("window").set_index("window")["months"]
+    assert held["quarter"] == "2022-10, 2022-11, 2022-12"
+    assert held["year_earlier_quarter"] == "2021-10, 2021-11, 2021-12"
 
 
 def test_table_levels_follow_the_area_level_parameter():

@@ -135,6 +135,7 @@ CROSS_TABLE_COLUMNS = [
     "rate_per_1000",
     "rate_low",
     "rate_high",
+    "months",
 ]
 CHANGE_COLUMNS = [
     "area_level",
@@ -304,7 +305,7 @@ def rated_area_counts(
     """
     counts = area_counts(counts, lsoa, force, force_name, levels)
     rated = stats.rate_per_1000(counts.astype({"population": "float64"}))
-    return rated[CROSS_TABLE_COLUMNS]
+    return rated[[c for c in CROSS_TABLE_COLUMNS if c != "months"]]
 
 
 def crime_by_area_table(
@@ -316,11 +317,14 @@ def crime_by_area_table(
     type and ``All crime`` (excluding ASB); denominator: Census 2021 usual residents of the
     area; windows: the quarter, the previous quarter and the same quarter a year earlier
     (complete windows only). Columns ``window, area_level, area_code, area_name, crime_type,
-    count, population, rate_per_1000, rate_low, rate_high`` for ``levels`` (default: force and
+    count, population, rate_per_1000, rate_low, rate_high, months`` (``months``: the months the
+    window holds, e.g. ``"2022-10, 2022-11, 2022-12"``) for ``levels`` (default: force and
     local authority, then down to the run's ``area_level``). See :func:`rated_area_counts`.
     """
     levels = levels or table_levels(data.run.area_level)
-    return rated_area_counts(data.counts, data.lsoa, data.run.force, data.force_name, levels)
+    table = rated_area_counts(data.counts, data.lsoa, data.run.force, data.force_name, levels)
+    held = {w: ", ".join(months) for w, months in data.window_months.items()}
+    return table.assign(months=table["window"].map(held).fillna(""))
 
 
 def window_days(months: list[str]) -> int:
