@@ -113,7 +113,7 @@ def change_sentence(row, data: CrimeByAreaData, name: str | None = None) -> str:
     return f"{name}: {counts}, {change}: {article}{verdict} ({p_text}{allow})."
 
 
-def _year_rate_sentence(changes: pd.DataFrame, data: CrimeByAreaData, measure: str) -> str | None:
+def _year_rate_sentence(data: CrimeByAreaData, measure: str) -> str | None:
     """The force's rate per 1,000 residents over the year ending with the quarter, annualised
     when a month is missing (:func:`analysis.stats.annualised_rate`)."""
     months = sorted(data.monthly["month"].unique())
@@ -199,7 +199,7 @@ def headline(changes: pd.DataFrame, data: CrimeByAreaData) -> Section:
             "hold all three months of that quarter."
         )
     for measure in m.HEADLINE_MEASURES:
-        sentence = _year_rate_sentence(changes, data, measure)
+        sentence = _year_rate_sentence(data, measure)
         if sentence:
             findings.append(sentence)
     return Section(
