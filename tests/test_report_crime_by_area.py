@@ -346,6 +346,29 @@ def test_ward_tests_equal_the_stats_change_test_with_borrowed_dispersion():
                 assert row["count_after"] == expected.after
 
 
+def test_ward_tests_on_their_own_history_equal_family_change_tests():
+    from analysis import stats
+
+    data = _history_data()
+    monthly = cba.area_monthly(data, ("force", "ward"))
+    wards = monthly[monthly["area_level"] == "ward"]
+    force = monthly[monthly["area_level"] == "force"]
+    keys = ["area_level", "area_code", "area_name", "crime_type"]
+    for comparison in ("year_earlier_quarter", "year_ending"):
+        ours = cba._ward_tests(wards, force, Q_MONTHS, comparison, own_history=True)
+        theirs = stats.family_change_tests(wards, keys, Q_MONTHS, comparison)
+        merged = ours.merge(theirs, on=keys, suffixes=("", "_stats"))
+        assert len(merged) == len(theirs) > 0
+        assert merged["p_value"].tolist() == pytest.approx(
+            merged["p_value_stats"].tolist(), nan_ok=True
+        )
+        assert merged["p_value"].notna().sum() > 0
+        tested = merged["p_value"].notna()
+        assert (merged.loc[tested, "verdict"] == merged.loc[tested, "verdict_stats"]).all()
+        assert merged.loc[~tested, "verdict"].str.startswith("not tested").all()
+        assert merged.loc[~tested, "verdict_stats"].str.startswith("not tested").all()
+
+
 def test_change_by_area_without_a_quarter_tests_nothing():
     data = _history_data()
     table = cba.crime_by_area_table(data, ("force",))

@@ -80,6 +80,9 @@ COMPARISONS = ("year_earlier_quarter", "year_ending", "previous_quarter")
 """Change tests, in published order (:func:`change_by_area`)."""
 WARD_COMPARISONS = ("year_earlier_quarter", "year_ending")
 """Ward change tests: same-season comparisons only."""
+WARD_OWN_HISTORY = False
+"""True: each ward's over-dispersion from its own history (one model fit per ward and crime
+type, about a minute more for Northumbria); False: borrowed from the force (:func:`_ward_tests`)."""
 LEVELS = ("force", "lad", "ward", "lsoa")
 
 CRIME_TYPES = (
@@ -451,7 +454,11 @@ def change_by_area(
 
 
 def _ward_tests(
-    wards: pd.DataFrame, force: pd.DataFrame, quarter: list[str], comparison: str
+    wards: pd.DataFrame,
+    force: pd.DataFrame,
+    quarter: list[str],
+    comparison: str,
+    own_history: bool | None = None,
 ) -> pd.DataFrame:
     """Same-season change tests of every ward series (``area_monthly`` rows of one level),
     each with the over-dispersion borrowed from the force's series of its crime type.
@@ -471,7 +478,8 @@ def _ward_tests(
     (negative-binomial scaling), which makes small series close to Poisson. For Northumbria
     2022-Q4 it gives 100 significant ward changes over the year ending (after
     Benjamini-Hochberg); each ward's own history (``family_change_tests`` with its default
-    ``min_own_history``, about 2 minutes more) gives 3. Review before publishing ward verdicts.
+    ``min_own_history``; ``own_history=True`` or :data:`WARD_OWN_HISTORY` here, about a minute
+    more) gives 3. Review before publishing ward verdicts.
     """
     from scipy import stats as sps
 
@@ -492,9 +500,12 @@ def _ward_tests(
         t: stats.history_dispersion(part.set_index("month")["count"], first)
         for t, part in force.groupby("crime_type")
     }
+    own_history = WARD_OWN_HISTORY if own_history is None else own_history
     rows = []
     for i, crime_type in enumerate(types):
         ref = reference.get(crime_type)
+        if own_history:
+            ref = stats.history_dispersion(wide.iloc[i].dropna(), first)
         key = dict(zip(keys, wide.index[i], strict=True))
         base = {
             **key,
@@ -510,7 +521,7 @@ def _ward_tests(
                                 "ratio_high": np.nan, "method": "",
                                 "verdict": f"not tested: {why}"})  # fmt: skip
             continue
-        disp = stats.borrowed_dispersion(ref, mean[i])
+        disp = ref if own_history else stats.borrowed_dispersion(ref, mean[i])
         ratio = a[i] / b[i] if b[i] > 0 else np.nan
         low = high = np.nan
         if a[i] + b[i] == 0:
