@@ -392,7 +392,9 @@ def _check_table_shape(table: pd.DataFrame) -> None:
     with_rate = table.dropna(subset=["rate_per_1000"])
     assert (with_rate["rate_low"] <= with_rate["rate_per_1000"]).all()
     assert (with_rate["rate_per_1000"] <= with_rate["rate_high"]).all()
-    expected = with_rate["count"] / with_rate["population"] * 1000
+    # 12-month rates are yearly: annualised by 12 / months held when a month is missing
+    scale = np.where(with_rate["window"] == "12m", 12 / with_rate["months_held"], 1.0)
+    expected = with_rate["count"] / with_rate["population"] * 1000 * scale
     assert np.allclose(with_rate["rate_per_1000"], expected, rtol=1e-5, atol=1e-6)
 
 
@@ -472,6 +474,41 @@ def test_notebook_on_real_northumbria_2022_q4(real_store_dir, tmp_path):
         assert q.loc[code, "population"] == pop[code]
     # Northumbria holds 107 rural LSOAs 2021 (reference/SOURCES.md: 47 + 21 + 20 + 19)
     assert q.loc["RURAL", "population"] == sum(pop[c] for c in ("RLN1", "RLF1", "RSN1", "RSF1"))
+    # the 12 months to December 2022 hold 11 raw months (2022-01 is absent): rates annualised
+    held = [
+        m for m in quarter.twelve_months if (POLICE / m / f"{m}-northumbria-street.csv").exists()
+    ]
+    assert len(held) == 11
+    assert (table.loc[table["window"] == "12m", "months_held"] == len(held)).all()
+
+
+@pytest.mark.realdata
+def test_real_verdicts_are_plain_adjusted_and_charts_stop_at_the_quarter(real_store_dir):
+    data = rd.load(
+        RunParameters(quarter="2022-Q4", processed_dir=str(real_store_dir), output_dir="/tmp/x")
+    )
+    change = rc.change_vs_year_before(data)
+    tested = change["p_value"].notna()
+    assert tested.sum() > 200
+    assert (change.loc[tested, "p_adjusted"] >= change.loc[tested, "p_value"] - 1e-12).all()
+    plain = {
+        "statistically significant increase",
+        "statistically significant decrease",
+        "no statistically significant change",
+    }
+    assert set(change.loc[tested, "verdict"]) <= plain
+    # the year-ending comparison pairs 11 months with 11 (2022-01 and its partner dropped)
+    year = change[change["comparison"].str.startswith("12")]
+    assert (year.loc[year["p_value"].notna(), "months_after"] == 11).all()
+    # the store runs past the quarter; the control charts do not
+    assert max(data.street_months) > "2022-12"
+    xmr = rc.rural_xmr(data)
+    assert xmr["month"].max() == "2022-12"
+    section = rs.rural_spc(xmr, data)
+    for frame in section.charts.values():
+        assert str(frame.index.max()) <= "2022-12"
+        # the missing month is a gap (no value), not a bridged point
+        assert "2022-01" not in frame.index or pd.isna(frame.loc["2022-01", "value"])
 
 
 @pytest.mark.realdata
