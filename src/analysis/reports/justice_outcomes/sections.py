@@ -215,13 +215,17 @@ MONTHS_SINCE_LAGS = (0, 1, 3, 6, 12)
 """Follow-up times (months since the crime month) drawn as lines by :func:`months_since`."""
 
 
-def months_since(cumulative: pd.DataFrame, lags: tuple[int, ...] = MONTHS_SINCE_LAGS) -> Section:
+def months_since(
+    cumulative: pd.DataFrame, lags: tuple[int, ...] = MONTHS_SINCE_LAGS, quarter=None
+) -> Section:
     """Line chart: positive outcome rate by crime month, one line per follow-up time.
 
     ``cumulative`` is :func:`~.metrics.positive_by_months_since` with ``cohort="month"`` and
     ``max_lag`` at least ``max(lags)``. Each line is the share of the crimes of each crime
     month with a positive outcome recorded within k months (k in ``lags``), so points on one
-    line compare like with like; a line stops where the outcomes files end.
+    line compare like with like; a line stops where the outcomes files end. With ``quarter``
+    the reported quarter is shaded and no crime month after it is drawn; a missing crime
+    month is a gap in each line.
     """
     table = cumulative[cumulative["months_since"].isin(lags)].copy()
     table["positive_pct"] = 100 * table["share"]
@@ -236,6 +240,7 @@ def months_since(cumulative: pd.DataFrame, lags: tuple[int, ...] = MONTHS_SINCE_
         y_label="Crimes with a positive outcome (%)",
         source=SOURCE,
         hue="Positive outcome recorded",
+        quarter=quarter,
     )
     chart.data = table.reset_index(drop=True)
     return Section("Positive outcome rate by crime month and months since the crime", items=[chart])
