@@ -261,6 +261,7 @@ def time_to_charge(
     (:func:`~.metrics.data_quality`)."""
     shown_km = km.assign(
         median_text=[_months(v) for v in km["median"]],
+        flag=km["flag"].where(~km["flag"].astype(str).str.startswith("median not reached"), ""),
         interval=[
             "" if pd.isna(m) else f"{_months(lo)} to {_months(hi)}"
             for m, lo, hi in zip(km["median"], km["low"], km["high"], strict=True)
@@ -295,7 +296,8 @@ def time_to_charge(
     band_notes = [
         f"{int(table['charged'].iloc[0]):,} charged crimes. Outcomes after the last outcomes "
         "file held are not yet seen, so recent crimes can only show short times: use the "
-        "median above, not these shares, for how long charges take."
+        "median above (where it can be estimated), not these shares, for how long charges "
+        "take."
     ]
     if negative:
         band_notes.append(
