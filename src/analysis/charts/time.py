@@ -245,14 +245,13 @@ def spc_chart(
         finish(fig, ax, title, source)
     values = pd.Series(xmr["value"].to_numpy(), index=labels)
     alt = (
-        f"Control chart of {y_label} over {len(xmr)} periods from {labels[0]} to {labels[-1]}. "
+        f"Control chart of {y_label} over {int(xmr['value'].notna().sum())} periods from {labels[0]} to {labels[-1]}. "
         f"Mean {number(xmr['centre'].iloc[0])}; process limits {number(xmr['lcl'].iloc[0])} "
         f"to {number(xmr['ucl'].iloc[0])}. {extremes(values.index, values.to_numpy())} "
         + spc_verdict(xmr, y_label)
     )
     if ords is not None:
         gaps = [month_text(int(o)) for o, v in zip(x, value, strict=True) if np.isnan(v)]
-        gaps = [g for g in gaps if g not in set(labels)]
         if gaps:
             alt += f" No data for {', '.join(gaps)} (a gap in the line)."
     if quarter is not None:
