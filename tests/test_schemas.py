@@ -5,8 +5,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from analysis.ingest import schemas
 from analysis.errors import CrimeplanError
+from analysis.ingest import schemas
 from analysis.store import Store
 
 
