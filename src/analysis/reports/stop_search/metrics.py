@@ -293,6 +293,7 @@ def rates_by_group(
     area_name: str = "",
     months: Sequence[str] | None = None,
     annualise: bool = False,
+    ratios: bool = True,
 ) -> pd.DataFrame:
     """Searches, residents, rate per 1,000 and rate ratio vs White by ethnic group.
 
@@ -322,6 +323,8 @@ def rates_by_group(
     annualise : bool
         For a 12-month window: give a yearly rate, × 12 ÷ the number of ``months`` (no change
         when all 12 are held).
+    ratios : bool
+        False leaves the ratio columns empty (faster, for callers that need only counts).
 
     Returns
     -------
@@ -367,18 +370,21 @@ def rates_by_group(
         table["rate_high"] = yearly["high"].to_numpy()
     else:
         table = stats.rate_per_1000(table, count="searches", population="population")
-    monthly = _monthly_counts(located, table, group_col, months, area_level == "lad")
-    if held:
-        ratios = stats.event_rate_ratios_vs_reference(
+    if held and ratios:
+        monthly = _monthly_counts(located, table, group_col, months, area_level == "lad")
+        rr = stats.event_rate_ratios_vs_reference(
             monthly, "group", "count", "population", "month", REFERENCE, by=["area_code"]
         )
-        ratios = ratios[["area_code", "group", "rr_vs_ref", "rr_low", "rr_high", "rr_flag",
-                         "dispersion"]]  # fmt: skip
+        rr = rr[["area_code", "group", "rr_vs_ref", "rr_low", "rr_high", "rr_flag", "dispersion"]]
     else:
-        ratios = table[["area_code", "group"]].assign(
-            rr_vs_ref=np.nan, rr_low=np.nan, rr_high=np.nan, rr_flag="no months", dispersion=np.nan
+        rr = table[["area_code", "group"]].assign(
+            rr_vs_ref=np.nan,
+            rr_low=np.nan,
+            rr_high=np.nan,
+            dispersion=np.nan,
+            rr_flag="no months" if not held else "not computed",
         )
-    table = table.merge(ratios, how="left", on=["area_code", "group"])
+    table = table.merge(rr, how="left", on=["area_code", "group"])
     table["months_held"] = held
     table["annualised"] = bool(annualise and held < 12)
     estimated = table["rr_low"].notna()
@@ -578,7 +584,9 @@ def sensitivity_ratios_unsuppressed(data: StopSearchData) -> pd.DataFrame:
                     in_window, population, data.lads, col, "force", data.force_code,
                     data.force_name, months=held,
                 ).set_index("group")  # fmt: skip
-                lad = rates_by_group(in_window, population, data.lads, col, "lad", months=held)
+                lad = rates_by_group(
+                    in_window, population, data.lads, col, "lad", months=held, ratios=False
+                )
                 for group in ("Black", "Asian"):
                     crude = force.loc[[group], ["searches", *RR_COLUMNS, "rr_flag", "rr_method"]]
                     for base, part in (
@@ -1060,6 +1068,35 @@ def disclosed_outcomes(
     return out[OUTCOMES_COLUMNS]
 
 
+def disclosed_quality(
+    table: pd.DataFrame, data: StopSearchData, config: dict | None = None
+) -> pd.DataFrame:
+    """:func:`data_quality_table` as published under the sources' policy.
+
+    ``publish``: as it is. ``suppress``: the rows that repeat a protected count (self-defined
+    ethnicity not stated: that group's total; searches without a location and located
+    outside the force: together the ``Not located`` total) show ``[c]`` in ``numerator`` and
+    ``share`` when that count is hidden by :func:`protected_counts`.
+    """
+    protected = protected_counts(data, config)
+    if protected is None:
+        return table
+    out = table.astype({"numerator": object, "share": object})
+    total = stats.disclosure.TOTAL
+    located = ("Searches without a location", "Located outside the force's local authorities")
+    for i, row in out.iterrows():
+        period = _period(row["window"])
+        if row["measure"] == "Self-defined ethnicity not stated":
+            where = {"area": total, "group": NOT_STATED}
+        elif row["measure"] in located:
+            where = {"area": "Not located", "group": total}
+        else:
+            continue
+        if _hidden(protected, "search_rates", period=period, **where):
+            out.loc[i, ["numerator", "share"]] = stats.SUPPRESSED
+    return out
+
+
 def _mark(table: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     """``[c]`` in ``columns`` of the rows with ``suppressed`` True (only those: an empty
     interval of a reference row is not a hidden value)."""
@@ -1091,5 +1128,5 @@ def published_tables(data: StopSearchData, config: dict | None = None) -> dict[s
         "search_rates": _mark(rates, ["searches", *DEPENDENT["searches"]]),
         "outcomes_by_group": _mark(outcomes, ["searches", *outcome_cols]),
         "sensitivity_ratios": _mark(sens, RR_COLUMNS),
-        "data_quality": data_quality_table(data),
+        "data_quality": disclosed_quality(data_quality_table(data), data, config),
     }
