@@ -463,7 +463,9 @@ def window_info(data: StopSearchData, window: str) -> stats.Window:
     return stats.window(months[-1], data.months, length=len(months))
 
 
-def search_rates(data: StopSearchData, config: dict | None = None) -> pd.DataFrame:
+def search_rates(
+    data: StopSearchData, config: dict | None = None, protected: dict | None = None
+) -> pd.DataFrame:
     """The published ``search_rates`` table: rates per 1,000 and ratios to White.
 
     Numerator: searches of people by ethnic group; denominator: Census 2021 usual residents of
@@ -480,7 +482,7 @@ def search_rates(data: StopSearchData, config: dict | None = None) -> pd.DataFra
         Columns :data:`SEARCH_RATES_COLUMNS`.
     """
     table = search_rates_unsuppressed(data)
-    return disclosed_search_rates(table, data, config)[SEARCH_RATES_COLUMNS]
+    return disclosed_search_rates(table, data, config, protected)[SEARCH_RATES_COLUMNS]
 
 
 def searches_by_window(data: StopSearchData) -> pd.DataFrame:
@@ -675,7 +677,9 @@ def outcome_rates(
     return outcomes_by_group_unsuppressed(people, window)
 
 
-def outcomes_by_group(data: StopSearchData, config: dict | None = None) -> pd.DataFrame:
+def outcomes_by_group(
+    data: StopSearchData, config: dict | None = None, protected: dict | None = None
+) -> pd.DataFrame:
     """The published ``outcomes_by_group`` table for the quarter and the 12 months.
 
     Numerator: searches of people in the self-defined group with an arrest, any outcome other
@@ -690,7 +694,7 @@ def outcomes_by_group(data: StopSearchData, config: dict | None = None) -> pd.Da
         Columns :data:`OUTCOMES_COLUMNS`.
     """
     parts = [outcome_rates(data, list(window_info(data, w).held), w) for w in WINDOWS]
-    return disclosed_outcomes(pd.concat(parts, ignore_index=True), data, config)
+    return disclosed_outcomes(pd.concat(parts, ignore_index=True), data, config, protected)
 
 
 def outcome_rate_by_area(data: StopSearchData, window: str = "12m") -> pd.DataFrame:
@@ -881,20 +885,15 @@ def data_quality_table(data: StopSearchData) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- disclosure control
 
-DISCLOSURE_DIMS: tuple[str, ...] = (
-    "period", "area", "group", "arrest", "any_outcome", "linked_find",
-)  # fmt: skip
+DISCLOSURE_DIMS: tuple[str, ...] = ("period", "area", "group")
 """Dimensions of the report's finest counts (see :func:`disclosure_micro`)."""
 
-DISCLOSURE_TABLES: dict[str, list[str]] = {
-    "search_rates": ["period", "area", "group"],
-    "arrests": ["period", "group", "arrest"],
-    "any_outcomes": ["period", "group", "any_outcome"],
-    "linked_finds": ["period", "group", "linked_find"],
-}
-"""Every count the report publishes, as tables of :data:`DISCLOSURE_DIMS` (margins included):
-searches by local authority (and force) × group, and each outcome count by group, for the
-quarter (``period == "quarter"``) and the 12 months (``period`` summed over)."""
+DISCLOSURE_TABLES: dict[str, list[str]] = {"search_rates": ["period", "area", "group"]}
+"""Every search count the report publishes, as one table of :data:`DISCLOSURE_DIMS` with its
+margins: searches by local authority (and force, and not located) × group (and not stated),
+for the quarter (``period == "quarter"``) and the 12 months (``period`` summed over). The
+same counts appear in ``outcomes_by_group`` (searches by group) and ``data_quality`` (not
+stated, not located), so they are hidden everywhere or nowhere."""
 
 DEPENDENT = {
     "searches": RATE_COLUMNS + RR_COLUMNS,
@@ -924,37 +923,32 @@ def disclosure_caveat(config: dict | None = None) -> str:
     return (
         f"Counts from 1 to {threshold - 1}, and any count (or figure worked out from one) "
         "that could be used to work them out from the other published figures, are shown "
-        "as [c]. Searches recorded with other ethnicity definitions are not shown."
+        "as [c]. Outcome counts by group, and searches by other ethnicity definitions, "
+        "are not shown."
     )
 
 
 def disclosure_micro(data: StopSearchData) -> pd.DataFrame:
-    """The finest counts behind the published tables, every combination (zeros as rows).
+    """The finest search counts behind the published tables, every combination (zeros too).
 
     Searches of people in the 12 months held, by ``period`` (``quarter`` or ``earlier``),
     ``area`` (local-authority code, or ``Not located`` for searches without a location or
-    outside the force's authorities), self-defined ``group`` (with ``Not stated``) and
-    ``arrest``, ``any_outcome``, ``linked_find`` (``yes``/``no``, :func:`outcome_flags`);
+    outside the force's authorities) and self-defined ``group`` (with ``Not stated``);
     column ``count``.
     """
     held = list(window_info(data, "12m").held)
-    people = outcome_flags(with_ethnic_groups(person_searches(data.searches, held)))
+    people = with_ethnic_groups(person_searches(data.searches, held))
     quarter = set(data.window_months("quarter"))
-    yes_no = {True: "yes", False: "no"}
     frame = pd.DataFrame({
         "period": np.where(people["month"].astype(str).isin(quarter), "quarter", "earlier"),
         "area": people["lad_code"].where(people["lad_code"].isin(data.lads["lad_code"]),
                                          "Not located").astype(str),
         "group": people["group_self"].fillna(NOT_STATED).astype(str),
-        **{flag: people[flag].map(yes_no) for flag in ("arrest", "any_outcome", "linked_find")},
     })  # fmt: skip
     levels = [
         ["quarter", "earlier"],
         [*data.lads["lad_code"].astype(str), "Not located"],
         [*GROUPS, NOT_STATED],
-        ["yes", "no"],
-        ["yes", "no"],
-        ["yes", "no"],
     ]
     grid = pd.MultiIndex.from_product(levels, names=list(DISCLOSURE_DIMS))
     counts = frame.groupby(list(DISCLOSURE_DIMS)).size().reindex(grid, fill_value=0)
@@ -987,7 +981,7 @@ def _period(window: str) -> str:
 
 
 def disclosed_search_rates(
-    table: pd.DataFrame, data: StopSearchData, config: dict | None = None
+    table: pd.DataFrame, data: StopSearchData, config: dict | None = None, protected=None
 ) -> pd.DataFrame:
     """:func:`search_rates_unsuppressed` output as published under the sources' policy.
 
@@ -999,7 +993,7 @@ def disclosed_search_rates(
     """
     out = table.copy()
     out["suppressed"] = False
-    protected = protected_counts(data, config)
+    protected = protected if protected is not None else protected_counts(data, config)
     if protected is not None:
         total = stats.disclosure.TOTAL
         for i, row in out.iterrows():
@@ -1036,32 +1030,27 @@ def disclosed_sensitivity(
 
 
 def disclosed_outcomes(
-    table: pd.DataFrame, data: StopSearchData, config: dict | None = None
+    table: pd.DataFrame, data: StopSearchData, config: dict | None = None, protected=None
 ) -> pd.DataFrame:
     """An outcomes-by-group table as published under the sources' policy.
 
-    ``publish``: as it is. ``suppress``: each hidden count of :func:`protected_counts` (the
-    group's searches, or an outcome count) is blanked with the rates derived from it; a
-    hidden number of searches blanks the whole row.
+    ``publish``: as it is. ``suppress``: the number of searches of each group takes the hidden
+    cells of :func:`protected_counts`; the outcome counts and rates are withheld for every row
+    (protecting them jointly with the search counts is not attempted).
     """
     out = table.copy()
     out["suppressed"] = False
-    protected = protected_counts(data, config)
+    protected = protected if protected is not None else protected_counts(data, config)
     if protected is not None:
         total = stats.disclosure.TOTAL
-        flags = {"arrests": "arrest", "any_outcomes": "any_outcome", "linked_finds": "linked_find"}
+        outcome_cols = [c for k in OUTCOME_MEASURES for c in (k, *DEPENDENT[k])]
+        out[outcome_cols] = np.nan
+        out["suppressed"] = True
         for i, row in out.iterrows():
-            period = _period(row["window"])
             group = total if row["group"] == "All searches" else row["group"]
-            if _hidden(protected, "search_rates", period=period, area=total, group=group):
-                out.loc[i, ["searches", *OUTCOME_MEASURES]] = np.nan
-                out.loc[i, [c for k in OUTCOME_MEASURES for c in DEPENDENT[k]]] = np.nan
-                out.at[i, "suppressed"] = True
-                continue
-            for count, flag in flags.items():
-                if _hidden(protected, count, period=period, group=group, **{flag: "yes"}):
-                    out.loc[i, [count, *DEPENDENT[count]]] = np.nan
-                    out.at[i, "suppressed"] = True
+            where = {"period": _period(row["window"]), "area": total, "group": group}
+            if _hidden(protected, "search_rates", **where):
+                out.at[i, "searches"] = np.nan
     for count in ["searches", *OUTCOME_MEASURES]:
         out[count] = out[count].astype("Int64")
     out["suppressed"] = out["suppressed"].astype(bool)
@@ -1069,7 +1058,7 @@ def disclosed_outcomes(
 
 
 def disclosed_quality(
-    table: pd.DataFrame, data: StopSearchData, config: dict | None = None
+    table: pd.DataFrame, data: StopSearchData, config: dict | None = None, protected=None
 ) -> pd.DataFrame:
     """:func:`data_quality_table` as published under the sources' policy.
 
@@ -1078,7 +1067,7 @@ def disclosed_quality(
     outside the force: together the ``Not located`` total) show ``[c]`` in ``numerator`` and
     ``share`` when that count is hidden by :func:`protected_counts`.
     """
-    protected = protected_counts(data, config)
+    protected = protected if protected is not None else protected_counts(data, config)
     if protected is None:
         return table
     out = table.astype({"numerator": object, "share": object})
@@ -1120,13 +1109,14 @@ def published_tables(data: StopSearchData, config: dict | None = None) -> dict[s
     :data:`SENSITIVITY_COLUMNS`) and ``data_quality`` (:func:`data_quality_table`). Hidden
     values (only under a ``suppress`` policy) are written ``[c]``, never blank or 0.
     """
-    rates = search_rates(data, config)
-    outcomes = outcomes_by_group(data, config)
+    protected = protected_counts(data, config)  # once for every table (None under publish)
+    rates = search_rates(data, config, protected)
+    outcomes = outcomes_by_group(data, config, protected)
     sens = sensitivity_ratios(data, config)[SENSITIVITY_COLUMNS]
     outcome_cols = [c for k in OUTCOME_MEASURES for c in (k, *DEPENDENT[k])]
     return {
         "search_rates": _mark(rates, ["searches", *DEPENDENT["searches"]]),
         "outcomes_by_group": _mark(outcomes, ["searches", *outcome_cols]),
         "sensitivity_ratios": _mark(sens, RR_COLUMNS),
-        "data_quality": disclosed_quality(data_quality_table(data), data, config),
+        "data_quality": disclosed_quality(data_quality_table(data), data, config, protected),
     }
