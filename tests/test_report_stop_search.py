@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import math
+import re
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
@@ -649,8 +650,9 @@ def test_notebook_on_real_northumbria_2021_q4(real_store_dir, tmp_path):
                     [b[group] for b in by_month], [b["White"] for b in by_month], n1, n2
                 )
                 assert float(row["rr_vs_white"]) == pytest.approx(rr, rel=1e-6)
-                assert float(row["rr_low"]) == pytest.approx(low, rel=1e-6)
-                assert float(row["rr_high"]) == pytest.approx(high, rel=1e-6)
+                # the closed form against an iterative fit: agree to 1 in 10,000
+                assert float(row["rr_low"]) == pytest.approx(low, rel=1e-4)
+                assert float(row["rr_high"]) == pytest.approx(high, rel=1e-4)
                 assert row["rr_method"] == ss.RR_METHOD
             # calendar 2021 is complete: the 12-month rate is not scaled
             assert row["months_held"] == str(len(months)) and row["annualised"] == "False"
@@ -813,7 +815,7 @@ def test_headline_sentences_carry_intervals():
     # the 12 months to December 2021 hold 4 months only (2021-03, -10, -11, -12)
     assert "4 of the 12 months to December 2021 (January 2021, February 2021, April 2021" in text
     assert "annualised (× 12 ÷ 4)" in text
-    assert "12 months to December 2021:" not in text
+    assert not re.search(r"(?<!of )the 12 months to December 2021", text)
     (table,) = section.tables.values()
     assert list(table["group"]) == ["Asian", "Black", "Mixed", "White", "Other"]
     assert table.set_index("group").loc["White", "searches_12m"] == 102
@@ -1042,12 +1044,12 @@ def test_real_12_month_window_with_a_missing_month_is_annualised_and_says_so(rea
         [b["Black"] for b in by_month], [b["White"] for b in by_month], pop["Black"], pop["White"]
     )
     assert (force.loc["Black", "rr_low"], force.loc["Black", "rr_high"]) == pytest.approx(
-        (low, high), rel=1e-6
+        (low, high), rel=1e-4
     )
     assert force.loc["Black", "rr_vs_white"] == pytest.approx(rr, rel=1e-6)
     section = sections.headline(rates, data)
     text = " ".join(section.findings)
     assert "11 of the 12 months to December 2022 (January 2022 missing)" in text
     assert "annualised (× 12 ÷ 11)" in text
-    assert "the 12 months to December 2022" not in text
+    assert not re.search(r"(?<!of )the 12 months to December 2022", text)
     assert "Rate per 1,000, 11 months held, annualised (95% CI)" in section._repr_html_()
