@@ -385,10 +385,8 @@ def grounds_and_outcomes(outcomes: pd.DataFrame, data: StopSearchData) -> Sectio
         verdict = "differ" if attrs["p_value"] < 0.05 else "show no evidence of differing"
         test = (
             f"Outcome ('hit') rates across the {len(funnel)} local authorities {verdict} "
-            f"(Pearson chi-square test of equal rates: χ² = {attrs['chi2']:.1f}, "
-            f"{attrs['dof']} degree{'s' if attrs['dof'] != 1 else ''} of freedom, "
-            f"p = {attrs['p_value']:.3g}); force rate "
-            f"{attrs['target']:.1f}%."
+            f"(a test that every authority has the same rate: "
+            f"{stats.format_p(attrs['p_value'])}); force rate {attrs['target']:.1f}%."
         )
     if np.isnan(attrs["p_value"]):
         funnel_title = f"Outcome rate of searches by local authority, {period}"
