@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import math
+import re
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
@@ -123,6 +124,36 @@ def _standard_rows():
     return rows
 
 
+def _event_rr(a_months, c_months, n1, n2):
+    """Rate ratio of events with the quasi-Poisson interval, by hand.
+
+    With a term per month, the Poisson fit gives each month's group share p = A / (A + C), so
+    Pearson's X² = Σ (aᵢ − mᵢp)² / (mᵢ p (1 − p)) over the months with any event
+    (mᵢ = aᵢ + cᵢ), SE(log rr) = √(1/A + 1/C), φ = max(1, X² / (k − 1)) and the interval is
+    exp(log rr ± t(k−1) × SE × √φ).
+    """
+    a, c = np.asarray(a_months, float), np.asarray(c_months, float)
+    keep = (a + c) > 0
+    a, c = a[keep], c[keep]
+    big_a, big_c = a.sum(), c.sum()
+    m, p = a + c, big_a / (big_a + big_c)
+    x2 = float(((a - m * p) ** 2 / (m * p * (1 - p))).sum())
+    k = len(a)
+    phi = max(1.0, x2 / (k - 1))
+    rr = (big_a / n1) / (big_c / n2)
+    half = sps.t.ppf(0.975, k - 1) * math.sqrt(1 / big_a + 1 / big_c) * math.sqrt(phi)
+    return rr, rr * math.exp(-half), rr * math.exp(half)
+
+
+def _suppress_config():
+    """config/disclosure.yml with the police source switched to "suppress"."""
+    from analysis import stats
+
+    cfg = stats.disclosure_config()
+    cfg["sources"]["police"] = {"policy": "suppress", "why": "test"}
+    return cfg
+
+
 # --------------------------------------------------------------------------- ethnicity
 
 
@@ -197,10 +228,22 @@ def test_force_rates_and_ratios_match_hand_computation():
     assert force.loc["White", "population"] == white_pop
     assert force.loc["Black", "rate_per_1000"] == pytest.approx(14 / black_pop * 1000)
     rr = (14 / black_pop) / (92 / white_pop)
-    se = math.sqrt(1 / 14 - 1 / black_pop + 1 / 92 - 1 / white_pop)
     assert force.loc["Black", "rr_vs_white"] == pytest.approx(rr)
-    assert force.loc["Black", "rr_low"] == pytest.approx(rr * math.exp(-Z * se))
-    assert force.loc["Black", "rr_high"] == pytest.approx(rr * math.exp(Z * se))
+    # rate ratio of events: monthly Black 0, 14, 0 and White 90, 0, 2 (Oct, Nov, Dec)
+    _, low, high = _event_rr([0, 14, 0], [90, 0, 2], black_pop, white_pop)
+    assert force.loc["Black", "rr_low"] == pytest.approx(low, rel=1e-6)
+    assert force.loc["Black", "rr_high"] == pytest.approx(high, rel=1e-6)
+    assert force.loc["Black", "rr_method"] == ss.RR_METHOD
+    # the same interval from a quasi-Poisson GLM fitted here (statsmodels, Pearson scale)
+    import statsmodels.api as sm
+
+    y = np.array([0, 14, 0, 90, 0, 2], float)
+    x = np.column_stack([np.tile(np.eye(3), (2, 1)), [1, 1, 1, 0, 0, 0]])
+    offset = np.log([black_pop] * 3 + [white_pop] * 3)
+    fit = sm.GLM(y, x, family=sm.families.Poisson(), offset=offset).fit(scale="X2")
+    half = sps.t.ppf(0.975, 2) * fit.bse[-1]  # scale X2 = Pearson χ² / (6 − 4) = φ
+    assert fit.scale > 1
+    assert force.loc["Black", "rr_low"] == pytest.approx(rr * math.exp(-half), rel=1e-6)
     # Byar's approximation for the Black rate (count >= 10), written out
     a = 14
     low = a * (1 - 1 / (9 * a) - Z / (3 * math.sqrt(a))) ** 3 / black_pop * 1000
@@ -239,41 +282,112 @@ def _recoverable(wide: pd.DataFrame) -> bool:
     return bool((wide.isna().sum(axis=0) == 1).any())
 
 
-def test_suppression_hides_small_counts_and_their_rates():
+def test_publish_policy_shows_every_count_as_it_is():
+    """data.police.uk is "publish" in config/disclosure.yml: small counts are shown."""
     data = _data(_standard_rows())
+    assert ss.disclosure_policy() == "publish"
     raw = ss.search_rates_unsuppressed(data)
-    out = ss.suppressed_search_rates(raw)
-    assert len(out) == len(raw)
-    shown = out["searches"].dropna()
-    assert not shown.between(1, 4).any(), "a count of 1-4 was published"
-    # every suppressed row has no rate or ratio that would reveal it
-    sup = out[out["suppressed"]]
-    assert sup[ss.RATE_COLUMNS + ss.RR_COLUMNS].isna().all().all()
-    assert sup["searches"].isna().all()
-    # the E2 Black count of 2 and the E1 Mixed count of 3 are suppressed
+    out = ss.search_rates(data)
+    assert len(out) == len(raw) and not out["suppressed"].any()
     lad = out[(out["window"] == "quarter") & (out["area_level"] == "lad")
-              & (out["ethnicity_definition"] == "self")]  # fmt: skip
-    wide = lad.pivot(index="area_code", columns="group", values="searches")
-    assert pd.isna(wide.loc["E2", "Black"]) and pd.isna(wide.loc["E1", "Mixed"])
-    assert not _recoverable(wide)
-    # force level: one group total is published, so a lone suppressed group is protected too
-    for _, part in out[out["area_level"] == "force"].groupby(["window", "ethnicity_definition"]):
-        assert part["searches"].isna().sum() != 1
+              & (out["ethnicity_definition"] == "self")].set_index(["area_code", "group"])  # fmt: skip
+    assert lad.loc[("E2", "Black"), "searches"] == 2 and lad.loc[("E1", "Mixed"), "searches"] == 3
+    assert lad.loc[("E2", "Black"), "rate_per_1000"] == pytest.approx(2 / 100 * 1000)
+    assert "published as they are" in ss.disclosure_caveat()
+    tables = ss.published_tables(data)
+    for frame in tables.values():
+        assert not frame.astype(str).isin(["[c]"]).any().any()
 
 
-def test_reference_row_suppressed_blanks_all_ratios():
-    table = pd.DataFrame({
-        "window": "quarter", "ethnicity_definition": "self", "area_level": "force",
-        "area_code": "X", "area_name": "X", "group": list(ss.GROUPS),
-        "searches": [20, 30, 10, 3, 0], "population": [1000, 1000, 1000, 5000, 100],
-    })  # fmt: skip
+def test_suppress_policy_hides_small_counts_rates_and_withholds_other_definitions():
+    data = _data(_standard_rows())
+    cfg = _suppress_config()
+    assert ss.disclosure_policy(cfg) == "suppress"
+    out = ss.search_rates(data, cfg)
+    assert not out["searches"].dropna().astype(int).between(1, 4).any()
+    hidden = out[out["suppressed"]]
+    assert hidden[["searches", *ss.RATE_COLUMNS]].isna().all().all()
+    assert out.loc[out["ethnicity_definition"] != "self", "suppressed"].all()
+    self_q = out[(out["window"] == "quarter") & (out["ethnicity_definition"] == "self")
+                 & (out["area_level"] == "lad")].set_index(["area_code", "group"])  # fmt: skip
+    assert self_q.loc[("E2", "Black"), "suppressed"] and self_q.loc[("E1", "Mixed"), "suppressed"]
+    # a hidden White count blanks every ratio of its area (the ratio would reveal it)
+    for _, part in out.groupby(["window", "ethnicity_definition", "area_code"]):
+        if part.set_index("group").loc["White", "suppressed"]:
+            assert part["rr_vs_white"].isna().all()
+    tables = ss.published_tables(data, cfg)
+    rates = tables["search_rates"]
+    assert (rates.loc[rates["suppressed"], "searches"] == "[c]").all()
+    assert "[c]" in ss.disclosure_caveat(cfg)
+
+
+def _attack_tables(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Every search count the report publishes, as one long table over (period, area, group),
+    "Total" where summed over: what an attacker can read from the CSVs."""
+    total = "Total"
+    period = {"quarter": "quarter", "12m": total}
+    rows = []
+    rates = tables["search_rates"]
+    for r in rates[rates["ethnicity_definition"] == "self"].itertuples(index=False):
+        area = total if r.area_level == "force" else r.area_code
+        rows.append({"period": period[r.window], "area": area, "group": r.group,
+                     "count": r.searches})  # fmt: skip
+    for r in tables["outcomes_by_group"].to_dict("records"):
+        group = total if r["group"] == "All searches" else r["group"]
+        rows.append({"period": period[r["window"]], "area": total, "group": group,
+                     "count": r["searches"]})  # fmt: skip
+    quality = tables["data_quality"]
+    for window in ("quarter", "12m"):
+        q = quality[quality["window"] == window].set_index("measure")["numerator"]
+        rows.append({"period": period[window], "area": total, "group": "Not stated",
+                     "count": q["Self-defined ethnicity not stated"]})  # fmt: skip
+        parts = [q["Searches without a location"],
+                 q["Located outside the force's local authorities"]]  # fmt: skip
+        shown = "[c]" not in [str(v) for v in parts]
+        rows.append({"period": period[window], "area": "Not located", "group": total,
+                     "count": sum(int(v) for v in parts) if shown else "[c]"})  # fmt: skip
+    return {
+        "published": pd.DataFrame(rows),
+        # a category never shown on its own (the attacker knows it exists)
+        "_levels": pd.DataFrame(
+            [{"period": "earlier", "area": total, "group": total, "count": "[c]"}]
+        ),  # fmt: skip
+    }
+
+
+def test_lp_attack_on_every_published_table_under_suppress_finds_no_narrow_range():
+    """With the source switched to "suppress", attack every published count of the report
+    together (scipy linprog: min and max of each hidden figure given every shown figure,
+    zeros and non-negativity): no hidden figure may be pinned to a range under the threshold."""
     from analysis import stats
 
-    table = stats.rate_per_1000(table, "searches", "population")
-    table = stats.risk_ratios_vs_reference(table, "group", "searches", "population", "White")
-    table = table.rename(columns={"rr_vs_ref": "rr_vs_white"})
-    out = ss.suppressed_search_rates(table)
-    assert out["rr_vs_white"].isna().all()
+    rows = _standard_rows()
+    rows += [_row("2021-05", ASIAN_PAK, "Asian", "E2") for _ in range(7)]
+    data = _data(rows)
+    cfg = _suppress_config()
+    tables = ss.published_tables(data, cfg)
+    assert (tables["search_rates"]["searches"] == "[c]").any()
+    assert (tables["outcomes_by_group"]["arrests"] == "[c]").all()
+    attacked = stats.lp_attack(_attack_tables(tables), list(ss.DISCLOSURE_DIMS))
+    attacked = attacked[attacked["table"] != "_levels"]
+    assert len(attacked) > 0
+    narrow = attacked[attacked["width"] < cfg["threshold"] - 1e-6]
+    assert narrow.empty, narrow.to_string()
+    # the attack itself works: the same tables with the secondary cells shown give some away
+    exposed = {k: v.copy() for k, v in _attack_tables(tables).items()}
+    truth = ss.disclosure_micro(data)
+    sr = exposed["published"]
+    for i, r in sr.iterrows():
+        if r["count"] == "[c]":
+            keep = np.ones(len(truth), bool)
+            for dim in ("period", "area", "group"):
+                if r[dim] != "Total":
+                    keep &= (truth[dim] == r[dim]).to_numpy()
+            value = int(truth.loc[keep, "count"].sum())
+            if value >= cfg["threshold"]:
+                sr.at[i, "count"] = value
+    weak = stats.lp_attack(exposed, list(ss.DISCLOSURE_DIMS))
+    assert (weak[weak["table"] != "_levels"]["width"] < cfg["threshold"]).any()
 
 
 def test_sensitivity_variants_move_counts_and_hide_small_differences():
@@ -302,14 +416,18 @@ def test_sensitivity_variants_move_counts_and_hide_small_differences():
     assert not s.loc[as_black, "suppressed"]
 
 
-def test_sensitivity_hides_a_variant_that_differs_by_a_small_count():
+def test_sensitivity_variants_shown_under_publish_and_withheld_under_suppress():
     data = _data(_standard_rows())  # 3 Mixed White and Black Caribbean searches in the quarter
-    s = ss.sensitivity_ratios(data).set_index(
-        ["window", "ethnicity_definition", "mixed_white_black", "population_base", "group"]
-    )
-    hidden = ("quarter", "self", "Black", "force_residents", "Black")
-    assert s.loc[hidden, "suppressed"] and pd.isna(s.loc[hidden, "rr_vs_white"])
-    assert not s.loc[("quarter", "self", "Mixed", "force_residents", "Black"), "suppressed"]
+    key = ["window", "ethnicity_definition", "mixed_white_black", "population_base", "group"]
+    s = ss.sensitivity_ratios(data).set_index(key)
+    variant = ("quarter", "self", "Black", "force_residents", "Black")
+    assert not s["suppressed"].any()
+    assert s.loc[variant, "rr_vs_white"] == pytest.approx((17 / 600) / (92 / 28150))
+    assert s.loc[variant, "rr_method"] == ss.RR_METHOD
+    std = ("quarter", "self", "Mixed", "lad_standardised", "Black")
+    assert s.loc[std, "rr_method"] == ss.STANDARDISED_METHOD
+    hidden = ss.sensitivity_ratios(data, _suppress_config())
+    assert hidden["suppressed"].all() and hidden["rr_vs_white"].isna().all()
 
 
 # --------------------------------------------------------------------------- outcomes
@@ -347,10 +465,9 @@ def test_outcomes_by_group_counts_and_wilson_intervals():
     assert q.loc["White", "arrest_rate_low"] == pytest.approx(low)
     assert q.loc["White", "arrest_rate_high"] == pytest.approx(high)
     assert q.loc["All searches", "searches"] == 92 + 14 + 15 + 3 + 5
-    # Mixed (3 searches) is suppressed with everything on its row
-    assert pd.isna(q.loc["Mixed", "searches"]) and pd.isna(q.loc["Mixed", "arrest_rate"])
-    for col in ["searches", "arrests", "any_outcomes", "linked_finds"]:
-        assert not table[col].dropna().between(1, 4).any()
+    # publish policy: Mixed (3 searches, no arrest) is shown as it is
+    assert q.loc["Mixed", "searches"] == 3 and q.loc["Mixed", "arrest_rate"] == 0
+    assert not table["suppressed"].any()
 
 
 def test_hit_rate_test_across_areas_matches_hand_chi_square():
@@ -373,8 +490,8 @@ def test_crosstab_and_removal_by_group():
     row = wide.set_index("legislation").loc["PACE s1"]
     assert row["Total"] == 129 and row["White"] == 92
     removal = ss.removal_by_group(data, "quarter").set_index("group")
-    # 2 Black removals of 14 -> suppressed (count under 5)
-    assert pd.isna(removal.loc["Black", "removals"])
+    # 2 Black removals of 14: shown as it is (the records are public)
+    assert removal.loc["Black", "removals"] == 2
     assert removal.loc["White", "removals"] == 0
 
 
@@ -411,11 +528,12 @@ def _read_published(folder: Path, name: str) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
-def _assert_nothing_small_published(rows: list[dict[str, str]], counts: list[str]) -> None:
+def _assert_published_as_they_are(rows: list[dict[str, str]], counts: list[str]) -> None:
+    """Publish policy (data.police.uk): every count is a whole number, nothing hidden."""
     for row in rows:
+        assert row["suppressed"] == "False", row
         for col in counts:
-            if row[col] != "":
-                assert not 1 <= float(row[col]) <= 4, f"{col}={row[col]} published in {row}"
+            assert row[col] != "[c]" and float(row[col]) == int(row[col]), (col, row)
 
 
 @pytest.mark.slow
@@ -431,7 +549,7 @@ def test_notebook_runs_on_fixture_store(fixture_store_dir, tmp_path):
     assert {r["area_level"] for r in rates} == {"force", "lad"}
     assert {r["ethnicity_definition"] for r in rates} == {"self", "officer", "combined"}
     assert {r["group"] for r in rates} == set(ss.GROUPS)
-    _assert_nothing_small_published(rates, ["searches"])
+    _assert_published_as_they_are(rates, ["searches"])
     for r in rates:
         if r["suppressed"] == "True":
             assert r["searches"] == "" and r["rate_per_1000"] == "" and r["rr_vs_white"] == ""
@@ -439,9 +557,7 @@ def test_notebook_runs_on_fixture_store(fixture_store_dir, tmp_path):
             assert float(r["rr_vs_white"]) == pytest.approx(1.0)
     outcomes = _read_published(tmp_path, "outcomes_by_group")
     assert list(outcomes[0].keys()) == ss.OUTCOMES_COLUMNS
-    _assert_nothing_small_published(
-        outcomes, ["searches", "arrests", "any_outcomes", "linked_finds"]
-    )
+    _assert_published_as_they_are(outcomes, ["searches", "arrests", "any_outcomes", "linked_finds"])
     for r in outcomes:
         if r["arrest_rate"] != "":
             assert (
@@ -509,7 +625,7 @@ def test_notebook_on_real_northumbria_2021_q4(real_store_dir, tmp_path):
                         processed_dir=str(real_store_dir), output_dir=str(tmp_path))  # fmt: skip
     execute_report(REPORT, run, tmp_path / "out.ipynb")
     rates = _read_published(tmp_path, "search_rates")
-    _assert_nothing_small_published(rates, ["searches"])
+    _assert_published_as_they_are(rates, ["searches"])
     pop = _raw_population()
     windows = {"quarter": ["2021-10", "2021-11", "2021-12"],
                "12m": [f"2021-{m:02d}" for m in range(1, 13)]}  # fmt: skip
@@ -527,12 +643,20 @@ def test_notebook_on_real_northumbria_2021_q4(real_store_dir, tmp_path):
                 continue
             shown += 1
             assert int(row["searches"]) == raw[group], (window, group)
-            a, n1, c, n2 = raw[group], pop[group], raw["White"], pop["White"]
+            a, n1, n2 = raw[group], pop[group], pop["White"]
             if group != "White" and a > 0:
-                rr = (a / n1) / (c / n2)
-                se = math.sqrt(1 / a - 1 / n1 + 1 / c - 1 / n2)
+                by_month = [_raw_counts([m])[0] for m in months]
+                rr, low, high = _event_rr(
+                    [b[group] for b in by_month], [b["White"] for b in by_month], n1, n2
+                )
                 assert float(row["rr_vs_white"]) == pytest.approx(rr, rel=1e-6)
-                assert float(row["rr_low"]) == pytest.approx(rr * math.exp(-Z * se), rel=1e-6)
+                # the closed form against an iterative fit: agree to 1 in 10,000
+                assert float(row["rr_low"]) == pytest.approx(low, rel=1e-4)
+                assert float(row["rr_high"]) == pytest.approx(high, rel=1e-4)
+                assert row["rr_method"] == ss.RR_METHOD
+            # calendar 2021 is complete: the 12-month rate is not scaled
+            assert row["months_held"] == str(len(months)) and row["annualised"] == "False"
+            assert float(row["rate_per_1000"]) == pytest.approx(a / n1 * 1000, rel=1e-6)
         assert shown >= 3  # White, Asian and Black are large enough in Northumbria
         # outcomes: arrests by group against the raw files
         outcomes = {r["group"]: r for r in _read_published(tmp_path, "outcomes_by_group")
@@ -566,36 +690,25 @@ def test_data_quality_counts_quarantined_rows_by_window():
     assert dq.loc[("quarter", "Records quarantined at ingest"), "denominator"] == 130 + 1
 
 
-def test_crosstab_pools_rare_values_and_protects_every_suppressed_cell():
+def test_crosstab_pools_rare_values_and_shows_counts_as_they_are():
     rows = _standard_rows()
     rows += [_row("2021-11", WHITE_BRIT, "White", "E1", legislation="Rare Act 1") for _ in range(3)]
     rows += [_row("2021-11", BLACK_AFR, "Black", "E1", legislation="Rare Act 2") for _ in range(2)]
     s60 = "Criminal Justice and Public Order Act 1994 (section 60)"
     rows += [_row("2021-11", WHITE_BRIT, "White", "E1", legislation=s60) for _ in range(6)]
     wide = ss.crosstab_by_group(_data(rows), "legislation", "quarter").set_index("legislation")
-    assert list(wide.index) == ["PACE s1", s60, "Other (each used fewer than 30 times)"]
-    assert wide.loc[s60, "Total"] == 6
-    assert wide.loc["Other (each used fewer than 30 times)", "Total"] == 5
-    cells = wide.drop(columns="Total")
-    assert not cells.stack().dropna().between(1, 4).any()
-    # a row or column with exactly one suppressed cell would give it away from its total:
-    # allowed only when the hidden value is 0 (zeros are not protected)
-    group_of = {WHITE_BRIT: "White", BLACK_AFR: "Black", ASIAN_PAK: "Asian", MIXED_WBC: "Mixed"}
     pooled = "Other (each used fewer than 30 times)"
-    truth = Counter(
-        (r["legislation"] if r["legislation"] in ("PACE s1", s60) else pooled,
-         group_of.get(r["self_defined_ethnicity"], "Not stated"))
-        for r in rows
-        if r["month"] in ("2021-10", "2021-11", "2021-12") and r["type"] != "Vehicle search"
-    )  # fmt: skip
-    assert sum(truth.values()) == wide["Total"].sum()
-    mask = cells.isna()
-    for name, row in mask.iterrows():
-        if row.sum() == 1:
-            assert truth[(name, row.idxmax())] == 0, name
-    for name, col in mask.items():
-        if col.sum() == 1:
-            assert truth[(col.idxmax(), name)] == 0, name
+    assert list(wide.index) == ["PACE s1", s60, pooled]
+    assert wide.loc[s60, "Total"] == 6 and wide.loc[pooled, "Total"] == 5
+    # publish policy: the small cells are shown as they are
+    assert wide.loc[pooled, "White"] == 3 and wide.loc[pooled, "Black"] == 2
+    assert wide.loc["PACE s1", "Mixed"] == 3
+    cells = wide.drop(columns="Total")
+    assert (cells.sum(axis=1) == wide["Total"]).all()
+    # suppress policy: only the row totals are left
+    held = ss.crosstab_by_group(_data(rows), "legislation", "quarter", config=_suppress_config())
+    assert held.drop(columns=["legislation", "Total"]).isna().all().all()
+    assert held["Total"].tolist() == wide["Total"].tolist()
 
 
 class _StubStore:
@@ -629,7 +742,7 @@ def test_published_tables_write_the_contract_columns(tmp_path):
     assert list(rates[0]) == SEARCH_RATES_COLUMNS
     # 2 windows x 3 definitions x (1 force + 2 LADs) x 5 groups
     assert len(rates) == 2 * 3 * 3 * 5
-    _assert_nothing_small_published(rates, ["searches"])
+    _assert_published_as_they_are(rates, ["searches"])
     sens = _read_published(tmp_path, "sensitivity_ratios")
     assert list(sens[0]) == SENSITIVITY_COLUMNS  # no counts published there
     # 2 windows x 3 definitions x 2 Mixed White/Black variants x 2 bases x (Black, Asian)
@@ -640,7 +753,7 @@ def test_published_tables_write_the_contract_columns(tmp_path):
 SEARCH_RATES_COLUMNS = [
     "window", "area_level", "area_code", "area_name", "ethnicity_definition", "group",
     "searches", "population", "rate_per_1000", "rate_low", "rate_high",
-    "rr_vs_white", "rr_low", "rr_high", "suppressed",
+    "rr_vs_white", "rr_low", "rr_high", "suppressed", "months_held", "annualised", "rr_method",
 ]  # fmt: skip
 OUTCOMES_COLUMNS = [
     "window", "ethnicity_definition", "group", "searches",
@@ -651,7 +764,7 @@ OUTCOMES_COLUMNS = [
 ]  # fmt: skip
 SENSITIVITY_COLUMNS = [
     "window", "ethnicity_definition", "mixed_white_black", "population_base", "group",
-    "rr_vs_white", "rr_low", "rr_high", "suppressed",
+    "rr_vs_white", "rr_low", "rr_high", "suppressed", "rr_method",
 ]  # fmt: skip
 DATA_QUALITY_COLUMNS = ["measure", "window", "numerator", "denominator", "share"]
 
@@ -679,8 +792,8 @@ def test_published_tables_stems_columns_and_row_order():
     assert list(outcomes["group"].iloc[:7]) == [
         "Asian", "Black", "Mixed", "White", "Other", "Not stated", "All searches",
     ]  # fmt: skip
-    # every suppressed count is blank, not zero
-    assert rates.loc[rates["suppressed"], "searches"].isna().all()
+    # nothing is hidden under the publish policy of data.police.uk
+    assert not rates["suppressed"].any()
 
 
 def test_headline_sentences_carry_intervals():
@@ -689,16 +802,27 @@ def test_headline_sentences_carry_intervals():
     text = " ".join(section.findings)
     rr = (18 / 500) / (102 / 28150)  # 12 months: 18 Black and 102 White searches
     assert f"Black people were {rr:.1f} times as likely as White people" in text
-    # quarter: Black (14) is the secondary suppression protecting Mixed (3) -> not shown
-    assert "Black/White ratio for October to December 2021: not shown" in text
+    # quarter: 14 Black and 92 White searches, shown as they are
+    rr_q, low_q, high_q = _event_rr([0, 14, 0], [90, 0, 2], 500, 28150)
+    assert low_q < 0.01 and high_q > 1000  # three months, one with Black searches: very wide
+    assert (
+        f"Black people were {rr_q:.1f} times as likely as White people to be stopped and "
+        f"searched in October to December 2021 (95% CI {low_q:.2g}–{high_q:.1f})"
+    ) in text
     assert "95% CI" in text and "standardised ratio" in text
     # 129 searches of people in the quarter, 5 with self-defined ethnicity not stated (3.9%)
     assert "129 searches of people; self-defined ethnicity not stated for 5 (3.9%)" in text
     # the 12 months to December 2021 hold 4 months only (2021-03, -10, -11, -12)
-    assert "the window covers 4 months" in text
+    assert "4 of the 12 months to December 2021 (January 2021, February 2021, April 2021" in text
+    assert "annualised (× 12 ÷ 4)" in text
+    assert not re.search(r"(?<!of )the 12 months to December 2021", text)
     (table,) = section.tables.values()
     assert list(table["group"]) == ["Asian", "Black", "Mixed", "White", "Other"]
     assert table.set_index("group").loc["White", "searches_12m"] == 102
+    # 12-month rate per year: 102 White searches in 4 months held, × 12 ÷ 4
+    white = table.set_index("group").loc["White"]
+    assert white["rate_per_1000_12m"] == pytest.approx(102 / 28150 * 1000 * 12 / 4)
+    assert any("published as they are" in c for c in section.caveats)
 
 
 # --------------------------------------------------------------------------- metrics on hand frames
@@ -777,38 +901,15 @@ def test_standardised_ratio_small_count_uses_the_exact_interval():
     assert got["rr_high"] == pytest.approx(sps.chi2.ppf(0.975, 8) / 2 / expected, rel=1e-6)
 
 
-def test_suppressed_removals_primary_and_secondary_by_hand():
-    table = pd.DataFrame({"group": list("ABCDE"), "searches": [40, 3, 25, 12, 30],
-                          "removals": [6, 1, 2, 0, 9]})  # fmt: skip
-    table["removal_rate"] = table["removals"] / table["searches"]
-    table["removal_rate_low"] = table["removal_rate"] / 2
-    table["removal_rate_high"] = table["removal_rate"] * 2
-    got = ss.suppressed_removals(table).set_index("group")
-    # searches: B (3) primary, D (12, the smallest other count) secondary; their rows blank
-    assert got["searches"].isna().tolist() == [False, True, False, True, False]
-    # removals then: C (2) primary, A (6, smallest remaining positive) secondary
-    assert got["removals"].isna().tolist() == [True, True, True, True, False]
-    assert got.loc["E", "removals"] == 9 and got.loc["E", "removal_rate"] == pytest.approx(0.3)
-    assert got["removal_rate"].isna().tolist() == [True, True, True, True, False]
-    assert got["suppressed"].tolist() == [True, True, True, True, False]
-
-
-def test_suppressed_sensitivity_hides_small_counts_and_small_differences():
-    keys = {"window": "12m", "ethnicity_definition": "self", "population_base": "force_residents"}
-    rows = [  # (group, Mixed White/Black as, searches)
-        ("Black", "Mixed", 20),
-        ("Black", "Black", 23),  # differs by 3: variant hidden
-        ("Asian", "Mixed", 3),
-        ("Asian", "Black", 3),  # count 3: both hidden
-    ]
-    table = pd.DataFrame([{**keys, "group": g, "mixed_white_black": m, "searches": n,
-                           "rr_vs_white": 2.0, "rr_low": 1.5, "rr_high": 2.5, "rr_flag": ""}
-                          for g, m, n in rows])  # fmt: skip
-    big = table.assign(population_base="lad_standardised", searches=[50, 60, 40, 40])
-    got = ss.suppressed_sensitivity(pd.concat([table, big], ignore_index=True))
-    assert got["suppressed"].tolist() == [False, True, True, True, False, False, False, False]
-    assert got.loc[got["suppressed"], "rr_vs_white"].isna().all()
-    assert got.loc[~got["suppressed"], "rr_vs_white"].eq(2.0).all()
+def test_removal_by_group_counts_and_policy():
+    data = _data(_standard_rows())
+    got = ss.removal_by_group(data, "quarter").set_index("group")
+    # 2 Black searches in E2 with removal; 14 Black searches in the quarter
+    assert got.loc["Black", "removals"] == 2 and got.loc["Black", "searches"] == 14
+    assert got.loc["Black", "removal_rate"] == pytest.approx(2 / 14)
+    assert not got["suppressed"].any()
+    held = ss.removal_by_group(data, "quarter", config=_suppress_config())
+    assert held["suppressed"].all() and held["removals"].isna().all()
 
 
 # --------------------------------------------------------------------------- sections
@@ -864,7 +965,7 @@ def test_sections_build_sections_and_write_no_file(tmp_path, monkeypatch):
         sections.local_authority_disparity(frames["rates"], data),
         sections.sensitivity_panel(frames["sens"], data),
         sections.grounds_and_outcomes(frames["outcomes"], data),
-        sections.trend(frames["series"]),
+        sections.trend(frames["series"], data),
         sections.data_quality(frames["quality"]),
         sections.published(frames["tables"]),
     ]
@@ -916,3 +1017,39 @@ def test_real_linked_finds_and_comparison_quarter_ratio_match_raw_files(real_sto
     rr = (raw["Black"] / pop["Black"]) / (raw["White"] / pop["White"])
     assert rates.loc["Black", "searches"] == raw["Black"]
     assert rates.loc["Black", "rr_vs_white"] == pytest.approx(rr, rel=1e-6)
+
+
+@pytest.mark.realdata
+def test_real_12_month_window_with_a_missing_month_is_annualised_and_says_so(real_store_dir):
+    """2022-01 is missing from the Northumbria files: the 12 months to December 2022 hold 11,
+    so the yearly rate is the count × 12 ÷ 11 (by hand from the raw CSVs), and the text never
+    calls the window "12 months"."""
+    run = RunParameters(force="northumbria", quarter="2022-Q4", processed_dir=str(real_store_dir))
+    data = ssd.load(run)
+    months = [f"2022-{m:02d}" for m in range(1, 13)]
+    held = [m for m in months if (RAW / m / f"{m}-northumbria-stop-and-search.csv").exists()]
+    assert "2022-01" not in held and len(held) == 11
+    raw, _ = _raw_counts(held)
+    pop = _raw_population()
+    rates = ss.search_rates(data)
+    force = rates[(rates["window"] == "12m") & (rates["area_level"] == "force")
+                  & (rates["ethnicity_definition"] == "self")].set_index("group")  # fmt: skip
+    white = force.loc["White"]
+    assert white["searches"] == raw["White"]
+    assert white["months_held"] == 11 and bool(white["annualised"])
+    assert white["rate_per_1000"] == pytest.approx(raw["White"] / pop["White"] * 1000 * 12 / 11)
+    # the annualising factor cancels in the ratio; its interval is the event one, by hand
+    by_month = [_raw_counts([m])[0] for m in held]
+    rr, low, high = _event_rr(
+        [b["Black"] for b in by_month], [b["White"] for b in by_month], pop["Black"], pop["White"]
+    )
+    assert (force.loc["Black", "rr_low"], force.loc["Black", "rr_high"]) == pytest.approx(
+        (low, high), rel=1e-4
+    )
+    assert force.loc["Black", "rr_vs_white"] == pytest.approx(rr, rel=1e-6)
+    section = sections.headline(rates, data)
+    text = " ".join(section.findings)
+    assert "11 of the 12 months to December 2022 (January 2022 missing)" in text
+    assert "annualised (× 12 ÷ 11)" in text
+    assert not re.search(r"(?<!of )the 12 months to December 2022", text)
+    assert "Rate per 1,000, 11 months held, annualised (95% CI)" in section._repr_html_()

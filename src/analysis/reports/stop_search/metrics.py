@@ -11,15 +11,26 @@ records):
   ethnicity not stated are excluded from the group numerators and reported as their own share.
 * **Rate per 1,000** = searches of people in group g ÷ Census 2021 usual residents of group g
   in the force area (sum over the force's local authorities, store tables ``forces`` and
-  ``population_lad_ethnicity``) × 1,000, with an exact/Byar Poisson 95% interval.
-* **Disparity (risk ratio)** = rate of g ÷ rate of White (the reference group), 95% interval
-  on the log scale (:func:`analysis.stats.risk_ratio`).
-* **Windows**: the reporting quarter, and the 12 months ending with it (months missing from
-  the store are reported, not imputed).
+  ``population_lad_ethnicity``) × 1,000, with an exact/Byar Poisson 95% interval. Over the
+  12-month window the rate is a yearly rate: when the window holds fewer than 12 months
+  (e.g. 2022-01 is missing from the Northumbria data) it is annualised, × 12 ÷ months held
+  (:func:`analysis.stats.annualised_rate`), and ``months_held``/``annualised`` say so.
+* **Disparity (rate ratio of events)** = rate of g ÷ rate of White (the reference group).
+  Searches are events, not people (one person can be searched many times, and a group can
+  have more searches than residents), so the 95% interval is the quasi-Poisson one of
+  :func:`analysis.stats.event_rate_ratio`: fitted to the monthly counts of both groups,
+  inflated by how much more the group's monthly share varies than Poisson allows, with a
+  t quantile on months − 1 degrees of freedom (``rr_method`` names it).
+* **Windows**: the reporting quarter, and the 12 months ending with it; each window states
+  the months it holds (:func:`window_info`; months missing from the store are reported and
+  never imputed).
 
-Disclosure control (small-count suppression) happens only here, in the functions of the
-"disclosure control" block (``suppressed_*`` and ``protected_crosstab``), each called by the
-metric that publishes the table; :data:`SUPPRESSION_THRESHOLD` is their one default.
+Disclosure control happens only here, in the "disclosure control" block. Every table of this
+report is built from data.police.uk record-level open data (:data:`SOURCES`), whose policy in
+``config/disclosure.yml`` is ``publish``: counts are published as they are (the records are
+already public). The report asks the policy for its sources (:func:`disclosure_policy`); if a
+source were ever ``suppress``, :func:`protected_counts` would protect every count table of the
+report together (:func:`analysis.stats.protect_tables`) and hidden cells are written ``[c]``.
 :func:`published_tables` returns every CSV the report publishes.
 """
 
@@ -50,7 +61,9 @@ WINDOWS: tuple[str, ...] = ("quarter", "12m")
 NO_FURTHER_ACTION = "A no further action disposal"
 VEHICLE_ONLY = "Vehicle search"
 ALWAYS_SHOWN = r"\(section 60\)"  # s60 CJPOA 1994: no suspicion needed, always its own row
-SUPPRESSION_THRESHOLD = 5  # counts 1 to SUPPRESSION_THRESHOLD - 1 are never published
+SOURCES: tuple[str, ...] = ("police",)  # catalog keys of every source of the report's tables
+RR_METHOD = "rate ratio of events, quasi-Poisson over months"
+STANDARDISED_METHOD = "indirect standardisation, Poisson"
 
 SELF_DEFINED_PREFIXES = {
     "white": "White",
@@ -86,10 +99,13 @@ SEARCH_RATES_COLUMNS = [
     "rr_low",
     "rr_high",
     "suppressed",
+    "months_held",
+    "annualised",
+    "rr_method",
 ]
 SENSITIVITY_COLUMNS = [
     "window", "ethnicity_definition", "mixed_white_black", "population_base", "group",
-    "rr_vs_white", "rr_low", "rr_high", "suppressed",
+    "rr_vs_white", "rr_low", "rr_high", "suppressed", "rr_method",
 ]  # fmt: skip
 OUTCOME_MEASURES = {
     "arrests": "arrest",
@@ -247,6 +263,26 @@ def _counts_by_group(frame: pd.DataFrame, group_col: str, keys: Sequence[str] = 
     return counts
 
 
+def _monthly_counts(
+    searches: pd.DataFrame, table: pd.DataFrame, group_col: str, months: Sequence[str], by_lad: bool
+) -> pd.DataFrame:
+    """Long ``area_code, group, month, count, population``: every area × group × month (0s)."""
+    stated = searches[searches[group_col].notna()]
+    if by_lad:
+        keys = stated["lad_code"].rename("area_code")
+    else:
+        keys = pd.Series(table["area_code"].iloc[0], index=stated.index, name="area_code")
+    counts = stated.groupby(
+        [keys, stated[group_col].rename("group"), stated["month"].astype(str).rename("month")]
+    ).size()
+    grid = pd.MultiIndex.from_product(
+        [table["area_code"].unique(), list(GROUPS), list(months)],
+        names=["area_code", "group", "month"],
+    )
+    monthly = counts.reindex(grid, fill_value=0).rename("count").reset_index()
+    return monthly.merge(table[["area_code", "group", "population"]], on=["area_code", "group"])
+
+
 def rates_by_group(
     searches: pd.DataFrame,
     population: pd.DataFrame,
@@ -255,18 +291,25 @@ def rates_by_group(
     area_level: str = "force",
     area_code: str = "",
     area_name: str = "",
+    months: Sequence[str] | None = None,
+    annualise: bool = False,
+    ratios: bool = True,
 ) -> pd.DataFrame:
-    """Searches, residents, rate per 1,000 and risk ratio vs White by ethnic group.
+    """Searches, residents, rate per 1,000 and rate ratio vs White by ethnic group.
 
     Numerator: searches of people in the group (``group_col``; not stated excluded);
     denominator: Census 2021 usual residents of the group; rate × 1,000 with the exact/Byar
-    Poisson 95% interval; ratio = group rate ÷ White rate with its log-scale 95% interval.
-    Source: data.police.uk stop and search, ONS Census 2021. Window: the rows of ``searches``.
+    Poisson 95% interval (annualised, × 12 ÷ months held, when ``annualise``); ratio = group
+    rate ÷ White rate, a rate ratio of events with the quasi-Poisson 95% interval of
+    :func:`analysis.stats.event_rate_ratio` over the monthly counts (searches are events, not
+    people). Source: data.police.uk stop and search, ONS Census 2021. Window: the rows of
+    ``searches`` (months ``months``).
 
     Parameters
     ----------
     searches : DataFrame
-        Searches of people in the window, with the ethnic-group column ``group_col``.
+        Searches of people in the window, with ``month`` and the ethnic-group column
+        ``group_col``.
     population : DataFrame
         Output of :func:`population_by_group`.
     lads : DataFrame
@@ -274,14 +317,23 @@ def rates_by_group(
     area_level : {"force", "lad"}
         ``"force"``: every search of a person (located or not) over the force-area residents;
         ``"lad"``: searches located (point in polygon) in each local authority over its residents.
+    months : list of str, optional
+        The months the window holds (default: the months of ``searches``). A held month with
+        no search of a group counts as 0 for it.
+    annualise : bool
+        For a 12-month window: give a yearly rate, × 12 ÷ the number of ``months`` (no change
+        when all 12 are held).
+    ratios : bool
+        False leaves the ratio columns empty (faster, for callers that need only counts).
 
     Returns
     -------
     DataFrame
         ``area_level, area_code, area_name, group, searches, population, rate_per_1000,
-        rate_low, rate_high, rr_vs_white, rr_low, rr_high, rr_flag``; every group appears (0
-        searches where none). Not suppressed.
+        rate_low, rate_high, rr_vs_white, rr_low, rr_high, rr_flag, months_held, annualised,
+        rr_method, rr_dispersion``; every group appears (0 searches where none). Not suppressed.
     """
+    months = sorted({str(m) for m in (months if months is not None else searches["month"])})
     if area_level == "force":
         counts = _counts_by_group(searches, group_col).set_index("group")["searches"]
         pop = population.groupby("group")["population"].sum()
@@ -290,6 +342,7 @@ def rates_by_group(
         table["population"] = table["group"].map(pop).fillna(0).astype("int64")
         table.insert(0, "area_name", area_name)
         table.insert(0, "area_code", area_code)
+        located = searches
     elif area_level == "lad":
         located = searches[searches["lad_code"].isin(lads["lad_code"])]
         counts = _counts_by_group(located, group_col, ["lad_code"])
@@ -309,16 +362,34 @@ def rates_by_group(
     else:
         raise ValueError(f"area_level must be 'force' or 'lad', got {area_level!r}")
     table.insert(0, "area_level", area_level)
-    table = stats.rate_per_1000(table, count="searches", population="population")
-    table = stats.risk_ratios_vs_reference(
-        table,
-        group="group",
-        count="searches",
-        population="population",
-        reference=REFERENCE,
-        by=["area_code"],
-    )
-    return table.rename(columns={"rr_vs_ref": "rr_vs_white"})
+    held = len(months)
+    if annualise and held:
+        yearly = stats.annualised_rate(table["searches"], table["population"], held)
+        table["rate_per_1000"] = yearly["rate"].to_numpy()
+        table["rate_low"] = yearly["low"].to_numpy()
+        table["rate_high"] = yearly["high"].to_numpy()
+    else:
+        table = stats.rate_per_1000(table, count="searches", population="population")
+    if held and ratios:
+        monthly = _monthly_counts(located, table, group_col, months, area_level == "lad")
+        rr = stats.event_rate_ratios_vs_reference(
+            monthly, "group", "count", "population", "month", REFERENCE, by=["area_code"]
+        )
+        rr = rr[["area_code", "group", "rr_vs_ref", "rr_low", "rr_high", "rr_flag", "dispersion"]]
+    else:
+        rr = table[["area_code", "group"]].assign(
+            rr_vs_ref=np.nan,
+            rr_low=np.nan,
+            rr_high=np.nan,
+            dispersion=np.nan,
+            rr_flag="no months" if not held else "not computed",
+        )
+    table = table.merge(rr, how="left", on=["area_code", "group"])
+    table["months_held"] = held
+    table["annualised"] = bool(annualise and held < 12)
+    estimated = table["rr_low"].notna()
+    table["rr_method"] = np.where(estimated, RR_METHOD, "")
+    return table.rename(columns={"rr_vs_ref": "rr_vs_white", "dispersion": "rr_dispersion"})
 
 
 def group_rates(
@@ -333,7 +404,8 @@ def group_rates(
     ``definition`` ethnic group ÷ Census 2021 residents of the group × 1,000; ratio to White)
     for the force area (``area_level="force"``, every search of a person) or each local
     authority (``"lad"``, located searches). Source: data.police.uk stop and search, ONS Census
-    2021. Window: ``months`` (e.g. a comparison quarter). Not suppressed: for force-wide
+    2021. Window: ``months`` (e.g. a comparison quarter; the rate is over the months held,
+    not annualised; the ratio is the rate ratio of events). Not suppressed: for force-wide
     figures such as the scorecard's disparity ratio; the published rows are
     :func:`search_rates`.
 
@@ -342,7 +414,8 @@ def group_rates(
     DataFrame
         :func:`rates_by_group` columns, one row per group (per local authority).
     """
-    people = with_ethnic_groups(person_searches(data.searches, months))
+    held = [m for m in months if m in set(data.months)]
+    people = with_ethnic_groups(person_searches(data.searches, held))
     population = population_by_group(data.population)
     return rates_by_group(
         people,
@@ -352,6 +425,7 @@ def group_rates(
         area_level,
         data.force_code if area_level == "force" else "",
         data.force_name if area_level == "force" else "",
+        months=held,
     )
 
 
@@ -366,13 +440,15 @@ def search_rates_unsuppressed(data: StopSearchData) -> pd.DataFrame:
     grouped = with_ethnic_groups(data.searches)
     parts = []
     for window in WINDOWS:
-        in_window = person_searches(grouped, data.window_months(window))
+        held = window_info(data, window).held
+        in_window = person_searches(grouped, held)
         for definition in DEFINITIONS:
             col = f"group_{definition}"
             for level in ("force", "lad"):
                 part = rates_by_group(
-                    in_window, population, data.lads, col, level, data.force_code, data.force_name
-                )
+                    in_window, population, data.lads, col, level, data.force_code,
+                    data.force_name, months=held, annualise=window == "12m",
+                )  # fmt: skip
                 part.insert(0, "ethnicity_definition", definition)
                 part.insert(0, "window", window)
                 parts.append(part)
@@ -380,21 +456,33 @@ def search_rates_unsuppressed(data: StopSearchData) -> pd.DataFrame:
     return table[[c for c in SEARCH_RATES_COLUMNS if c != "suppressed"] + ["rr_flag"]]
 
 
-def search_rates(data: StopSearchData) -> pd.DataFrame:
-    """The published ``search_rates`` table: rates per 1,000 and ratios to White, suppressed.
+def window_info(data: StopSearchData, window: str) -> stats.Window:
+    """The months ``window`` (``"quarter"`` or ``"12m"``) should hold, those the store holds,
+    the missing ones and its plain-English label (:func:`analysis.stats.window`)."""
+    months = data.window_months(window)
+    return stats.window(months[-1], data.months, length=len(months))
+
+
+def search_rates(
+    data: StopSearchData, config: dict | None = None, protected: dict | None = None
+) -> pd.DataFrame:
+    """The published ``search_rates`` table: rates per 1,000 and ratios to White.
 
     Numerator: searches of people by ethnic group; denominator: Census 2021 usual residents of
-    the group (force area, or each local authority for located searches); ratio to White.
-    Source: data.police.uk stop and search, ONS Census 2021. Windows: the quarter and the 12
-    months ending with it; self-defined, officer-defined and combined ethnicity
-    (:func:`search_rates_unsuppressed`), then :func:`suppressed_search_rates`.
+    the group (force area, or each local authority for located searches); rate per 1,000
+    (yearly, annualised over the months held, in the 12-month window); rate ratio of events
+    to White. Source: data.police.uk stop and search, ONS Census 2021. Windows: the quarter
+    and the 12 months ending with it; self-defined, officer-defined and combined ethnicity
+    (:func:`search_rates_unsuppressed`), then :func:`disclosed_search_rates` (counts as they
+    are under the ``publish`` policy of the source).
 
     Returns
     -------
     DataFrame
         Columns :data:`SEARCH_RATES_COLUMNS`.
     """
-    return suppressed_search_rates(search_rates_unsuppressed(data))[SEARCH_RATES_COLUMNS]
+    table = search_rates_unsuppressed(data)
+    return disclosed_search_rates(table, data, config, protected)[SEARCH_RATES_COLUMNS]
 
 
 def searches_by_window(data: StopSearchData) -> pd.DataFrame:
@@ -445,7 +533,9 @@ def standardised_ratio(lad_rates: pd.DataFrame, group: str) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        One row: ``searches`` (O), ``expected`` (E), ``rr_vs_white, rr_low, rr_high, rr_flag``.
+        One row: ``searches`` (O), ``expected`` (E), ``rr_vs_white, rr_low, rr_high, rr_flag,
+        rr_method``. The interval treats searches as independent (Poisson): unlike the crude
+        ratio it does not allow for repeat searches of one person, so read it as too narrow.
     """
     wide = lad_rates.pivot(index="area_code", columns="group", values=["searches", "population"])
     white_rate = wide[("searches", REFERENCE)] / wide[("population", REFERENCE)]
@@ -462,6 +552,7 @@ def standardised_ratio(lad_rates: pd.DataFrame, group: str) -> pd.DataFrame:
             "rr_low": [float(ci["low"].iloc[0]) if observed > 0 else np.nan],
             "rr_high": [float(ci["high"].iloc[0]) if observed > 0 else np.nan],
             "rr_flag": [flag],
+            "rr_method": [STANDARDISED_METHOD if observed > 0 else ""],
         }
     )
 
@@ -487,21 +578,19 @@ def sensitivity_ratios_unsuppressed(data: StopSearchData) -> pd.DataFrame:
         grouped = with_ethnic_groups(data.searches, mixed_as)
         population = population_by_group(data.population, mixed_as)
         for window in WINDOWS:
-            in_window = person_searches(grouped, data.window_months(window))
+            held = window_info(data, window).held
+            in_window = person_searches(grouped, held)
             for definition in DEFINITIONS:
                 col = f"group_{definition}"
                 force = rates_by_group(
-                    in_window,
-                    population,
-                    data.lads,
-                    col,
-                    "force",
-                    data.force_code,
-                    data.force_name,
-                ).set_index("group")
-                lad = rates_by_group(in_window, population, data.lads, col, "lad")
+                    in_window, population, data.lads, col, "force", data.force_code,
+                    data.force_name, months=held,
+                ).set_index("group")  # fmt: skip
+                lad = rates_by_group(
+                    in_window, population, data.lads, col, "lad", months=held, ratios=False
+                )
                 for group in ("Black", "Asian"):
-                    crude = force.loc[[group], ["searches", *RR_COLUMNS, "rr_flag"]]
+                    crude = force.loc[[group], ["searches", *RR_COLUMNS, "rr_flag", "rr_method"]]
                     for base, part in (
                         ("force_residents", crude.reset_index(drop=True)),
                         ("lad_standardised", standardised_ratio(lad, group)),
@@ -513,21 +602,19 @@ def sensitivity_ratios_unsuppressed(data: StopSearchData) -> pd.DataFrame:
     return pd.concat(rows, ignore_index=True)
 
 
-def sensitivity_ratios(
-    data: StopSearchData, threshold: int = SUPPRESSION_THRESHOLD
-) -> pd.DataFrame:
-    """Black/White and Asian/White ratios under each definition choice, suppressed.
+def sensitivity_ratios(data: StopSearchData, config: dict | None = None) -> pd.DataFrame:
+    """Black/White and Asian/White ratios under each definition choice.
 
     Definitions of :func:`sensitivity_ratios_unsuppressed` (ratio = group rate ÷ White rate,
     crude or local-authority standardised; quarter and 12 months), then
-    :func:`suppressed_sensitivity`.
+    :func:`disclosed_sensitivity`.
 
     Returns
     -------
     DataFrame
         :data:`SENSITIVITY_COLUMNS` plus ``searches`` (not published).
     """
-    return suppressed_sensitivity(sensitivity_ratios_unsuppressed(data), threshold)
+    return disclosed_sensitivity(sensitivity_ratios_unsuppressed(data), data, config)
 
 
 # --------------------------------------------------------------------------- outcomes
@@ -590,22 +677,24 @@ def outcome_rates(
     return outcomes_by_group_unsuppressed(people, window)
 
 
-def outcomes_by_group(data: StopSearchData) -> pd.DataFrame:
-    """The published ``outcomes_by_group`` table for the quarter and the 12 months (suppressed).
+def outcomes_by_group(
+    data: StopSearchData, config: dict | None = None, protected: dict | None = None
+) -> pd.DataFrame:
+    """The published ``outcomes_by_group`` table for the quarter and the 12 months.
 
     Numerator: searches of people in the self-defined group with an arrest, any outcome other
     than no further action, or an outcome linked to the object of the search; denominator:
     searches of people in the group; Wilson 95% intervals (:func:`outcome_rates`). Source:
-    data.police.uk stop and search. Windows: the quarter and the 12 months ending with it;
-    then :func:`suppressed_outcomes`.
+    data.police.uk stop and search. Windows: the quarter and the months held of the 12
+    months ending with it; then :func:`disclosed_outcomes`.
 
     Returns
     -------
     DataFrame
         Columns :data:`OUTCOMES_COLUMNS`.
     """
-    parts = [outcome_rates(data, data.window_months(w), w) for w in WINDOWS]
-    return suppressed_outcomes(pd.concat(parts, ignore_index=True))
+    parts = [outcome_rates(data, list(window_info(data, w).held), w) for w in WINDOWS]
+    return disclosed_outcomes(pd.concat(parts, ignore_index=True), data, config, protected)
 
 
 def outcome_rate_by_area(data: StopSearchData, window: str = "12m") -> pd.DataFrame:
@@ -646,15 +735,16 @@ def crosstab_by_group(
     data: StopSearchData,
     column: str,
     window: str = "12m",
-    threshold: int = SUPPRESSION_THRESHOLD,
     min_total: int = 30,
+    config: dict | None = None,
 ) -> pd.DataFrame:
-    """Searches of people by ``column`` (e.g. legislation) × self-defined group, suppressed.
+    """Searches of people by ``column`` (e.g. legislation) × self-defined group.
 
     Cells: searches of people in ``window`` with each value of ``column`` and each self-defined
     group (source: data.police.uk stop and search). Rows are the values of ``column``, columns
-    the five groups and ``Not stated``; :func:`protected_crosstab` is applied (row and column
-    totals are derivable from the published tables). Values used fewer than ``min_total``
+    the five groups and ``Not stated``. Counts are shown as they are under the ``publish``
+    policy of the source; under ``suppress`` only the ``Total`` column is shown (every cell
+    ``<NA>``, see :func:`disclosure_policy`). Values used fewer than ``min_total``
     times are pooled into one row first (when there are several), except section 60 (searches
     without reasonable suspicion), which is always shown. A ``Total`` column is added.
     """
@@ -669,20 +759,24 @@ def crosstab_by_group(
         grouped = wide[rare].sum().to_frame(f"Other (each used fewer than {min_total} times)").T
         wide = pd.concat([wide[~rare], grouped])
     totals = wide.sum(axis=1)
-    protected = protected_crosstab(wide, threshold)
+    protected = wide.astype("Int64")
+    if disclosure_policy(config) == "suppress":
+        protected = protected.mask(pd.DataFrame(True, index=wide.index, columns=wide.columns))
     protected["Total"] = totals.astype("Int64")
     protected.index.name = column
     return protected.reset_index()
 
 
 def removal_by_group(
-    data: StopSearchData, window: str = "12m", threshold: int = SUPPRESSION_THRESHOLD
+    data: StopSearchData, window: str = "12m", config: dict | None = None
 ) -> pd.DataFrame:
     """Searches involving removal of more than outer clothing, by self-defined group.
 
     Numerator: searches of people with "Removal of more than just outer clothing" True;
     denominator: searches of people in the group; Wilson 95% interval. Source: data.police.uk
-    stop and search. Window: ``window``. Then :func:`suppressed_removals`.
+    stop and search. Window: ``window``. Counts as they are under the ``publish`` policy of
+    the source; under ``suppress`` the removals and their rates are withheld (``<NA>``) and
+    ``suppressed`` is True.
     """
     searches = with_ethnic_groups(person_searches(data.searches, data.window_months(window)))
     searches["group"] = searches["group_self"].fillna(NOT_STATED)
@@ -692,7 +786,10 @@ def removal_by_group(
     table = searches.groupby("group").agg(searches=("removal", "size"), removals=("removal", "sum"))
     table = table.reindex([*GROUPS, NOT_STATED], fill_value=0).reset_index()
     table = stats.proportion_with_interval(table, "removals", "searches", prefix="removal_rate")
-    return suppressed_removals(table, threshold)
+    table["suppressed"] = disclosure_policy(config) == "suppress"
+    hidden = ["removals", "removal_rate", "removal_rate_low", "removal_rate_high"]
+    table[hidden] = table[hidden].astype("Float64").mask(table["suppressed"])
+    return table
 
 
 # --------------------------------------------------------------------------- trend
@@ -788,154 +885,238 @@ def data_quality_table(data: StopSearchData) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- disclosure control
 
+DISCLOSURE_DIMS: tuple[str, ...] = ("period", "area", "group")
+"""Dimensions of the report's finest counts (see :func:`disclosure_micro`)."""
 
-def suppressed_search_rates(
-    table: pd.DataFrame, threshold: int = SUPPRESSION_THRESHOLD
-) -> pd.DataFrame:
-    """Small-count suppression of a search-rates table (output of :func:`search_rates_unsuppressed`).
+DISCLOSURE_TABLES: dict[str, list[str]] = {"search_rates": ["period", "area", "group"]}
+"""Every search count the report publishes, as one table of :data:`DISCLOSURE_DIMS` with its
+margins: searches by local authority (and force, and not located) × group (and not stated),
+for the quarter (``period == "quarter"``) and the 12 months (``period`` summed over). The
+same counts appear in ``outcomes_by_group`` (searches by group) and ``data_quality`` (not
+stated, not located), so they are hidden everywhere or nowhere."""
 
-    * Local authority rows of each window, definition and group:
-      :func:`analysis.stats.suppress_small_counts` over the local authorities (counts 1–4, plus
-      a secondary cell where a group has exactly one, since the group's force total is
-      published). A local authority's total over groups is not published by this report, so
-      it is not protected against.
-    * Force-level rows: :func:`analysis.stats.suppress_small_counts` within each window and
-      definition (the force total of searches with ethnicity stated is published).
-    * Rates, intervals and ratios are blanked on suppressed rows, and every ratio of a table
-      whose White row is suppressed is blanked too (the ratio would reveal the White count).
-    """
-    parts = []
-    keys = ["window", "ethnicity_definition"]
-    for (_, _), part in table.groupby(keys, sort=False):
-        force = part[part["area_level"] == "force"]
-        force = stats.suppress_small_counts(
-            force, "searches", by=None, threshold=threshold, dependent=RATE_COLUMNS + RR_COLUMNS
+DEPENDENT = {
+    "searches": RATE_COLUMNS + RR_COLUMNS,
+    "arrests": ["arrest_rate", "arrest_rate_low", "arrest_rate_high"],
+    "any_outcomes": ["any_outcome_rate", "any_outcome_rate_low", "any_outcome_rate_high"],
+    "linked_finds": ["linked_find_rate", "linked_find_rate_low", "linked_find_rate_high"],
+}
+"""Figures derived from each count, hidden with it."""
+
+
+def disclosure_policy(config: dict | None = None) -> str:
+    """``"publish"`` or ``"suppress"``: the policy of the report's :data:`SOURCES` in
+    ``config/disclosure.yml`` (or ``config``), by :func:`analysis.stats.policy_for`."""
+    return stats.policy_for(SOURCES, config)
+
+
+def disclosure_caveat(config: dict | None = None) -> str:
+    """The plain-English caveat on how counts are published, from the policy."""
+    cfg = config if config is not None else stats.disclosure_config()
+    if disclosure_policy(cfg) == "publish":
+        return (
+            "Counts are published as they are, small ones included: every figure here comes "
+            "from the individual search records that police.uk already publishes, so no "
+            "count reveals anything that is not already public."
         )
-        lad = part[part["area_level"] == "lad"]
-        if not lad.empty:
-            lad = stats.suppress_small_counts(
-                lad, "searches", by=["group"], threshold=threshold,
-                dependent=RATE_COLUMNS + RR_COLUMNS,
+    threshold = int(cfg.get("threshold", 5))
+    return (
+        f"Counts from 1 to {threshold - 1}, and any count (or figure worked out from one) "
+        "that could be used to work them out from the other published figures, are shown "
+        "as [c]. Outcome counts by group, and searches by other ethnicity definitions, "
+        "are not shown."
+    )
+
+
+def disclosure_micro(data: StopSearchData) -> pd.DataFrame:
+    """The finest search counts behind the published tables, every combination (zeros too).
+
+    Searches of people in the 12 months held, by ``period`` (``quarter`` or ``earlier``),
+    ``area`` (local-authority code, or ``Not located`` for searches without a location or
+    outside the force's authorities) and self-defined ``group`` (with ``Not stated``);
+    column ``count``.
+    """
+    held = list(window_info(data, "12m").held)
+    people = with_ethnic_groups(person_searches(data.searches, held))
+    quarter = set(data.window_months("quarter"))
+    frame = pd.DataFrame({
+        "period": np.where(people["month"].astype(str).isin(quarter), "quarter", "earlier"),
+        "area": people["lad_code"].where(people["lad_code"].isin(data.lads["lad_code"]),
+                                         "Not located").astype(str),
+        "group": people["group_self"].fillna(NOT_STATED).astype(str),
+    })  # fmt: skip
+    levels = [
+        ["quarter", "earlier"],
+        [*data.lads["lad_code"].astype(str), "Not located"],
+        [*GROUPS, NOT_STATED],
+    ]
+    grid = pd.MultiIndex.from_product(levels, names=list(DISCLOSURE_DIMS))
+    counts = frame.groupby(list(DISCLOSURE_DIMS)).size().reindex(grid, fill_value=0)
+    return counts.rename("count").reset_index()
+
+
+def protected_counts(data: StopSearchData, config: dict | None = None) -> dict | None:
+    """None under the ``publish`` policy; under ``suppress``, every count table of the report
+    protected together (:func:`analysis.stats.protect_tables` over :func:`disclosure_micro`
+    and :data:`DISCLOSURE_TABLES`, threshold and zeros from the config)."""
+    cfg = config if config is not None else stats.disclosure_config()
+    if disclosure_policy(cfg) == "publish":
+        return None
+    return stats.protect_tables(
+        disclosure_micro(data), "count", DISCLOSURE_TABLES,
+        threshold=int(cfg.get("threshold", 5)), suppress_zero=bool(cfg.get("suppress_zero", False)),
+    )  # fmt: skip
+
+
+def _hidden(protected: dict, table: str, **where: str) -> bool:
+    frame = protected[table]
+    keep = np.ones(len(frame), dtype=bool)
+    for dim, value in where.items():
+        keep &= frame[dim].astype(str).to_numpy() == value
+    return bool(frame.loc[keep, "suppressed"].any())
+
+
+def _period(window: str) -> str:
+    return "quarter" if window == "quarter" else stats.disclosure.TOTAL
+
+
+def disclosed_search_rates(
+    table: pd.DataFrame, data: StopSearchData, config: dict | None = None, protected=None
+) -> pd.DataFrame:
+    """:func:`search_rates_unsuppressed` output as published under the sources' policy.
+
+    ``publish``: as it is (``suppressed`` False). ``suppress``: the self-defined rows take the
+    hidden cells of :func:`protected_counts` (count, rate, interval and ratio blanked; every
+    ratio of an area whose White count is hidden blanked too, since it would reveal it), and
+    the officer-defined and combined rows are withheld whole (their differences from the
+    self-defined counts would reveal hidden cells).
+    """
+    out = table.copy()
+    out["suppressed"] = False
+    protected = protected if protected is not None else protected_counts(data, config)
+    if protected is not None:
+        total = stats.disclosure.TOTAL
+        for i, row in out.iterrows():
+            if row["ethnicity_definition"] != "self":
+                out.at[i, "suppressed"] = True
+                continue
+            area = total if row["area_level"] == "force" else str(row["area_code"])
+            out.at[i, "suppressed"] = _hidden(
+                protected, "search_rates", period=_period(row["window"]), area=area,
+                group=row["group"],
             )  # fmt: skip
-        parts.append(pd.concat([force, lad], ignore_index=True))
-    out = pd.concat(parts, ignore_index=True)
+        out.loc[out["suppressed"], ["searches", *DEPENDENT["searches"]]] = np.nan
+        white_hidden = (
+            out.assign(_w=(out["group"] == REFERENCE) & out["suppressed"])
+            .groupby(["window", "ethnicity_definition", "area_code"])["_w"]
+            .transform("any")
+        )
+        out.loc[white_hidden, RR_COLUMNS] = np.nan
     out["searches"] = out["searches"].astype("Int64")
     out["suppressed"] = out["suppressed"].astype(bool)
-    ref_hidden = (
-        out.assign(_ref=(out["group"] == REFERENCE) & out["suppressed"])
-        .groupby(keys + ["area_code"])["_ref"]
-        .transform("any")
-    )
-    out.loc[ref_hidden, RR_COLUMNS] = np.nan
     return out
 
 
-def suppressed_sensitivity(
-    table: pd.DataFrame, threshold: int = SUPPRESSION_THRESHOLD
+def disclosed_sensitivity(
+    table: pd.DataFrame, data: StopSearchData, config: dict | None = None
 ) -> pd.DataFrame:
-    """Small-count suppression of :func:`sensitivity_ratios_unsuppressed` output.
-
-    A row's ratio is suppressed when its count is 1 to ``threshold − 1`` or when it differs
-    from the standard variant's count (Mixed White/Black as Mixed) by 1 to ``threshold − 1``
-    (so no small count can be recovered by subtraction).
-
-    Returns
-    -------
-    DataFrame
-        :data:`SENSITIVITY_COLUMNS` plus ``searches`` (not published).
-    """
+    """:func:`sensitivity_ratios_unsuppressed` output as published under the sources' policy:
+    as it is under ``publish``; withheld whole under ``suppress`` (each variant moves a few
+    searches between groups, which would reveal hidden counts by difference)."""
     out = table.copy()
-    keys = ["window", "ethnicity_definition", "population_base", "group"]
-    standard = out[out["mixed_white_black"] == "Mixed"]
-    base_count = out[keys].merge(standard[keys + ["searches"]], how="left", on=keys)["searches"]
-    diff = (out["searches"] - base_count.to_numpy()).abs()
-    small = out["searches"].between(1, threshold - 1) | diff.between(1, threshold - 1)
-    out["suppressed"] = small.to_numpy()
+    out["suppressed"] = disclosure_policy(config) == "suppress"
     out.loc[out["suppressed"], RR_COLUMNS] = np.nan
     return out[[*SENSITIVITY_COLUMNS, "searches"]]
 
 
-def suppressed_outcomes(
-    table: pd.DataFrame, threshold: int = SUPPRESSION_THRESHOLD
+def disclosed_outcomes(
+    table: pd.DataFrame, data: StopSearchData, config: dict | None = None, protected=None
 ) -> pd.DataFrame:
-    """Small-count suppression of an outcomes-by-group table.
+    """An outcomes-by-group table as published under the sources' policy.
 
-    Searches 1–4 blank the whole row (every count and rate; a shown rate would reveal the
-    count); then each outcome count 1–4 is suppressed with its rate and interval, with
-    secondary suppression over the groups (whose total, ``All searches``, is published).
+    ``publish``: as it is. ``suppress``: the number of searches of each group takes the hidden
+    cells of :func:`protected_counts`; the outcome counts and rates are withheld for every row
+    (protecting them jointly with the search counts is not attempted).
     """
-    parts = []
-    for _, part in table.groupby("window", sort=False):
-        members = part[part["group"] != "All searches"]
-        total = part[part["group"] == "All searches"].assign(suppressed=False)
-        rates = [c for r in OUTCOME_RATES.values() for c in (r, f"{r}_low", f"{r}_high")]
-        members = stats.suppress_small_counts(
-            members, "searches", threshold=threshold, dependent=[*OUTCOME_MEASURES, *rates]
-        )
-        for count, rate in OUTCOME_RATES.items():
-            members = stats.suppress_small_counts(
-                members,
-                count,
-                threshold=threshold,
-                dependent=[rate, f"{rate}_low", f"{rate}_high"],
-            )
-        parts.append(pd.concat([members, total], ignore_index=True))
-    out = pd.concat(parts, ignore_index=True)
+    out = table.copy()
+    out["suppressed"] = False
+    protected = protected if protected is not None else protected_counts(data, config)
+    if protected is not None:
+        total = stats.disclosure.TOTAL
+        outcome_cols = [c for k in OUTCOME_MEASURES for c in (k, *DEPENDENT[k])]
+        out[outcome_cols] = np.nan
+        out["suppressed"] = True
+        for i, row in out.iterrows():
+            group = total if row["group"] == "All searches" else row["group"]
+            where = {"period": _period(row["window"]), "area": total, "group": group}
+            if _hidden(protected, "search_rates", **where):
+                out.at[i, "searches"] = np.nan
     for count in ["searches", *OUTCOME_MEASURES]:
         out[count] = out[count].astype("Int64")
     out["suppressed"] = out["suppressed"].astype(bool)
     return out[OUTCOMES_COLUMNS]
 
 
-def suppressed_removals(
-    table: pd.DataFrame, threshold: int = SUPPRESSION_THRESHOLD
+def disclosed_quality(
+    table: pd.DataFrame, data: StopSearchData, config: dict | None = None, protected=None
 ) -> pd.DataFrame:
-    """Small-count suppression of a removal-by-group table (``searches``, ``removals``, rate).
+    """:func:`data_quality_table` as published under the sources' policy.
 
-    Searches 1–4 blank the row's removals and rate; then removals 1–4 are suppressed with their
-    rate and interval, with secondary suppression over the groups.
+    ``publish``: as it is. ``suppress``: the rows that repeat a protected count (self-defined
+    ethnicity not stated: that group's total; searches without a location and located
+    outside the force: together the ``Not located`` total) show ``[c]`` in ``numerator`` and
+    ``share`` when that count is hidden by :func:`protected_counts`.
     """
-    dep = ["removal_rate", "removal_rate_low", "removal_rate_high"]
-    table = stats.suppress_small_counts(
-        table, "searches", threshold=threshold, dependent=["removals", *dep]
-    )
-    return stats.suppress_small_counts(table, "removals", threshold=threshold, dependent=dep)
+    protected = protected if protected is not None else protected_counts(data, config)
+    if protected is None:
+        return table
+    out = table.astype({"numerator": object, "share": object})
+    total = stats.disclosure.TOTAL
+    located = ("Searches without a location", "Located outside the force's local authorities")
+    for i, row in out.iterrows():
+        period = _period(row["window"])
+        if row["measure"] == "Self-defined ethnicity not stated":
+            where = {"area": total, "group": NOT_STATED}
+        elif row["measure"] in located:
+            where = {"area": "Not located", "group": total}
+        else:
+            continue
+        if _hidden(protected, "search_rates", period=period, **where):
+            out.loc[i, ["numerator", "share"]] = stats.SUPPRESSED
+    return out
 
 
-def protected_crosstab(wide: pd.DataFrame, threshold: int = SUPPRESSION_THRESHOLD) -> pd.DataFrame:
-    """:func:`analysis.stats.suppress_crosstab` after blanking columns whose total is small.
-
-    A column (group) whose total is 1 to ``threshold − 1`` is suppressed whole (its total is
-    itself suppressed elsewhere); when the remaining cells still cannot be protected, every
-    cell is blanked and only the row totals are left to publish.
-    """
-    totals = wide.sum(axis=0)
-    small = totals.between(1, threshold - 1)
-    rest = wide.loc[:, ~small]
-    try:
-        kept = stats.suppress_crosstab(rest, threshold=threshold)
-    except ValueError:
-        kept = rest.astype("Int64").mask(pd.DataFrame(True, index=rest.index, columns=rest.columns))
-    out = wide.astype("Int64").mask(pd.DataFrame(True, index=wide.index, columns=wide.columns))
-    for col in kept.columns:
-        out[col] = kept[col]
+def _mark(table: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """``[c]`` in ``columns`` of the rows with ``suppressed`` True (only those: an empty
+    interval of a reference row is not a hidden value)."""
+    out = table.copy()
+    hidden = out["suppressed"].astype(bool)
+    for col in columns:
+        values = out[col].astype(object)
+        out[col] = values.where(~hidden | values.notna(), stats.SUPPRESSED)
     return out
 
 
 # --------------------------------------------------------------------------- publication
 
 
-def published_tables(data: StopSearchData) -> dict[str, pd.DataFrame]:
-    """Every CSV the report publishes, ``{file stem: table}``, all small counts suppressed.
+def published_tables(data: StopSearchData, config: dict | None = None) -> dict[str, pd.DataFrame]:
+    """Every CSV the report publishes, ``{file stem: table}``, under the sources' policy.
 
     ``search_rates`` (:func:`search_rates`, columns :data:`SEARCH_RATES_COLUMNS`),
     ``outcomes_by_group`` (:func:`outcomes_by_group`, :data:`OUTCOMES_COLUMNS`),
     ``sensitivity_ratios`` (:func:`sensitivity_ratios` without its counts,
-    :data:`SENSITIVITY_COLUMNS`) and ``data_quality`` (:func:`data_quality_table`).
+    :data:`SENSITIVITY_COLUMNS`) and ``data_quality`` (:func:`data_quality_table`). Hidden
+    values (only under a ``suppress`` policy) are written ``[c]``, never blank or 0.
     """
+    protected = protected_counts(data, config)  # once for every table (None under publish)
+    rates = search_rates(data, config, protected)
+    outcomes = outcomes_by_group(data, config, protected)
+    sens = sensitivity_ratios(data, config)[SENSITIVITY_COLUMNS]
+    outcome_cols = [c for k in OUTCOME_MEASURES for c in (k, *DEPENDENT[k])]
     return {
-        "search_rates": search_rates(data),
-        "outcomes_by_group": outcomes_by_group(data),
-        "sensitivity_ratios": sensitivity_ratios(data)[SENSITIVITY_COLUMNS],
-        "data_quality": data_quality_table(data),
+        "search_rates": _mark(rates, ["searches", *DEPENDENT["searches"]]),
+        "outcomes_by_group": _mark(outcomes, ["searches", *outcome_cols]),
+        "sensitivity_ratios": _mark(sens, RR_COLUMNS),
+        "data_quality": disclosed_quality(data_quality_table(data), data, config, protected),
     }

@@ -17,7 +17,6 @@ import pandas as pd
 
 from analysis import charts, stats, tables
 from analysis.params import months_missing_between
-from analysis.reports import get
 from analysis.section import Section
 
 from . import metrics
@@ -29,7 +28,6 @@ from .metrics import (
     OUTCOME_RATES,
     POPULATION_BASES,
     REFERENCE,
-    SUPPRESSION_THRESHOLD,
     WINDOWS,
 )
 
@@ -59,17 +57,38 @@ def _sentence_case(text: str) -> str:
 
 
 def _window_label(data: StopSearchData, window: str) -> str:
-    q = data.quarter
+    """``"October to December 2022"``, ``"the 12 months to December 2022"`` or, with a month
+    missing, ``"11 of the 12 months to December 2022 (January 2022 missing)"``."""
     if window == "quarter":
-        return q.label()
-    return f"the 12 months to {q.label().split(' to ')[1]}"
+        return data.quarter.label()
+    label = metrics.window_info(data, window).label
+    return f"the {label}" if label[:1].isdigit() and label.startswith("12 ") else label
+
+
+def _window_short(data: StopSearchData, window: str) -> str:
+    """Column-heading name of a window: ``quarter``, ``12 months`` or ``11 months, annualised``."""
+    if window == "quarter":
+        return "quarter"
+    held = len(metrics.window_info(data, window).held)
+    return "12 months" if held == 12 else f"{held} months held, annualised"
+
+
+def _month_name(month: str) -> str:
+    return pd.Period(month, freq="M").strftime("%B %Y")
+
+
+RATIO_METHOD_NOTE = (
+    "Searches are events, not people: one person can be searched several times. The 95% "
+    "interval of each ratio allows for this: it is widened by how much more the group's "
+    "share of each month's searches varies than chance alone would give."
+)
 
 
 def _ratio_sentence(row: pd.Series, group: str, period: str) -> str:
     if bool(row["suppressed"]) or pd.isna(row["rr_vs_white"]):
         return (
-            f"{group}/White ratio for {period}: not shown (fewer than {SUPPRESSION_THRESHOLD} "
-            "searches, or a count that would reveal one)."
+            f"{group}/White ratio for {period}: not shown (small numbers, or a count that "
+            "would reveal one)."
         )
     return tables.headline_ratio(
         group,
@@ -156,8 +175,15 @@ def headline(rates: pd.DataFrame, data: StopSearchData) -> Section:
             f"not stated for {tables.format_count(row.not_stated)} ({share})."
         )
         if row.months_missing:
+            gone = ", ".join(_month_name(m) for m in row.months_missing.split(", "))
             text += (
-                f" No data for {row.months_missing}: the window covers {row.months_held} months."
+                f" No data for {gone}: the window holds {row.months_held} of its {row.months} "
+                "months"
+            )
+            text += (
+                f", so its rates per 1,000 are annualised (× 12 ÷ {row.months_held})."
+                if row.window == "12m"
+                else "."
             )
         findings.append(text)
     for window in WINDOWS:
@@ -165,12 +191,20 @@ def headline(rates: pd.DataFrame, data: StopSearchData) -> Section:
         for group in ("Black", "Asian"):
             findings.append(_ratio_sentence(part.loc[group], group, _window_label(data, window)))
     findings.append(_standardised_sentence(metrics.sensitivity_ratios(data), data))
+    year = metrics.window_info(data, "12m")
+    year_note = (
+        f"The {_window_short(data, '12m')} rate is a rate per year: searches in the "
+        f"{len(year.held)} months held × 12 ÷ {len(year.held)} (no data for "
+        f"{', '.join(_month_name(m) for m in year.missing)})."
+        if year.missing
+        else "The 12-month rate is the rate over the year; the quarter's is over its 3 months."
+    )
     wide = force.pivot(index="group", columns="window")
     wide.columns = [f"{col}_{win}" for col, win in wide.columns]
     wide = wide.reindex(list(GROUPS)).reset_index()
     intervals = []
     for window in WINDOWS:
-        name = "quarter" if window == "quarter" else "12 months"
+        name = _window_short(data, window)
         intervals += [
             (f"rate_per_1000_{window}", f"rate_low_{window}", f"rate_high_{window}",
              f"Rate per 1,000, {name} (95% CI)"),
@@ -182,17 +216,22 @@ def headline(rates: pd.DataFrame, data: StopSearchData) -> Section:
         columns={"group": "Ethnic group (self-defined)",
                  "population_quarter": "Residents (Census 2021)",
                  "searches_quarter": "Searches, quarter", "rate_per_1000_quarter": "",
-                 "rr_vs_white_quarter": "", "searches_12m": "Searches, 12 months",
+                 "rr_vs_white_quarter": "", "searches_12m": f"Searches, {_window_short(data, '12m')}",
                  "rate_per_1000_12m": "", "rr_vs_white_12m": ""},
         caption=f"Searches of people per 1,000 residents by ethnic group, {data.force_name}",
         intervals=intervals,
         counts=["searches_quarter", "searches_12m", "population_quarter"],
         notes=[
             "Rate = searches ÷ Census 2021 usual residents of the group in the force area × 1,000.",
+            year_note,
             "Ratio = group rate ÷ White rate (reference group).",
+            RATIO_METHOD_NOTE,
         ],
     )  # fmt: skip
-    return Section("Headline: search rates and disparity", findings, [table])
+    return Section(
+        "Headline: search rates and disparity", findings, [table],
+        caveats=[metrics.disclosure_caveat()],
+    )  # fmt: skip
 
 
 def local_authority_disparity(rates: pd.DataFrame, data: StopSearchData) -> Section:
@@ -211,9 +250,12 @@ def local_authority_disparity(rates: pd.DataFrame, data: StopSearchData) -> Sect
     plotted = lad[lad["group"].isin(["Black", "Asian"]) & ~lad["suppressed"]].copy()
     plotted["label"] = plotted["area_name"] + ": " + plotted["group"]
     plotted = plotted.sort_values(["group", "area_name"])
+    above = plotted[plotted["rr_low"] > 1]
     chart = _ratio_forest(
         plotted,
-        f"Search rate ratio to White residents by local authority, {_window_label(data, '12m')}",
+        f"Black or Asian residents were searched more often than White residents in "
+        f"{len(above)} of {len(plotted)} local-authority comparisons, "
+        f"{_window_label(data, '12m')}",
     )
     table = tables.report_table(
         lad,
@@ -224,12 +266,13 @@ def local_authority_disparity(rates: pd.DataFrame, data: StopSearchData) -> Sect
         intervals=[("rate_per_1000", "rate_low", "rate_high", "Rate per 1,000 (95% CI)"),
                    ("rr_vs_white", "rr_low", "rr_high", "Ratio to White (95% CI)")],
         counts=["searches", "population"],
-        notes=["Searches without a location or located outside the force are counted only at force level."],
+        notes=["Searches without a location or located outside the force are counted only at force level.",
+               RATIO_METHOD_NOTE],
     )  # fmt: skip
     hidden = lad["group"].isin(["Black", "Asian"]) & lad["suppressed"]
     note = (
         f"{int(hidden.sum())} local-authority ratios are not plotted because their counts are "
-        "suppressed."
+        "not shown."
         if hidden.any()
         else "Every local-authority ratio is plotted."
     )
@@ -261,9 +304,17 @@ def sensitivity_panel(sens: pd.DataFrame, data: StopSearchData) -> Section:
     year = sens[sens["window"] == "12m"].copy()
     year["label"] = year["group"] + ": " + year["definition"]
     year = pd.concat([year[year["group"] == "Black"], year[year["group"] == "Asian"]])
-    chart = _ratio_forest(
-        year, f"Ratio to White under each definition, {_window_label(data, '12m')}"
-    )
+    black = year[(year["group"] == "Black") & year["rr_vs_white"].notna()]
+    if len(black) and (black["rr_low"] > 1).all():
+        finding = "The Black/White ratio is above 1 under every definition"
+    elif len(black):
+        finding = (
+            f"The Black/White ratio ranges from {black['rr_vs_white'].min():.1f} to "
+            f"{black['rr_vs_white'].max():.1f} depending on the definition"
+        )
+    else:
+        finding = "Ratio to White under each definition"
+    chart = _ratio_forest(year, f"{finding}, {_window_label(data, '12m')}")
     wide = sens.pivot_table(
         index="definition", columns=["group", "window"],
         values=["rr_vs_white", "rr_low", "rr_high"], aggfunc="first", dropna=False, sort=False,
@@ -272,7 +323,7 @@ def sensitivity_panel(sens: pd.DataFrame, data: StopSearchData) -> Section:
     wide = wide.reset_index()
     intervals = [
         (f"rr_vs_white_{g}_{w}", f"rr_low_{g}_{w}", f"rr_high_{g}_{w}",
-         f"{g}/White, {'quarter' if w == 'quarter' else '12 months'}")
+         f"{g}/White, {_window_short(data, w)}")
         for g in ("Black", "Asian") for w in WINDOWS
     ]  # fmt: skip
     table = tables.report_table(
@@ -287,9 +338,9 @@ def sensitivity_panel(sens: pd.DataFrame, data: StopSearchData) -> Section:
             "LA-standardised = searches located in the force's local authorities ÷ the number "
             "expected if each local authority searched the group at its own White rate "
             "(indirect standardisation; removes the effect of where each group lives).",
-            f"Ratios are suppressed when they rest on fewer than {SUPPRESSION_THRESHOLD} "
-            f"searches or differ from the standard variant by fewer than "
-            f"{SUPPRESSION_THRESHOLD} searches.",
+            "Crude ratios: " + RATIO_METHOD_NOTE[0].lower() + RATIO_METHOD_NOTE[1:],
+            "LA-standardised ratios: the interval treats searches as independent, so it does "
+            "not allow for repeat searches of one person and is narrower than it should be.",
         ],
     )
     return Section("Sensitivity: how much do the ratios depend on definitions?", [], [chart, table])
@@ -334,13 +385,20 @@ def grounds_and_outcomes(outcomes: pd.DataFrame, data: StopSearchData) -> Sectio
         verdict = "differ" if attrs["p_value"] < 0.05 else "show no evidence of differing"
         test = (
             f"Outcome ('hit') rates across the {len(funnel)} local authorities {verdict} "
-            f"(Pearson chi-square test of equal rates: χ² = {attrs['chi2']:.1f}, "
-            f"{attrs['dof']} degree{'s' if attrs['dof'] != 1 else ''} of freedom, "
-            f"p = {attrs['p_value']:.3g}); force rate "
-            f"{attrs['target']:.1f}%."
+            f"(a test that every authority has the same rate: "
+            f"{stats.format_p(attrs['p_value'])}); force rate {attrs['target']:.1f}%."
+        )
+    if np.isnan(attrs["p_value"]):
+        funnel_title = f"Outcome rate of searches by local authority, {period}"
+    elif attrs["p_value"] < 0.05:
+        funnel_title = f"Outcome rates of searches differ between local authorities, {period}"
+    else:
+        funnel_title = (
+            f"Outcome rates of searches show no clear difference between local authorities, "
+            f"{period}"
         )
     funnel_chart = charts.funnel_plot(
-        funnel, title=f"Outcome rate of searches by local authority, {period}",
+        funnel, title=funnel_title,
         x_label="Searches located in the local authority", y_label="Searches with an outcome (%)",
         source=SOURCE, label="lad_name",
     )  # fmt: skip
@@ -374,32 +432,61 @@ def grounds_and_outcomes(outcomes: pd.DataFrame, data: StopSearchData) -> Sectio
     )
 
 
-def trend(series: pd.DataFrame) -> Section:
+def _spc_finding(xmr: pd.DataFrame, measure: str, quarter_months: Sequence[str]) -> str:
+    """A chart title stating what the control chart shows (NHS "Making Data Count" rules)."""
+    flagged = xmr["special_cause"].fillna(False).astype(bool)
+    recent = [m for m in quarter_months if m in set(map(str, xmr.index[flagged]))]
+    if recent:
+        above = (xmr.loc[recent, "value"] > xmr.loc[recent, "centre"]).all()
+        below = (xmr.loc[recent, "value"] < xmr.loc[recent, "centre"]).all()
+        where = " (high)" if above else " (low)" if below else ""
+        return f"{measure}: unusual in the reported quarter{where}"
+    if flagged.any():
+        return f"{measure}: unusual earlier on, usual variation in the reported quarter"
+    return f"{measure}: only usual month-to-month variation"
+
+
+def trend(series: pd.DataFrame, data: StopSearchData | None = None) -> Section:
     """XmR charts and verdicts of monthly searches and the monthly Black/White ratio.
+
+    NHS England "Making Data Count" rules (:func:`analysis.stats.xmr_chart_data`: months
+    declared exceptional left out of the baseline, no run across a missing month); the line
+    breaks at a missing month, the reported quarter is shaded and the charts end with it.
 
     Parameters
     ----------
     series : DataFrame
         :func:`.metrics.monthly_series` (indexed by month, every month held).
+    data : StopSearchData, optional
+        For the reported quarter (shaded; later months are not drawn). Without it the
+        charts run to the last month held.
     """
+    if data is not None:
+        last_month = data.quarter.months[-1]
+        series = series[[str(m) <= last_month for m in series.index]]
     months = [str(m) for m in series.index]
     gaps = months_missing_between(months)
+    quarter = data.quarter if data is not None else None
+    q_months = list(data.quarter.months) if data is not None else []
     searches_xmr = stats.xmr_chart_data(series["searches"].astype(float))
-    ratio = series["rr_black_white"].replace([np.inf, -np.inf], np.nan).dropna()
+    ratio = series["rr_black_white"].replace([np.inf, -np.inf], np.nan)
     ratio_xmr = stats.xmr_chart_data(ratio)
-    first, last = months[0], months[-1]
+    span = f"{_month_name(months[0])} to {_month_name(months[-1])}"
     searches_chart = charts.spc_chart(
-        searches_xmr, f"Searches of people per month, {first} to {last}", "Searches", SOURCE
-    )
-    searches_chart.data = searches_xmr
-    ratio_chart = charts.spc_chart(
-        ratio_xmr, f"Monthly Black/White search rate ratio (self-defined), {first} to {last}",
-        "Rate ratio vs White", SOURCE,
+        searches_xmr, f"{_spc_finding(searches_xmr, 'Searches of people', q_months)}, {span}",
+        "Searches per month", SOURCE, quarter=quarter,
     )  # fmt: skip
-    ratio_chart.data = ratio_xmr
+    ratio_chart = charts.spc_chart(
+        ratio_xmr,
+        f"{_spc_finding(ratio_xmr, 'Black/White search rate ratio', q_months)}, {span}",
+        "Black/White rate ratio", SOURCE, quarter=quarter,
+    )  # fmt: skip
     findings = [stats.spc_verdict(searches_xmr, "Searches of people"), _ratio_verdict(ratio_xmr)]
     if gaps:
-        findings.append(f"Months missing from the store (not plotted): {', '.join(gaps)}.")
+        findings.append(
+            f"No data for {', '.join(_month_name(m) for m in gaps)}: a gap in the charts, "
+            "and no run of points is counted across it."
+        )
     return Section(
         "Trend",
         findings,
@@ -455,9 +542,8 @@ def published(published_tables: dict[str, pd.DataFrame]) -> Section:
             "columns": [", ".join(map(str, t.columns)) for t in published_tables.values()],
         }
     )
-    notebook = get("stop_search").notebook
     table = tables.report_table(
         listing, columns={"table": "Published table", "rows": "Rows", "columns": "Columns"},
-        caption=f"Tables written to tables/{notebook}/", counts=["rows"],
+        caption="Tables published with this report (CSV files)", counts=["rows"],
     )  # fmt: skip
     return Section("Published tables", [], [table])
