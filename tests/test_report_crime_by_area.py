@@ -318,9 +318,10 @@ def test_change_by_area_adjusts_each_family_by_benjamini_hochberg():
     assert (tested.loc[up, "count_after"] > tested.loc[up, "count_before"]).all()
 
 
-def test_ward_tests_equal_the_stats_change_test_with_borrowed_dispersion():
+def test_ward_tests_equal_the_stats_change_test_with_borrowed_dispersion(monkeypatch):
     from analysis import stats
 
+    monkeypatch.setattr(cba, "WARD_OWN_HISTORY", False)  # the faster, unpublished option
     data = _history_data()
     change = cba.change_tests(data, ("force", "ward"))
     monthly = cba.area_monthly(data, ("force", "ward"))
