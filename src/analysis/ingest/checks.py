@@ -230,7 +230,7 @@ def check_removal(
     raise InputError(
         raw_police,
         f"this ingest would remove {len(gone)} police file(s) the store holds, first {what}; "
-        "pass --allow-removal to drop them",
+        "run crimeplan ingest --allow-removal to drop them",
     )
 
 

@@ -3,7 +3,7 @@
 Source: Ministry of Justice, Proven Reoffending Statistics, England and Wales, cohorts
 2000–2014 (store table ``reoffending_national``, long format); local breakdowns when a user has
 supplied the MoJ tables (store table ``reoffending_local``, see
-:mod:`analysis.reoffending_data`). :func:`national_wide` gives the national series its typed,
+:mod:`analysis.ingest.reoffending_data`). :func:`national_wide` gives the national series its typed,
 wide shape (one row per cohort).
 """
 
