@@ -196,7 +196,7 @@ def load(run: RunParameters) -> ScorecardData:
         for name in needed:
             why = get(name).missing_data_reason(store, run)
             if why:
-                reasons[name] = why.rstrip(".")
+                reasons[name] = (why[0].lower() + why[1:]).rstrip(".")
     finally:
         store.close()
     sources = {}
