@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 from scipy import stats as sps
@@ -30,6 +32,7 @@ def proportion_change_test(monthly: pd.DataFrame) -> float:
         absent, or every trial a success or none.
     """
     import statsmodels.api as sm
+    from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
     rows = monthly[monthly["trials"] > 0]
     y = rows["successes"].to_numpy(float)
@@ -38,7 +41,10 @@ def proportion_change_test(monthly: pd.DataFrame) -> float:
     if len(rows) < 3 or after.all() or not after.any() or y.sum() in (0.0, n.sum()):
         return float("nan")
     x = sm.add_constant(after.astype(float))
-    fit = sm.GLM(y / n, x, family=sm.families.Binomial(), var_weights=n).fit()
+    with warnings.catch_warnings():
+        # months of a period with identical rates fit exactly: not a problem for this test
+        warnings.simplefilter("ignore", PerfectSeparationWarning)
+        fit = sm.GLM(y / n, x, family=sm.families.Binomial(), var_weights=n).fit()
     df = max(int(round(fit.df_resid)), 1)
     phi = max(float(fit.pearson_chi2) / df, 1.0)
     t = float(fit.params[1]) / (float(fit.bse[1]) * np.sqrt(phi))
