@@ -265,7 +265,12 @@ def _count_row(figures: dict, level: str, code: str, crime_type: str, q: Quarter
             "comparison": comparison,
             "comparison_value": before,
             "comparison_text": (
-                f"{format_count(before)} in {_period_label(comparison, q)}"
+                format_count(before)
+                + (
+                    ""
+                    if comparison == "year_earlier_quarter"
+                    else f" in {_period_label(comparison, q)}"
+                )
                 + (f" ({words})" if words else "")
             ),
             "verdict": test[verdict_col],
@@ -300,8 +305,7 @@ def _rural_row(figures: dict, q: Quarter) -> dict:
         **row,
         "comparison": "year_earlier_quarter",
         "comparison_value": before,
-        "comparison_text": f"{format_count(before)} in {q.year_earlier.label()}"
-        + (f" ({words})" if words else ""),
+        "comparison_text": format_count(before) + (f" ({words})" if words else ""),
         "verdict": test[verdict_col],
         "p_value": float(test[p_col]),
     }
@@ -319,7 +323,7 @@ def _positive_row(figures: dict, force: str, q: Quarter) -> dict:
     gone = row["outcome_months_missing"]
     note = f"outcomes counted up to {months} months after each quarter's end"
     if isinstance(gone, str) and gone:
-        note += f"; outcomes of {gone} are missing from the data"
+        note += f"; outcomes recorded in {gone} are missing from the data"
     return {
         "area": row["area_name"],
         "value": float(row["share_after"]) * 100,
@@ -327,13 +331,11 @@ def _positive_row(figures: dict, force: str, q: Quarter) -> dict:
         "value_high": float(row["share_after_high"]) * 100,
         "value_text": (
             f"{row['share_after'] * 100:.1f}% ({format_count(row['positive_after'])} of "
-            f"{format_count(row['crimes_after'])} crimes)"
+            f"{format_count(row['crimes_after'])})"
         ),
         "comparison": row["comparison"],
         "comparison_value": float(row["share_before"]) * 100,
-        "comparison_text": (
-            f"{row['share_before'] * 100:.1f}% in {q.year_earlier.label()}, same follow-up"
-        ),
+        "comparison_text": f"{row['share_before'] * 100:.1f}% (same follow-up)",
         "verdict": row[verdict_col],
         "p_value": float(row[p_col]),
         "note": note,
@@ -354,7 +356,7 @@ def _linked_find_row(figures: dict, q: Quarter) -> dict:
         "value_high": float(now["linked_find_rate_high"]) * 100,
         "value_text": (
             f"{now['linked_find_rate'] * 100:.1f}% ({format_count(now['linked_finds'])} of "
-            f"{format_count(now['searches'])} searches of people)"
+            f"{format_count(now['searches'])})"
         ),
     }
     if "outcomes_year_earlier_quarter" not in figures:
@@ -378,7 +380,7 @@ def _linked_find_row(figures: dict, q: Quarter) -> dict:
         **row,
         "comparison": "year_earlier_quarter",
         "comparison_value": b * 100,
-        "comparison_text": f"{b * 100:.1f}% in {q.year_earlier.label()}",
+        "comparison_text": f"{b * 100:.1f}%",
         "verdict": verdict,
         "p_value": p,
     }
@@ -411,10 +413,7 @@ def _disparity_row(figures: dict, group: str, good: str, q: Quarter) -> dict:
         **row,
         "comparison": "year_earlier_quarter",
         "comparison_value": before[0],
-        "comparison_text": (
-            f"{before[0]:.1f} times ({before[1]:.1f} to {before[2]:.1f}) in "
-            f"{q.year_earlier.label()}"
-        ),
+        "comparison_text": f"{before[0]:.1f} times ({before[1]:.1f} to {before[2]:.1f})",
         "verdict": _ratio_verdict(now, before),
         "p_value": np.nan,
         "status": ratio_status(now, before, good),
@@ -443,10 +442,10 @@ def _reoffending_row(figures: dict, q: Quarter) -> dict:
         "value": float(latest["binary_rate"]),
         "value_low": float(latest["low"]),
         "value_high": float(latest["high"]),
-        "value_text": f"{latest['binary_rate']:.1f}% nationally ({latest['cohort']} cohort)",
-        "comparison_text": "no figure for the force area or for this quarter",
+        "value_text": f"{latest['binary_rate']:.1f}% (England and Wales, {latest['cohort']})",
+        "comparison_text": "none for the force area",
         "status": NO_DATA,
-        "note": "Ministry of Justice cohorts lag the quarter by about two years",
+        "note": "national figure only; Ministry of Justice cohorts lag by about two years",
     }
 
 

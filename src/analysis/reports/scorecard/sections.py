@@ -15,8 +15,6 @@ from .metrics import DETERIORATING, IMPROVING, NO_CHANGE, NO_DATA, NO_DATA_SUPPL
 
 __all__ = ["caveats", "headline", "no_data", "published", "scorecard"]
 
-REPORT_TITLES = {spec.notebook: f"report {spec.number}, {spec.title}" for spec in reports.REPORTS}
-
 
 def _assessed(table: pd.DataFrame) -> pd.DataFrame:
     return table[table["status"] != NO_DATA_SUPPLIED]
@@ -27,22 +25,13 @@ def headline(table: pd.DataFrame, data: ScorecardData) -> Section:
     which ones moved."""
     assessed = _assessed(table)
     counts = assessed["status"].value_counts()
-    plan = data.plan["label"]
     findings = [
-        f"**{data.run.force.capitalize()}, {data.quarter.label()}** ({plan}): of "
-        f"{len(assessed)} indicators, {counts.get(IMPROVING, 0)} improving, "
-        f"{counts.get(NO_CHANGE, 0)} with no significant change, "
-        f"{counts.get(DETERIORATING, 0)} deteriorating and {counts.get(NO_DATA, 0)} without "
-        "data, each against the same quarter a year earlier."
+        f"**{data.quarter.label()} against the same quarter a year earlier:** of "
+        f"{len(assessed)} indicators (each local authority counted), "
+        f"{counts.get(IMPROVING, 0)} improving, {counts.get(NO_CHANGE, 0)} with no significant "
+        f"change, {counts.get(DETERIORATING, 0)} deteriorating, {counts.get(NO_DATA, 0)} "
+        "without data."
     ]
-    for row in assessed[assessed["status"].isin([IMPROVING, DETERIORATING])].itertuples():
-        findings.append(
-            f"**{row.status.capitalize()}**: {row.indicator}, {row.value_text} "
-            f"(against {row.comparison_text})."
-        )
-    supplied = int((table["status"] == NO_DATA_SUPPLIED).sum())
-    if supplied:
-        findings.append(f"{supplied} further commitments cannot be measured from police open data.")
     if data.plan.get("generic"):
         findings.append(
             "No Police and Crime Plan is configured for this force, so the scorecard shows "
@@ -51,66 +40,115 @@ def headline(table: pd.DataFrame, data: ScorecardData) -> Section:
     return Section("Headline", findings=findings)
 
 
-def _where(row: pd.Series) -> str:
-    if not row["source_report"]:
-        return row["note"] or "no data"
-    where = REPORT_TITLES.get(row["source_report"], row["source_report"])
-    return f"{where}" + (f"; {row['note']}" if row["note"] else "")
+def _labels(data: ScorecardData) -> dict[str, str]:
+    return {i["id"]: i.get("label", i["indicator"]) for i in data.plan["indicators"]}
+
+
+def _detail(rows: pd.DataFrame) -> str:
+    notebook = rows["source_report"].iloc[0]
+    if not notebook:
+        return rows["note"].iloc[0] or NO_DATA
+    return notebook[:2]
+
+
+def _status_line(rows: pd.DataFrame) -> str:
+    if len(rows) == 1:
+        return rows["status"].iloc[0]
+    counts = rows["status"].value_counts()
+    if len(counts) == 1:
+        return f"{counts.index[0]} (all {len(rows)} areas)"
+    order = [IMPROVING, DETERIORATING, NO_CHANGE, NO_DATA]
+    return ", ".join(f"{counts[s]} {s}" for s in order if s in counts)
+
+
+def _value_line(rows: pd.DataFrame) -> tuple[str, str]:
+    if len(rows) == 1:
+        return rows["value_text"].iloc[0], rows["comparison_text"].iloc[0]
+    moved = rows[rows["status"].isin([IMPROVING, DETERIORATING])]
+    where = "; ".join(f"{r.area} {r.value_text} ({r.comparison_text})" for r in moved.itertuples())
+    return f"{len(rows)} local authorities", where or "no area changed significantly"
 
 
 def scorecard(table: pd.DataFrame, data: ScorecardData) -> Section:
-    """One line per commitment: the figure this quarter, the comparison a year earlier and the
-    status, with the report that gives the detail."""
+    """One line per commitment: the figure this quarter, the same quarter a year earlier with
+    the change, the status, and the report with the detail (area indicators on one line)."""
     shown = _assessed(table).copy()
-    shown["detail"] = shown.apply(_where, axis=1)
-    rules = data.config["rules"]
+    shown["base"] = shown["id"].str.split(":").str[0]
+    labels = _labels(data)
+    lines = []
+    for base, rows in shown.groupby("base", sort=False):
+        value, comparison = _value_line(rows)
+        lines.append(
+            {
+                "label": labels.get(base, rows["indicator"].iloc[0]),
+                "value": value,
+                "comparison": comparison,
+                "status": _status_line(rows),
+                "detail": _detail(rows),
+            }
+        )
+    notes = [
+        "Status: the report's test against the same quarter a year earlier, adjusted for its "
+        "many tests; improving or deteriorating = a statistically significant change in the "
+        "direction good or bad for the public."
+    ]
+    extra = [
+        f"{labels.get(r.id.split(':')[0], r.indicator)}: {r.note}"
+        for r in shown.itertuples()
+        if r.note and r.source_report
+    ]
+    if extra:
+        notes.append(". ".join(extra) + ".")
     item = report_table(
-        shown,
+        pd.DataFrame(lines),
         columns={
-            "indicator": "Indicator",
-            "value_text": "This quarter",
-            "comparison_text": "A year earlier",
+            "label": "Indicator",
+            "value": "This quarter",
+            "comparison": "A year earlier",
             "status": "Status",
-            "detail": "Detail in",
+            "detail": "Report",
         },
-        caption=f"{data.plan['label']}: scorecard, {data.quarter.label()}",
-        notes=[
-            " ".join(str(rules["count"]).split()),
-            " ".join(str(rules["proportion"]).split()),
-            " ".join(str(rules["ratio"]).split()),
-        ],
+        caption=(
+            f"{data.plan['label']}: {data.quarter.label()} against "
+            f"{data.quarter.year_earlier.label()}"
+        ),
+        notes=notes,
     )
     item.data = table
     return Section("Scorecard", items=[item])
 
 
 def no_data(table: pd.DataFrame) -> Section:
-    """Commitments the police open data cannot speak to, and the data that would."""
+    """Commitments the police open data cannot speak to, and the data that would, in one
+    paragraph (the published table has each with its data source)."""
     rows = table[table["status"] == NO_DATA_SUPPLIED]
     if rows.empty:
         return Section("Commitments the open data cannot measure", findings=["None listed."])
-    item = report_table(
-        rows,
-        columns={"commitment": "Plan commitment", "definition": "Data that would answer it"},
-        caption="Commitments the police open data cannot measure",
-        notes=["These need data held by the force or its partners; none was supplied."],
+    needs = (
+        rows["definition"]
+        .str.replace("Not in police open data. Needs: ", "", regex=False)
+        .str.split(" (", regex=False)
+        .str[0]
+        .str.rstrip(".")
     )
-    return Section("Commitments the open data cannot measure", items=[item])
+    listed = "; ".join(
+        f"{c} ({n[0].lower() + n[1:]})" for c, n in zip(rows["commitment"], needs, strict=True)
+    )
+    return Section(
+        "Commitments the open data cannot measure",
+        findings=[f"No data supplied for: {listed}."],
+    )
 
 
 def caveats(data: ScorecardData) -> Section:
     """What a reader must know to read the statuses."""
     notes = [
-        "Every figure is the one published in the report named beside it; the scorecard "
-        "computes none itself.",
-        "A status follows that report's test of the quarter against the same quarter a year "
-        "earlier after its adjustment for the many tests it makes (false discovery rate 5%), "
-        "so a change is called improving or deteriorating only when it stands out from the "
-        "series' usual ups and downs and from chance among many comparisons.",
-        "Quarter-on-quarter changes are not used: they mostly show the season.",
-        "Counts of crimes rise and fall with reporting and recording as well as with crime.",
-        " ".join(str(data.config["rules"]["reoffending"]).split()),
-        " ".join(str(data.config["rules"]["no_data"]).split()),
+        "Every figure is the one published in the report numbered beside it; the scorecard "
+        "computes none. A change counts only when it stands out from the series' usual ups "
+        "and downs and from chance among the report's many tests (false discovery rate 5%); "
+        "quarter-on-quarter changes are not used (they mostly show the season).",
+        "Disparity: a change counts when the two 95% intervals do not overlap. A source "
+        'report that cannot run gives "no data" with its reason.',
     ]
     if data.plan.get("generic"):
         notes.insert(0, f"This force has {data.plan['label']}.")
