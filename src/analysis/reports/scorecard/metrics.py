@@ -545,6 +545,10 @@ def published_tables(data: ScorecardData) -> dict[str, pd.DataFrame]:
     """Every table the scorecard publishes: ``{"scorecard": scorecard_table(data)}``.
 
     Public figures only (data.police.uk counts and rates, national MoJ series), so nothing is
-    suppressed; p-values and rates rounded to 6 decimals.
+    suppressed; values rounded to 6 decimals (p-values are not rounded: a small p-value must
+    not print as 0).
     """
-    return {"scorecard": scorecard_table(data).round(6)}
+    table = scorecard_table(data)
+    numbers = ["value", "value_low", "value_high", "comparison_value"]
+    table[numbers] = table[numbers].astype(float).round(6)
+    return {"scorecard": table}
