@@ -13,7 +13,8 @@ QUARTER ?=
 JOBS ?=
 AREA_LEVEL ?=
 USE_STORE ?=
-# pytest-xdist workers for make test / test-unit (auto: one per core)
+# pytest-xdist workers for make test / test-unit (auto: one per core); each test file stays on
+# one worker (--dist loadfile) so its module fixtures are built once
 TEST_WORKERS ?= auto
 
 .DEFAULT_GOAL := help
@@ -48,13 +49,13 @@ pre-commit: $(STAMP) ## Install the git pre-commit hook (ruff check and format)
 	$(BIN)/pre-commit install
 
 test: $(STAMP) ## Run every test on all cores (pytest-xdist; real data from ../shared/data when present)
-	$(BIN)/python -m pytest -n $(TEST_WORKERS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 test-unit: $(STAMP) ## Fast tier: no real data, no notebook runs or PDFs (marker slow), on all cores
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not realdata and not slow"
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not realdata and not slow"
 
 test-real: $(STAMP) ## Real-data tier only (../shared/data)
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m realdata
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile -m realdata
 
 report: $(STAMP) ## Produce the quarterly pack (FORCE, QUARTER, RAW_DIR, OUTPUT_DIR, JOBS, AREA_LEVEL, USE_STORE=1); fails unless crimeplan exits 0
 	@echo "raw data: $(if $(USE_STORE),processed store as it is (USE_STORE=1),$(RAW_DIR))"

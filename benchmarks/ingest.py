@@ -1,22 +1,35 @@
-"""Ingest benchmark: ``crimeplan ingest`` against a naive pandas loop and DuckDB alone.
+"""Ingest benchmark: ``crimeplan ingest`` against a fair pandas/geopandas peer and DuckDB alone.
 
 Builds a scaled raw tree in a temporary folder: the real Northumbria street files in
 ``../shared/data/police`` replicated as pseudo-forces ``force01`` ... ``force43``. Every file is a
 symlink named ``<YYYY-MM>-<slug>-street.csv`` pointing at the real file of that month (so the
 ``Month`` column matches the name), and ``reference`` is a symlink to the real reference folder;
-nothing is copied. Then each candidate runs in a fresh subprocess:
+nothing is copied. Each candidate runs in a fresh subprocess; wall time and peak RSS
+(``ru_maxrss``) are measured. Parts (``--parts``, default all):
 
-(a) ``crimeplan ingest`` (the real CLI),
-(b) a naive pandas loop: ``read_csv`` every file, ``concat``, ``to_parquet``,
-(c) DuckDB alone: ``read_csv`` over all files, ``COPY ... TO`` Parquet.
-
-Wall time and the child's peak RSS (``ru_maxrss``) are printed with the ratios b/a and a/c and
-the targets: (a) at least 3x faster than (b), at most 1.5x the time of (c), peak RSS <= 3 GiB.
+``compare``
+    (a) ``crimeplan ingest`` (the real CLI); (b) the fair peer: pandas/geopandas reading each
+    CSV with types, mapping LSOA 2011 -> 2021 with the ONS lookup (point in polygon for split
+    codes), joining ward/LAD/force and writing Parquet; (c) DuckDB alone: ``read_csv`` over all
+    files, ``COPY ... TO`` Parquet. Prints b/a (target >= 3), a/c (target <= 1.5), peak RSS
+    (target <= 3 GiB) and checks that the peer's output equals the ingest's on a sample.
+``growth``
+    (a) alone at ``--growth`` sizes (default 10,20,43 pseudo-forces): seconds per million rows
+    and peak RSS at each (target: time per million rows rises < 10%, memory flat).
+``update``
+    A store of every month but the last, then the last month added for every pseudo-force:
+    update time / full-ingest time (target <= 10%; only the new files are parsed).
+``queries``
+    On the updated store, warm timings of two notebook queries (target <= 2 s each): crimes by
+    LSOA x month x type over the whole store; one force-quarter's street rows.
 
 Usage::
 
-    .venv/bin/python benchmarks/ingest.py                      # 43 forces x all months
-    .venv/bin/python benchmarks/ingest.py --forces 2 --months 6 --json
+    .venv/bin/python benchmarks/ingest.py --help
+    .venv/bin/python benchmarks/ingest.py                                # everything, full scale
+    .venv/bin/python benchmarks/ingest.py --parts compare --forces 4     # quick comparison
+    .venv/bin/python benchmarks/ingest.py --parts growth --growth 2,4,8 --months 12
+    .venv/bin/python benchmarks/ingest.py --parts update,queries --forces 43
 """
 
 from __future__ import annotations
@@ -41,7 +54,12 @@ SOURCE_FORCE = "northumbria"
 TARGET_SPEEDUP_OVER_PANDAS = 3.0
 TARGET_RATIO_TO_DUCKDB = 1.5
 TARGET_PEAK_RSS_BYTES = 3 * GIB
+TARGET_GROWTH = 1.10
+TARGET_UPDATE_RATIO = 0.10
+TARGET_QUERY_SECONDS = 2.0
 CANDIDATES = ("duckdb", "ingest", "pandas")
+PARTS = ("compare", "growth", "update", "queries")
+DEFAULT_SHARED = Path(os.environ.get("CRIMEPLAN_SHARED_DATA", SHARED_DATA_DIR))
 
 
 # --------------------------------------------------------------------------------------------
@@ -49,7 +67,7 @@ CANDIDATES = ("duckdb", "ingest", "pandas")
 # --------------------------------------------------------------------------------------------
 
 
-def source_street_files(shared: Path = SHARED_DATA_DIR) -> list[tuple[str, Path, int]]:
+def source_street_files(shared: Path = DEFAULT_SHARED) -> list[tuple[str, Path, int]]:
     """``(month, path, data rows)`` of every real Northumbria street file, oldest first.
 
     Row counts come from ``police/manifest.csv``.
@@ -65,7 +83,11 @@ def source_street_files(shared: Path = SHARED_DATA_DIR) -> list[tuple[str, Path,
 
 
 def build_scaled_tree(
-    root: Path, forces: int, months: int | None, shared: Path = SHARED_DATA_DIR
+    root: Path,
+    forces: int,
+    months: int | None,
+    shared: Path = DEFAULT_SHARED,
+    skip_last: bool = False,
 ) -> dict:
     """Create ``root/raw`` with ``forces`` pseudo-forces x ``months`` months of symlinked street files.
 
@@ -78,6 +100,8 @@ def build_scaled_tree(
     sources = source_street_files(shared)
     if months is not None:
         sources = sources[:months]
+    if skip_last:
+        sources = sources[:-1]
     raw = root / "raw"
     police = raw / "police"
     police.mkdir(parents=True)
@@ -93,6 +117,7 @@ def build_scaled_tree(
             n_bytes += path.stat().st_size
     return {
         "raw_dir": str(raw),
+        "shared": str(shared),
         "files": n_files,
         "rows": n_rows,
         "bytes": n_bytes,
@@ -107,15 +132,83 @@ def build_scaled_tree(
 
 
 def child_pandas(raw: Path, out: Path) -> None:
-    """Naive pandas: read every street file, add its force, concatenate, write one Parquet file."""
+    """The fair peer: what an analyst would write with pandas and geopandas.
+
+    Reads each street CSV with column types, maps LSOA 2011 codes to 2021 with the ONS lookup
+    (the largest-population child, or the child containing the point for split and irregular
+    codes, by a geopandas spatial join), joins ward/LAD (ONS best-fit lookup) and the force area
+    (LAD -> PFA lookup), and writes one Parquet file per input file.
+    """
+    import geopandas as gpd
     import pandas as pd
 
-    frames = []
+    ref = raw / "reference"
+    lookups = ref / "lookups"
+    bridge = pd.read_csv(
+        lookups
+        / "LSOA_(2011)_to_LSOA_(2021)_to_Local_Authority_District_(2022)_Exact_Fit_Lookup_for_EW_(V3).csv",
+        usecols=["LSOA11CD", "LSOA21CD", "CHGIND"],
+        dtype=str,
+        encoding="utf-8-sig",
+    )
+    wards = pd.read_csv(
+        lookups / "LSOA_(2021)_to_Electoral_Ward_(2024)_to_LAD_(2024)_Best_Fit_Lookup_in_EW.csv",
+        usecols=["LSOA21CD", "WD24CD", "WD24NM", "LAD24CD", "LAD24NM"],
+        dtype=str,
+        encoding="utf-8-sig",
+    ).rename(
+        columns={"LSOA21CD": "lsoa21_code", "WD24CD": "ward_code", "WD24NM": "ward_name",
+                 "LAD24CD": "lad_code", "LAD24NM": "lad_name"}
+    )  # fmt: skip
+    pfa = pd.read_csv(lookups / "lookup_ltla24_csp24_pfa24.csv", dtype=str)
+    pfa = pfa.rename(columns={"ltla24_code": "lad_code", "pfa24_name": "pfa_name"})
+    pfa = pfa[["lad_code", "pfa_name"]].drop_duplicates("lad_code")
+    pop = pd.read_csv(ref / "population" / "census21_pop_northumbria_lsoa21.csv", dtype=str)
+    pop["usual_residents"] = pd.to_numeric(pop["usual_residents"].str.replace(",", ""))
+    pop = pop.groupby("lsoa21_code")["usual_residents"].sum()
+    bridge["pop"] = bridge["LSOA21CD"].map(pop)
+    largest = (
+        bridge.sort_values(["pop", "LSOA21CD"], ascending=[False, True], na_position="last")
+        .drop_duplicates("LSOA11CD")
+        .set_index("LSOA11CD")["LSOA21CD"]
+    )
+    split_codes = set(bridge.loc[bridge["CHGIND"].isin(["S", "X"]), "LSOA11CD"])
+    codes21 = set(wards["lsoa21_code"])
+    shapes = pd.concat(
+        gpd.read_file(p)[["LSOA21CD", "geometry"]]
+        for p in sorted((ref / "boundaries" / "lsoa2021_bgc_by_lad").glob("*.geojson"))
+    )
+    children = bridge[bridge["CHGIND"].isin(["S", "X"])][["LSOA11CD", "LSOA21CD"]]
+    shapes = gpd.GeoDataFrame(shapes.merge(children, on="LSOA21CD"), crs=4326)
+    dtypes = {"Crime ID": "string", "Month": "string", "Reported by": "string",
+              "Falls within": "string", "Longitude": "float64", "Latitude": "float64",
+              "Location": "string", "LSOA code": "string", "LSOA name": "string",
+              "Crime type": "category", "Last outcome category": "category", "Context": "string"}  # fmt: skip
+    target = out / "street"
+    target.mkdir()
     for path in sorted(raw.glob("police/*/*-street.csv")):
-        frame = pd.read_csv(path)
+        frame = pd.read_csv(path, dtype=dtypes)
+        frame.columns = [c.lower().replace(" ", "_") for c in frame.columns]
         frame["force"] = path.name[8:].removesuffix("-street.csv")
-        frames.append(frame)
-    pd.concat(frames, ignore_index=True).to_parquet(out / "street.parquet", index=False)
+        frame["source_line"] = range(2, len(frame) + 2)
+        code = frame["lsoa_code"]
+        is21 = code.isin(codes21)
+        frame["lsoa21_code"] = code.where(is21, code.map(largest))
+        split = frame[~is21 & code.isin(split_codes) & frame["longitude"].notna()]
+        if len(split):
+            pts = gpd.GeoDataFrame(
+                split[["lsoa_code"]],
+                geometry=gpd.points_from_xy(split["longitude"], split["latitude"]),
+                crs=4326,
+            )
+            hit = gpd.sjoin(pts, shapes, predicate="within")
+            hit = hit[hit["lsoa_code"] == hit["LSOA11CD"]]
+            hit = hit[~hit.index.duplicated()]
+            frame.loc[hit.index, "lsoa21_code"] = hit["LSOA21CD"]
+        frame = frame.merge(wards, on="lsoa21_code", how="left").merge(
+            pfa, on="lad_code", how="left"
+        )
+        frame.to_parquet(target / f"{path.stem}.parquet", index=False)
 
 
 def child_duckdb(raw: Path, out: Path) -> None:
@@ -183,13 +276,59 @@ def street_rows_written(name: str, out: Path) -> int | None:
         files = sorted(snapshot.glob("street*.parquet")) + sorted(
             snapshot.glob("street/**/*.parquet")
         )
+    elif name == "pandas":
+        files = sorted((out / "street").glob("*.parquet"))
     else:
         files = [out / "street.parquet"]
     files = [f for f in files if f.is_file()]
     if not files:
         return None
-    paths = ", ".join(f"'{f}'" for f in files)
+    paths = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
     return duckdb.connect().execute(f"SELECT count(*) FROM read_parquet([{paths}])").fetchone()[0]
+
+
+def compare_sample(ingest_out: Path, peer_out: Path, files: int = 3) -> dict:
+    """Compare the peer's output with the ingest's, row by row, on a sample of source files.
+
+    Rows are matched by force, month and source line; the ingest's quarantined rows (absent from
+    its store) are left out. Compared: Crime ID, crime type, coordinates, LSOA 2021, ward, LAD.
+    """
+    import duckdb
+
+    snapshot = ingest_out / "snapshots" / (ingest_out / "CURRENT").read_text().strip()
+    peers = sorted((peer_out / "street").glob("*.parquet"))
+    step = max(len(peers) // files, 1)
+    sample = peers[::step][:files]
+    con = duckdb.connect()
+    compared = mismatched = 0
+    cols = ["crime_id", "crime_type", "longitude", "latitude", "lsoa21_code", "ward_code",
+            "lad_code"]  # fmt: skip
+    for path in sample:
+        month, force = path.stem[:7], path.stem[8:].removesuffix("-street")
+        a = con.execute(
+            f"""SELECT source_line, {", ".join(cols)} FROM read_parquet(?)
+                WHERE force = ? AND month = ? ORDER BY source_line""",
+            [str(snapshot / "street" / "**" / "*.parquet"), force, month],
+        ).df()
+        b = con.execute(
+            f"SELECT source_line, {', '.join(cols)} FROM read_parquet(?) ORDER BY source_line",
+            [str(path)],
+        ).df()
+        b = b[b["source_line"].isin(a["source_line"])].reset_index(drop=True)
+        a = a.reset_index(drop=True)
+        compared += len(a)
+        if len(a) != len(b):
+            mismatched += abs(len(a) - len(b))
+            continue
+        same = [
+            (a[c].astype("string").fillna("<NA>") == b[c].astype("string").fillna("<NA>"))
+            for c in cols
+        ]
+        row_ok = same[0]
+        for s_ in same[1:]:
+            row_ok &= s_
+        mismatched += int((~row_ok).sum())
+    return {"files": len(sample), "rows_compared": compared, "rows_differing": mismatched}
 
 
 def summarise(tree: dict, results: dict[str, Measurement], rows: dict[str, int | None]) -> dict:
@@ -233,7 +372,7 @@ def print_report(
 ) -> None:
     labels = {
         "ingest": "(a) crimeplan ingest",
-        "pandas": "(b) naive pandas",
+        "pandas": "(b) pandas peer",
         "duckdb": "(c) DuckDB alone",
     }
     print(
@@ -271,14 +410,178 @@ def print_report(
         print(f"  [{'n/a' if passed is None else 'PASS' if passed else 'FAIL'}] {check}")
 
 
+def _measure(name: str, base: Path, raw: Path, out: Path, args, env=None) -> Measurement:
+    out.mkdir(parents=True, exist_ok=True)
+    return run_measured(
+        name,
+        command_for(name, raw, out),
+        rss_cap_bytes=int(args.rss_cap_gb * GIB),
+        log_path=base / f"{name}-{out.name}.log",
+        env=env if name == "ingest" else None,
+    )
+
+
+def part_compare(base: Path, args, env: dict, child_env) -> dict:
+    """(a) ingest, (b) peer, (c) DuckDB alone on one tree; ratios and the sample comparison."""
+    tree = build_scaled_tree(base / "compare", args.forces, args.months, args.shared)
+    only = [c.strip() for c in args.only.split(",") if c.strip()]
+    results: dict[str, Measurement] = {}
+    rows: dict[str, int | None] = {}
+    for name in [c for c in CANDIDATES if c in only]:
+        out = base / "compare" / f"out-{name}"
+        results[name] = _measure(name, base, Path(tree["raw_dir"]), out, args, child_env)
+        rows[name] = street_rows_written(name, out) if results[name].ok else None
+    sample = None
+    if all(k in results and results[k].ok for k in ("ingest", "pandas")):
+        sample = compare_sample(base / "compare" / "out-ingest", base / "compare" / "out-pandas")
+    summary = summarise(tree, results, rows)
+    print_report(tree, results, rows, summary, env)
+    if sample:
+        print(
+            f"peer vs ingest on {sample['files']} sample files: {sample['rows_compared']:,} rows "
+            f"compared, {sample['rows_differing']:,} differ"
+        )
+    if not args.keep:
+        shutil.rmtree(base / "compare", ignore_errors=True)
+    return {
+        "tree": tree,
+        "results": {k: {**m.as_dict(), "rows": rows.get(k)} for k, m in results.items()},
+        "sample_comparison": sample,
+        **summary,
+    }
+
+
+def part_growth(base: Path, args, child_env) -> dict:
+    """(a) alone at each size of ``--growth``: seconds per million rows and peak RSS."""
+    sizes = [int(x) for x in args.growth.split(",") if x.strip()]
+    points = []
+    for n in sizes:
+        folder = base / f"growth-{n}"
+        tree = build_scaled_tree(folder, n, args.months, args.shared)
+        m = _measure("ingest", base, Path(tree["raw_dir"]), folder / "out", args, child_env)
+        point = {
+            "forces": n,
+            "rows": tree["rows"],
+            "seconds": round(m.seconds, 2),
+            "s_per_million_rows": round(m.seconds / (tree["rows"] / 1e6), 3),
+            "peak_rss_gib": round(m.peak_rss_bytes / GIB, 3),
+            "ok": m.ok,
+            "load": round(os.getloadavg()[0], 2),
+        }
+        points.append(point)
+        print(
+            f"growth: {n:>3} forces {tree['rows']:>12,} rows {m.seconds:8.1f} s "
+            f"{point['s_per_million_rows']:7.3f} s/M rows  peak {point['peak_rss_gib']:.2f} GiB  "
+            f"load {point['load']}  {'ok' if m.ok else m.stderr_tail}"
+        )
+        shutil.rmtree(folder, ignore_errors=True)
+    rise = points[-1]["s_per_million_rows"] / points[0]["s_per_million_rows"] if points else None
+    if rise is not None:
+        print(f"growth: time per million rows {points[0]['forces']} -> {points[-1]['forces']} "
+              f"forces x{rise:.2f} (target <= {TARGET_GROWTH})")  # fmt: skip
+    return {"points": points, "time_per_million_rows_ratio": rise}
+
+
+def part_update(base: Path, args, child_env, queries: bool) -> dict:
+    """Full store of every month but the last, then the last month for every pseudo-force."""
+    folder = base / "update"
+    tree = build_scaled_tree(folder, args.forces, args.months, args.shared, skip_last=True)
+    raw, out = Path(tree["raw_dir"]), folder / "out"
+    full = _measure("ingest", base, raw, out, args, child_env)
+    # the next month's files for every pseudo-force
+    month, path, rows = source_street_files(args.shared)[: args.months][-1]
+    (raw / "police" / month).mkdir()
+    for i in range(1, args.forces + 1):
+        (raw / "police" / month / f"{month}-force{i:02d}-street.csv").symlink_to(path)
+    update = _measure("ingest", base, raw, out, args, child_env)
+    ratio = update.seconds / full.seconds if full.ok and update.ok else None
+    print(
+        f"update: full ingest of {tree['files']:,} files {full.seconds:.1f} s; adding {month} "
+        f"({args.forces} files, {rows * args.forces:,} rows) {update.seconds:.1f} s; ratio "
+        f"{'n/a' if ratio is None else f'{ratio:.3f}'} (target <= {TARGET_UPDATE_RATIO})"
+    )
+    result = {
+        "full_seconds": round(full.seconds, 2),
+        "update_seconds": round(update.seconds, 2),
+        "ratio": ratio,
+        "full_ok": full.ok,
+        "update_ok": update.ok,
+        "errors": [m.stderr_tail for m in (full, update) if not m.ok],
+    }
+    if queries and update.ok:
+        result["queries"] = part_queries(out, month)
+    return result
+
+
+QUERY_SQL = {
+    "lsoa_month_type": """SELECT lsoa21_code, month, crime_type, count(*) AS crimes
+                          FROM street GROUP BY ALL""",
+}
+
+
+def part_queries(store_dir: Path, last_month: str, repeats: int = 3) -> dict:
+    """Warm timings (best of ``repeats`` after one cold run) of two notebook queries."""
+    import pandas as pd
+
+    from analysis.store import Store
+
+    store = Store(store_dir)
+    quarter = [str(p) for p in pd.period_range(end=last_month, periods=3, freq="M")]
+    forces = store.forces()
+    force = forces[min(6, len(forces) - 1)]  # force07 at full scale
+    cases = {
+        "crimes by LSOA x month x type, full store": lambda: store.query(
+            QUERY_SQL["lsoa_month_type"]
+        ),
+        f"{force} street rows {quarter[0]}..{quarter[-1]}": lambda: store.street(force, quarter),
+    }
+    out = {}
+    for label, run in cases.items():
+        cold_start = time.perf_counter()
+        frame = run()
+        cold = time.perf_counter() - cold_start
+        warm = []
+        for _ in range(repeats):
+            t = time.perf_counter()
+            run()
+            warm.append(time.perf_counter() - t)
+        out[label] = {"rows": len(frame), "cold_s": round(cold, 3), "warm_s": round(min(warm), 3)}
+        print(
+            f"query: {label}: {len(frame):,} rows, cold {cold:.2f} s, warm {min(warm):.2f} s "
+            f"(target <= {TARGET_QUERY_SECONDS} s warm)"
+        )
+    store.close()
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog=__doc__.split("Usage::")[0].split("measured. ", 1)[-1],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--parts",
+        default=",".join(PARTS),
+        help="comma list of: compare, growth, update, queries (default: all)",
+    )
     parser.add_argument("--forces", type=int, default=43, help="pseudo-forces (default 43)")
     parser.add_argument(
         "--months", type=int, default=None, help="months per force (default: all available)"
     )
     parser.add_argument(
-        "--only", default=",".join(CANDIDATES), help="comma list of: ingest, pandas, duckdb"
+        "--growth", default="10,20,43", help="pseudo-force counts for the growth part"
+    )
+    parser.add_argument(
+        "--only",
+        default=",".join(CANDIDATES),
+        help="compare part: comma list of ingest, pandas (the peer), duckdb",
+    )
+    parser.add_argument(
+        "--shared",
+        type=Path,
+        default=DEFAULT_SHARED,
+        help="real data folder (default ../shared/data or $CRIMEPLAN_SHARED_DATA)",
     )
     parser.add_argument(
         "--rss-cap-gb", type=float, default=12.0, help="kill a candidate above this RSS (GiB)"
@@ -286,13 +589,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--workdir", type=Path, default=None, help="where to build the tree (default: a temp dir)"
     )
-    parser.add_argument("--keep", action="store_true", help="keep the tree and outputs")
+    parser.add_argument("--keep", action="store_true", help="keep the trees and outputs")
     parser.add_argument(
         "--rev",
         default=None,
         help="benchmark the ingest of this git revision (exported with git archive) instead of the working tree",
     )
-    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON at the end")
     parser.add_argument("--save", type=Path, default=None, help="also write the JSON results here")
     parser.add_argument("--child", nargs=3, metavar=("NAME", "RAW", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -301,18 +604,18 @@ def main(argv: list[str] | None = None) -> int:
         name, raw, out = args.child
         {"pandas": child_pandas, "duckdb": child_duckdb}[name](Path(raw), Path(out))
         return 0
-    if not (SHARED_DATA_DIR / "police").is_dir():
-        print(f"error: real data folder {SHARED_DATA_DIR} is absent", file=sys.stderr)
+    if not (args.shared / "police").is_dir():
+        print(f"error: real data folder {args.shared} is absent (--shared)", file=sys.stderr)
         return 2
-    only = [c.strip() for c in args.only.split(",") if c.strip()]
-    unknown = set(only) - set(CANDIDATES)
+    parts = [p.strip() for p in args.parts.split(",") if p.strip()]
+    unknown = set(parts) - set(PARTS)
+    unknown |= {c.strip() for c in args.only.split(",") if c.strip()} - set(CANDIDATES)
     if unknown:
-        parser.error(f"unknown candidate(s): {', '.join(sorted(unknown))}")
+        parser.error(f"unknown part(s) or candidate(s): {', '.join(sorted(unknown))}")
 
     base = Path(tempfile.mkdtemp(prefix="bench-ingest-", dir=args.workdir))
     try:
-        tree = build_scaled_tree(base, args.forces, args.months)
-        for _, path, _ in source_street_files():  # warm the page cache so no candidate pays for it
+        for _, path, _ in source_street_files(args.shared):  # warm the page cache
             path.read_bytes()
         child_env = None
         if args.rev:
@@ -325,39 +628,22 @@ def main(argv: list[str] | None = None) -> int:
             "load_at_start": [round(x, 2) for x in os.getloadavg()],
             "ingest_code": args.rev or "working tree",
         }
-        results: dict[str, Measurement] = {}
-        rows: dict[str, int | None] = {}
-        for name in [c for c in CANDIDATES if c in only]:
-            out = base / f"out-{name}"
-            out.mkdir()
-            results[name] = run_measured(
-                name,
-                command_for(name, Path(tree["raw_dir"]), out),
-                rss_cap_bytes=int(args.rss_cap_gb * GIB),
-                log_path=base / f"{name}.log",
-                env=child_env if name == "ingest" else None,
-            )
-            rows[name] = street_rows_written(name, out) if results[name].ok else None
-            if not args.keep:
-                shutil.rmtree(out, ignore_errors=True)
-        summary = summarise(tree, results, rows)
-        document = json.dumps(
-            {
-                "tree": tree,
-                "env": env,
-                "results": {k: {**m.as_dict(), "rows": rows.get(k)} for k, m in results.items()},
-                **summary,
-                "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            },
-            indent=2,
-        )
+        document: dict = {"env": env, "parts": parts}
+        if "compare" in parts:
+            document["compare"] = part_compare(base, args, env, child_env)
+        if "growth" in parts:
+            document["growth"] = part_growth(base, args, child_env)
+        if "update" in parts or "queries" in parts:
+            document["update"] = part_update(base, args, child_env, "queries" in parts)
+        document["load_at_end"] = [round(x, 2) for x in os.getloadavg()]
+        document["when"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        text = json.dumps(document, indent=2, default=str)
         if args.save:
             args.save.parent.mkdir(parents=True, exist_ok=True)
-            args.save.write_text(document + "\n")
+            args.save.write_text(text + "\n")
         if args.json:
-            print(document)
-        else:
-            print_report(tree, results, rows, summary, env)
+            print(text)
+        print(f"load average at start {env['load_at_start']}, at end {document['load_at_end']}")
         return 0
     finally:
         if args.keep:

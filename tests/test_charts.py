@@ -495,7 +495,7 @@ def test_real_northumbria_map_bng_names_towns_inset(northumbria):
     assert inset["lad_codes"] == TYNE_AND_WEAR
     chart = charts.choropleth(
         lsoa, "value", "T", "S", scheme="Quantiles", outline=lads.dissolve(),
-        label="LSOA21NM", inset_codes=inset["lad_codes"], inset_title=inset["title"],
+        label="LSOA21NM", inset=inset,
     )  # fmt: skip
     main, enlarged = chart.figure.axes[0], chart.figure.axes[1]
     x0, x1 = main.get_xlim()
@@ -555,3 +555,36 @@ def test_real_rural_map_is_projected_and_places_outside_are_left_out(northumbria
     assert not any(boxes_overlap(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
     if os.environ.get("CHARTS_PNG_DIR"):  # to look at by eye
         chart.save(Path(os.environ["CHARTS_PNG_DIR"]) / "rural_map.png")
+
+
+def test_small_multiples_one_panel_each_with_gap_quarter_and_end():
+    rows = [
+        {"month": m, "type": t, "n": float(10 * (k + 1) + i)}
+        for k, t in enumerate(["Burglary", "Robbery", "Shoplifting", "Vehicle crime"])
+        for i, m in enumerate(months(27))  # 2021-01 .. 2023-03
+        if not (t == "Robbery" and m == "2022-02")
+    ]
+    chart = charts.small_multiples(
+        pd.DataFrame(rows), "month", "n", "type", "Trends by type", "Crimes a month",
+        "data.police.uk", quarter="2022-Q4",
+    )  # fmt: skip
+    check_chart(chart, "Trends by type", "data.police.uk")
+    panels = [ax for ax in chart.figure.axes if ax.get_visible()]
+    assert [ax.get_title(loc="left") for ax in panels] == [
+        "Burglary", "Robbery", "Shoplifting", "Vehicle crime"
+    ]  # fmt: skip
+    for ax in panels:
+        x, y = (a.astype(float) for a in ax.lines[0].get_data())
+        assert x.max() == month_number("2022-12")  # 2023 months dropped
+        shade = next(p for p in ax.patches if p.get_gid() == "quarter_shading")
+        verts = shade.get_patch_transform().transform(shade.get_path().vertices)[:, 0]
+        assert (verts.min(), verts.max()) == (
+            month_number("2022-10") - 0.5,
+            month_number("2022-12") + 0.5,
+        )
+        assert segments(y) == (2 if ax.get_title(loc="left") == "Robbery" else 1)
+    # every column's last panel shows its month labels
+    chart.to_png()
+    assert any(t.get_text() for t in panels[-1].get_xticklabels())
+    assert any(t.get_text() for t in panels[1].get_xticklabels())  # above an empty slot
+    assert "Vehicle crime 63 in 2022-12" in chart.alt_text

@@ -8,6 +8,7 @@ import shutil
 from collections import Counter
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from shapely.geometry import Point, shape
 
@@ -211,16 +212,21 @@ def test_second_run_does_no_work_and_change_reparses_one_file(raw, tmp_path):
     assert first.changed and first.files_parsed == first.files
     again = ingest(raw, processed)
     assert not again.changed and again.snapshot_id == first.snapshot_id and again.files_parsed == 0
-    keep = processed / "snapshots" / first.snapshot_id / "street/force=northumbria/month=2022-03"
-    inode = next(keep.glob("*.parquet")).stat().st_ino
+    snap1 = processed / "snapshots" / first.snapshot_id
+    inodes = {p.relative_to(snap1): p.stat().st_ino for p in snap1.glob("outcomes/part-*")}
+    assert inodes
+    before = Store(processed).street("northumbria", ["2022-03"])
     lines = (raw / STREET).read_bytes().split(b"\r\n")
     (raw / STREET).write_bytes(b"\r\n".join(lines[:-4] + [b""]))  # drop the last 3 rows
     third = ingest(raw, processed)
     assert third.changed and third.files_parsed == 1 and third.files_reused == first.files - 1
     assert third.snapshot_id != first.snapshot_id
     assert sorted(p.name for p in (processed / "snapshots").iterdir()) == [third.snapshot_id]
-    reused = processed / "snapshots" / third.snapshot_id / "street/force=northumbria/month=2022-03"
-    assert next(reused.glob("*.parquet")).stat().st_ino == inode  # hard-linked, not rewritten
+    snap3 = processed / "snapshots" / third.snapshot_id
+    for rel, inode in inodes.items():  # parts of unchanged files: hard-linked, not rewritten
+        assert (snap3 / rel).stat().st_ino == inode
+    after = Store(processed).street("northumbria", ["2022-03"])  # street part rewritten
+    pd.testing.assert_frame_equal(after, before)
     ledger = Store(processed).ledger().set_index("source_file")
     assert ledger.loc[STREET.as_posix(), "rows_read"] == len(_rows(raw / STREET))
     assert third.rows_read == first.rows_read - 3
@@ -256,7 +262,12 @@ def test_stale_half_written_snapshot_is_cleaned_next_run(raw, tmp_path):
     assert Store(processed).snapshot_dir.name == first.snapshot_id  # readers ignore the stale dir
     again = ingest(raw, processed)
     assert not again.changed
-    assert sorted(p.name for p in processed.iterdir()) == [".lock", "CURRENT", "readers", "snapshots"]
+    assert sorted(p.name for p in processed.iterdir()) == [
+        ".lock",
+        "CURRENT",
+        "readers",
+        "snapshots",
+    ]
     assert sorted(p.name for p in (processed / "snapshots").iterdir()) == [first.snapshot_id]
 
 

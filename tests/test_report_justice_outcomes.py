@@ -201,7 +201,80 @@ def test_time_to_charge_bands():
     assert table.loc["3 months", "count"] == 1
     assert table.loc["4 to 6 months", "count"] == 1
     assert table["count"].sum() == 4
-    assert table.attrs["median"] == pytest.approx(np.median([0, 3, 5, 1]))
+    assert table.attrs["negative_lags"] == 0
+
+
+def _charge_case(lags_charged, open_months, closed=0, negative=0):
+    """Crimes of 2022 charged after the given lags, open crimes of the given months and
+    ``closed`` crimes with no suspect; outcomes files run to 2022-12."""
+    rows, outs = [], []
+    for i, lag in enumerate(lags_charged + [-1] * negative):
+        month = 6 if lag >= 0 else 8
+        rows.append((f"c{i}", f"2022-{month:02d}"))
+        outs.append((f"c{i}", f"2022-{month + lag:02d}", "Suspect charged"))
+    for i, month in enumerate(open_months):
+        rows.append((f"o{i}", month))
+    for i in range(closed):
+        rows.append((f"n{i}", "2022-03"))
+        outs.append((f"n{i}", "2022-04", "Investigation complete; no suspect identified"))
+    crimes = pd.DataFrame(rows, columns=["crime_id", "month"]).assign(
+        crime_type="Burglary", lad_code="E06000057", lad_name="Northumberland",
+        in_force_area=True,
+    )  # fmt: skip
+    outcomes = pd.DataFrame(outs, columns=["crime_id", "month", "outcome_type"])
+    months = [f"2022-{m:02d}" for m in range(1, 13)]
+    return _data(crimes, outcomes, outcome_months=months)
+
+
+def test_time_to_charge_km_median_by_hand():
+    # charged after 0, 1, 1 and 3 months (crimes of 2022-06); open crimes of 2022-10 and
+    # 2022-08 are followed to 2022-12: censored at 2 and 4 months; the no-suspect crime is
+    # not at risk of a charge. Kaplan-Meier by hand: S(0) = 5/6; S(1) = 5/6 x (1 - 2/5) =
+    # 1/2 (not below a half); S(3) = 1/2 x (1 - 1/2) = 1/4 -> median 3 months.
+    data = _charge_case([0, 1, 1, 3], ["2022-10", "2022-08"], closed=1)
+    km = jm.time_to_charge_km(data, min_charged=1)
+    row = km.set_index("crime_type").loc[jm.ALL_CRIME]
+    assert (row["n"], row["events"], row["censored"]) == (6, 4, 2)
+    assert row["median"] == 3
+    assert row["low"] <= 3 <= row["high"]
+    # a median of the charges alone would say 1 month
+    assert np.median([0, 1, 1, 3]) == 1
+
+
+def test_negative_charge_lags_are_counted_not_fatal():
+    data = _charge_case([0, 2, 5], [], negative=3)
+    bands = jm.time_to_charge(data)
+    assert bands.attrs["negative_lags"] == 3
+    assert bands["charged"].iloc[0] == 3
+    km = jm.time_to_charge_km(data, min_charged=1).set_index("crime_type")
+    assert km.loc[jm.ALL_CRIME, "events"] == 3
+    quality = jm.data_quality(data).set_index("issue")
+    row = quality[quality.index.str.startswith("Charge outcome dated before")]
+    assert row["count"].iloc[0] == 3
+    section = js.time_to_charge(bands, km.reset_index(), jm.data_quality(data), data)
+    assert any("3 charge outcomes are dated before" in c for c in section.caveats)
+    assert "dated before the month of its crime" in section._repr_html_()
+
+
+def test_outcome_table_merges_no_further_action_with_a_caveat():
+    data = _data(CRIMES, OUTCOMES)
+    rates = jm.outcome_rates(data)
+    section = js.outcome_groups(rates, data)
+    frame = next(iter(section.tables.values()))
+    html = section._repr_html_()
+    assert js.NO_FURTHER_ACTION in html
+    assert "barely use" in section.caveats[0]
+    # the merged share is the sum of the two recorded groups (force, quarter, all crime)
+    cell = rates[
+        (rates["window"] == "quarter") & (rates["area_level"] == "force")
+        & (rates["crime_type"] == jm.ALL_CRIME)
+    ].set_index("outcome_group")  # fmt: skip
+    merged = cell.loc[[jm.UNABLE, jm.NO_SUSPECT], "count"].sum() / cell["crimes"].iloc[0]
+    shown = frame.set_index("crime_type")
+    col = [c for c in shown.columns if str(c).startswith("share_")][3]
+    assert shown.loc[jm.ALL_CRIME, col] == pytest.approx(100 * merged)
+    # the published table keeps the six recorded groups
+    assert set(rates["outcome_group"]) == set(jm.GROUP_ORDER)
 
 
 # --------------------------------------------------------------------------- notebook runs
@@ -359,7 +432,35 @@ def test_time_to_charge_on_real_data(real_store_dir):
     band = table.set_index("band")["count"]
     assert band["Same month"] == sum(x == 0 for x in lags)
     assert band["4 to 6 months"] == sum(4 <= x <= 6 for x in lags)
-    assert table.attrs["median"] == pytest.approx(float(np.median(lags)))
+    assert table.attrs["negative_lags"] == sum(x < 0 for x in lags) == 0
+    km = jm.time_to_charge_km(data).set_index("crime_type")
+    assert km.loc[jm.ALL_CRIME, "events"] == len(lags)
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("quarter", ["2021-Q4", "2022-Q3"])
+def test_report_runs_where_charges_predate_their_crime(real_store_dir, tmp_path, quarter):
+    """The source files date 12 charges before their crime month (crimes of 2021-10..12);
+    the report counts them as a data-quality issue instead of stopping."""
+    table = _run_notebook(real_store_dir, tmp_path, quarter)
+    _check_table(table)
+    data = jd.load(
+        RunParameters(quarter=quarter, processed_dir=str(real_store_dir), output_dir="/tmp/x")
+    )
+    months = set(Quarter.parse(quarter).twelve_months)
+    crime_month = {}
+    for row in _rows("street"):
+        if row["Month"] in months and row["Crime type"] != "Anti-social behaviour":
+            crime_month[row["Crime ID"]] = row["Month"]
+    first_charge: dict[str, str] = {}
+    for row in _rows("outcomes"):
+        cid = row["Crime ID"]
+        if cid in crime_month and row["Outcome type"] in CHARGE_TYPES:
+            first_charge[cid] = min(first_charge.get(cid, "9999-99"), row["Month"])
+    negative = sum(m < crime_month[c] for c, m in first_charge.items())
+    assert negative == 12
+    assert jm.time_to_charge(data).attrs["negative_lags"] == negative
+    assert len(jm.negative_charge_lags(data)) == negative
 
 
 def test_missing_data_reason_and_load_on_fixture_store(fixture_store_dir):
@@ -502,7 +603,9 @@ def test_sections_write_no_file(fixture_store_dir, tmp_path, monkeypatch):
         js.outcome_groups(jm.outcome_rates(data), data),
         js.positive_rates(jm.positive_rates(data), data),
         js.months_since(jm.positive_by_months_since(data, max_lag=12, cohort="month")),
-        js.time_to_charge(jm.time_to_charge(data), data),
+        js.time_to_charge(
+            jm.time_to_charge(data), jm.time_to_charge_km(data), jm.data_quality(data), data
+        ),
         js.published(jm.published_tables(data)),
     ]
     for section in shown:

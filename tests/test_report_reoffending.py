@@ -146,11 +146,13 @@ def test_local_rates_and_suppression_in_the_published_table():
     assert rates["low"].iloc[0] == pytest.approx(low * 100)
     published = rm.reoffending_rates(data_with(local))
     tiny = published[published["area"] == "Tiny"].iloc[0]
-    assert pd.isna(tiny["reoffenders"]) and pd.isna(tiny["binary_rate"]) and pd.isna(tiny["low"])
+    assert tiny["reoffenders"] == tiny["binary_rate"] == tiny["low"] == "[c]"
+    assert tiny["reoffences"] == tiny["frequency"] == "[c]"
     # secondary suppression: with a cohort total Tiny = total - Northumbria - Small, so the
     # next smallest area is blanked too and neither can be recovered by subtraction
     small = published[published["area"] == "Small"].iloc[0]
-    assert pd.isna(small["reoffenders"]) and pd.isna(small["binary_rate"])
+    assert small["reoffenders"] == small["binary_rate"] == "[c]"
+    assert small["offenders"] == 200  # offenders are not derived from the hidden count
     north = published[published["area"] == "Northumbria"].iloc[0]
     assert north["reoffenders"] == 600
     assert north["binary_rate"] == pytest.approx(30.0)
@@ -199,6 +201,53 @@ def test_no_local_data_is_said_plainly():
     assert not result.charts and "No local reoffending data supplied" in _text(result)
     disposal = rs.disposal_comparison(rm.disposal_rates(data.local))
     assert not disposal.tables and "not reproducible from the data supplied" in _text(disposal)
+
+
+def test_local_suppression_follows_the_source_policy():
+    local = local_table(
+        [
+            ("2019 Q2", "All offenders", "E23000007", "Northumbria", 2000, 600, 1800),
+            ("2019 Q2", "All offenders", "E23000099", "Tiny", 40, 3, 9),
+        ]
+    )
+    rates = rm.local_rates(local).rename(columns={"area_name": "area"})
+    # the shipped config: local MoJ tables are non-public, so small counts are hidden
+    from analysis.stats import disclosure_config
+
+    assert disclosure_config()["sources"]["reoffending_local"]["policy"] == "suppress"
+    hidden = rm.protect_local(rates)
+    assert hidden["suppressed"].tolist() == [True, True]  # Tiny, and Northumbria with it
+    assert (hidden["reoffenders"] == "[c]").all()
+    # a config publishing the source leaves the counts as they are
+    open_cfg = {"threshold": 5, "sources": {"reoffending_local": {"policy": "publish"}}}
+    shown = rm.protect_local(rates, open_cfg)
+    assert shown["reoffenders"].tolist() == [600, 3] and not shown["suppressed"].any()
+    # a stricter threshold from config is used
+    strict = {"threshold": 601, "sources": {"reoffending_local": {"policy": "suppress"}}}
+    assert rm.protect_local(rates, strict)["suppressed"].all()
+
+
+def test_absent_local_data_is_one_short_paragraph():
+    data = data_with()
+    section = rs.local_and_sentences(rm.local_funnel(data.local), rm.disposal_rates(data.local))
+    assert len(section.items) == 1 and not section.charts and not section.tables
+    text = section.items[0]
+    assert "No local reoffending figures are held" in text and "64.5%" in text
+    assert len(text) < 600
+    for word in ("crimeplan", "data/raw", "`", "ingest", ".csv", "store"):
+        assert word not in text
+
+
+def test_spc_title_states_the_finding():
+    flat = [30.0, 31.0, 29.5, 30.5, 30.0, 31.0, 29.5, 30.5, 30.0, 31.0, 29.5, 30.5, 30.0]
+    data = rd.ReoffendingData(RunParameters(), rd.national_wide(_long_series(flat)), None)
+    assert "varied only within its usual range" in rs.spc_title(rm.national_spc(data))
+    # the last 7 cohorts all above the mean of the 20: a shift signalling at the latest point
+    shifted = flat + [31.6, 31.8, 31.7, 31.9, 31.6, 31.8, 31.7]
+    data = rd.ReoffendingData(RunParameters(), rd.national_wide(_long_series(shifted)), None)
+    xmr = rm.national_spc(data)
+    assert xmr["rule_run"].iloc[-1]
+    assert "running above its average" in rs.spc_title(xmr)
 
 
 def test_plan_claim_is_set_against_disposal_rows():
@@ -250,8 +299,8 @@ def test_notebook_runs_on_the_fixture_store(fixture_raw_dir, fixture_store_dir, 
         if r["low"]:
             assert float(r["low"]) <= float(r["binary_rate"]) <= float(r["high"]) <= 100
     text = out.read_text()
-    assert "No local reoffending data supplied" in text
-    assert "not reproducible from the data supplied" in text
+    assert "No local reoffending figures are held" in text
+    assert "cannot be checked" in text
 
 
 @pytest.mark.realdata
@@ -356,7 +405,7 @@ def test_local_tables_dropped_in_flow_through_ingest_to_the_notebook(fixture_raw
     low, high = wilson_by_hand(900, 3000)
     assert float(north["low"]) == pytest.approx(low * 100)
     cleveland = next(r for r in rows if r["area"] == "Cleveland")
-    assert cleveland["reoffenders"] == "" and cleveland["binary_rate"] == ""  # 2 is suppressed
+    assert cleveland["reoffenders"] == cleveland["binary_rate"] == "[c]"  # 2 is suppressed
     custody = next(r for r in rows if r["breakdown"] == "Custody less than 12 months")
     assert float(custody["binary_rate"]) == pytest.approx(62.0)
     assert "No local reoffending data supplied" not in executed

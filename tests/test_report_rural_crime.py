@@ -227,7 +227,39 @@ def test_rural_urban_table_counts_rates_and_quotients():
     assert no_lq["location_quotient"].isna().all()
 
 
-def test_change_vs_year_before_uses_the_exact_conditional_test():
+def _monthly(crimes, codes, crime_type):
+    sel = crimes["lsoa21_code"].isin(codes)
+    sel &= (crimes["crime_type"] != rc.ASB) if crime_type == rc.ALL_CRIME else (
+        crimes["crime_type"] == crime_type
+    )  # fmt: skip
+    return crimes[sel].groupby("month")["count"].sum()
+
+
+def _seasonal_p(own: pd.Series, force: pd.Series, after: list[str], before: list[str]):
+    # the history is the months before the reported quarter (2022-Q4), for both comparisons
+    """The over-dispersed test by hand: with under 24 months of history the series borrows
+    the force series' over-dispersion (quasi-Poisson GLM with a linear trend on the months
+    before the quarter, Pearson chi2 / df), scaled to its own mean of the last 12 months:
+    phi = 1 + (phi_force - 1) / mean_force x mean_own; z = (A - B) / sqrt(phi (A + B)),
+    two-sided Student's t with the force fit's df."""
+    import statsmodels.api as sm
+    import statsmodels.formula.api as smf
+
+    first = "2022-10"
+    hist = force[force.index < first]
+    # trend in calendar time: a missing month leaves a gap, it does not shift later months
+    t = [pd.Period(m, freq="M").ordinal for m in hist.index]
+    frame = pd.DataFrame({"y": hist.to_numpy(), "t": t})
+    fit = smf.glm("y ~ t", frame, family=sm.families.Poisson()).fit()
+    phi_force = max(fit.pearson_chi2 / fit.df_resid, 1.0)
+    own_mean = own[own.index < first].tail(12).mean()
+    phi = 1 + (phi_force - 1) / fit.fittedvalues.mean() * own_mean
+    a, b = own.reindex(after).sum(), own.reindex(before).sum()
+    z = (a - b) / math.sqrt(phi * (a + b))
+    return a, b, 2 * sps.t.sf(abs(z), fit.df_resid)
+
+
+def test_change_vs_year_before_allows_for_over_dispersion():
     data = _data()
     change = rc.change_vs_year_before(data)
     row = change[
@@ -235,14 +267,38 @@ def test_change_vs_year_before_uses_the_exact_conditional_test():
         & (change["ruc_class"] == "RURAL")
         & (change["crime_type"] == "Vehicle crime")
     ].iloc[0]
-    crimes = data.crimes
     rural_codes = [c for c, (r, _) in RUC.items() if r.startswith("R")]
-    sel = crimes["lsoa21_code"].isin(rural_codes) & (crimes["crime_type"] == "Vehicle crime")
-    before = crimes[sel & crimes["month"].isin(Quarter(2021, 4).months)]["count"].sum()
-    after = crimes[sel & crimes["month"].isin(Quarter(2022, 4).months)]["count"].sum()
-    assert (row["count_before"], row["count_after"]) == (before, after)
-    p = sps.binomtest(int(after), int(before + after), 0.5).pvalue
+    own = _monthly(data.crimes, rural_codes, "Vehicle crime")
+    force = _monthly(data.crimes, list(RUC), "Vehicle crime")
+    a, b, p = _seasonal_p(own, force, Quarter(2022, 4).months, Quarter(2021, 4).months)
+    assert (row["count_before"], row["count_after"]) == (b, a)
     assert row["p_value"] == pytest.approx(p, rel=1e-6)
+
+
+def test_change_adjusts_the_report_family_by_hand_and_speaks_plainly():
+    change = rc.change_vs_year_before(_data())
+    p = change["p_value"].to_numpy(dtype=float)
+    tested = np.isfinite(p)
+    # Benjamini-Hochberg by hand over every test of the report
+    m = tested.sum()
+    order = np.argsort(p[tested])
+    ranked = p[tested][order] * m / np.arange(1, m + 1)
+    adjusted = np.minimum.accumulate(ranked[::-1])[::-1].clip(max=1)
+    expected = np.empty(m)
+    expected[order] = adjusted
+    assert change.loc[tested, "p_adjusted"].to_numpy() == pytest.approx(expected)
+    assert (change.loc[tested, "p_adjusted"] >= change.loc[tested, "p_value"] - 1e-12).all()
+    assert (change.loc[tested, "family_size"] == m).all()
+    plain = {
+        "statistically significant increase",
+        "statistically significant decrease",
+        "no statistically significant change",
+    }
+    assert set(change.loc[tested, "verdict"]) <= plain
+    assert all(v in plain or v.startswith("not tested") for v in change["verdict"])
+    significant = change["verdict"].str.startswith("statistically")
+    assert (change.loc[significant, "p_adjusted"] < 0.05).all()
+    assert (change.loc[tested & ~significant, "p_adjusted"] >= 0.05).all()
 
 
 def test_change_allows_for_a_missing_month():
@@ -256,11 +312,25 @@ def test_change_allows_for_a_missing_month():
         & (change["ruc_class"] == "FORCE")
         & (change["crime_type"] == rc.ALL_CRIME)
     ].iloc[0]
-    assert (row["months_before"], row["months_after"]) == (12, 11)
-    n = int(row["count_before"] + row["count_after"])
-    p = sps.binomtest(int(row["count_after"]), n, 11 / 23).pvalue
+    # a missing month drops its pair: 11 months compared with 11
+    assert (row["months_before"], row["months_after"]) == (11, 11)
+    assert "2022-02" not in row["months_compared"]
+    series = _monthly(crimes, list(RUC), rc.ALL_CRIME)
+    after = [m for m in Quarter(2022, 4).twelve_months if m != "2022-02"]
+    before = [f"2021-{m[5:]}" for m in after]
+    a, b, p = _seasonal_p(series, series, after, before)
+    assert (row["count_before"], row["count_after"]) == (b, a)
     assert row["p_value"] == pytest.approx(p, rel=1e-6)
-    assert "2022-02" in rs.months_note(data)
+    note = rs.months_note(data)
+    assert "11 of the 12 months to December 2022 (February 2022 missing)" in note
+    assert "annualised" in note
+    # the 12-month rate is annualised: count over 11 months x 12 / 11
+    table = rc.rural_urban(data).set_index(["window", "ruc_class", "crime_type"])
+    cell = table.loc[("12m", "FORCE", rc.ALL_CRIME)]
+    assert cell["months_held"] == 11
+    assert cell["rate_per_1000"] == pytest.approx(
+        cell["count"] / cell["population"] * 1000 * 12 / 11
+    )
 
 
 def test_monthly_rural_series_and_lsoa_rates():
@@ -322,7 +392,9 @@ def _check_table_shape(table: pd.DataFrame) -> None:
     with_rate = table.dropna(subset=["rate_per_1000"])
     assert (with_rate["rate_low"] <= with_rate["rate_per_1000"]).all()
     assert (with_rate["rate_per_1000"] <= with_rate["rate_high"]).all()
-    expected = with_rate["count"] / with_rate["population"] * 1000
+    # 12-month rates are yearly: annualised by 12 / months held when a month is missing
+    scale = np.where(with_rate["window"] == "12m", 12 / with_rate["months_held"], 1.0)
+    expected = with_rate["count"] / with_rate["population"] * 1000 * scale
     assert np.allclose(with_rate["rate_per_1000"], expected, rtol=1e-5, atol=1e-6)
 
 
@@ -402,6 +474,41 @@ def test_notebook_on_real_northumbria_2022_q4(real_store_dir, tmp_path):
         assert q.loc[code, "population"] == pop[code]
     # Northumbria holds 107 rural LSOAs 2021 (reference/SOURCES.md: 47 + 21 + 20 + 19)
     assert q.loc["RURAL", "population"] == sum(pop[c] for c in ("RLN1", "RLF1", "RSN1", "RSF1"))
+    # the 12 months to December 2022 hold 11 raw months (2022-01 is absent): rates annualised
+    held = [
+        m for m in quarter.twelve_months if (POLICE / m / f"{m}-northumbria-street.csv").exists()
+    ]
+    assert len(held) == 11
+    assert (table.loc[table["window"] == "12m", "months_held"] == len(held)).all()
+
+
+@pytest.mark.realdata
+def test_real_verdicts_are_plain_adjusted_and_charts_stop_at_the_quarter(real_store_dir):
+    data = rd.load(
+        RunParameters(quarter="2022-Q4", processed_dir=str(real_store_dir), output_dir="/tmp/x")
+    )
+    change = rc.change_vs_year_before(data)
+    tested = change["p_value"].notna()
+    assert tested.sum() > 200
+    assert (change.loc[tested, "p_adjusted"] >= change.loc[tested, "p_value"] - 1e-12).all()
+    plain = {
+        "statistically significant increase",
+        "statistically significant decrease",
+        "no statistically significant change",
+    }
+    assert set(change.loc[tested, "verdict"]) <= plain
+    # the year-ending comparison pairs 11 months with 11 (2022-01 and its partner dropped)
+    year = change[change["comparison"].str.startswith("12")]
+    assert (year.loc[year["p_value"].notna(), "months_after"] == 11).all()
+    # the store runs past the quarter; the control charts do not
+    assert max(data.street_months) > "2022-12"
+    xmr = rc.rural_xmr(data)
+    assert xmr["month"].max() == "2022-12"
+    section = rs.rural_spc(xmr, data)
+    for frame in section.charts.values():
+        assert str(frame.index.max()) <= "2022-12"
+        # the missing month is a gap (no value), not a bridged point
+        assert "2022-01" not in frame.index or pd.isna(frame.loc["2022-01", "value"])
 
 
 @pytest.mark.realdata
@@ -455,10 +562,15 @@ def test_missing_data_reason_and_load_on_fixture_store(fixture_store_dir):
 
 
 def test_verdict_text_formats_p_values():
-    row = pd.Series({"verdict": "no evidence of change", "p_value": 0.2134})
-    assert rs._verdict_text(row) == "no evidence of change (p = 0.21)"
-    row = pd.Series({"verdict": "increase unlikely to be chance", "p_value": 3e-9})
-    assert rs._verdict_text(row) == "increase unlikely to be chance (p < 0.001)"
+    row = pd.Series({"verdict": "no statistically significant change", "p_value": 0.2134})
+    assert rs._verdict_text(row) == "no statistically significant change (p = 0.21)"
+    row = pd.Series(
+        {"verdict": "statistically significant increase", "p_value": 3e-9, "p_adjusted": 4e-8}
+    )
+    assert rs._verdict_text(row) == "statistically significant increase (adjusted p < 0.001)"
+    # never "p = 0.05" on either side of the line
+    row = pd.Series({"verdict": "x", "p_value": 0.01, "p_adjusted": 0.0496})
+    assert rs._verdict_text(row) == "x (adjusted p = 0.0496)"
 
 
 # --------------------------------------------------------------------------- report layer
@@ -481,11 +593,12 @@ def test_class_rates_by_hand():
     unlocated = quarter[~quarter["lsoa21_code"].isin(list(RUC))]["count"].sum()
     assert rates.loc["UNCLASSIFIED", "q_count"] == unlocated
     assert pd.isna(rates.loc["UNCLASSIFIED", "verdict"])
-    # the change: exact conditional test of the quarter against the same quarter of 2021
-    before = crimes[crimes["month"].isin(["2021-10", "2021-11", "2021-12"])]
-    before = before[before["lsoa21_code"].isin(RURAL_CODES)]["count"].sum()
-    p = sps.binomtest(int(rural_q), int(rural_q + before), 0.5).pvalue
+    # the change: over-dispersed test of the quarter against the same quarter of 2021
+    own = _monthly(crimes, RURAL_CODES, rc.ALL_CRIME)
+    force = _monthly(crimes, list(RUC), rc.ALL_CRIME)
+    _, _, p = _seasonal_p(own, force, Quarter(2022, 4).months, Quarter(2021, 4).months)
     assert row["p_value"] == pytest.approx(p)
+    assert row["p_adjusted"] >= row["p_value"]
     shown = rs.class_rates(rc.class_rates(data), data)
     notes = " ".join(next(iter(shown.items)).notes)
     assert f"{int(unlocated):,} crimes in the quarter" in notes
@@ -514,9 +627,28 @@ def test_rural_xmr_by_hand_and_too_few_months():
     monthly = rural.groupby("month")["count"].sum()
     part = xmr[xmr["series"] == "rural_crime"]
     assert part["month"].tolist() == list(monthly.index)
-    assert part["centre"].iloc[0] == pytest.approx(monthly.mean())
-    mean_mr = monthly.diff().abs().dropna().mean()
-    assert part["ucl"].iloc[0] == pytest.approx(monthly.mean() + 2.66 * mean_mr)
+    # baseline by hand: the lockdown months of config/spc.yml (2021-01..03 here) are left
+    # out; moving ranges only between adjacent baseline months; none reach 3.267 x the mean
+    lockdown = {"2021-01", "2021-02", "2021-03"}
+    base = monthly[[m not in lockdown for m in monthly.index]]
+    assert part["centre"].iloc[0] == pytest.approx(base.mean())
+    ranges = [
+        abs(monthly[m] - monthly[p])
+        for p, m in zip(monthly.index[:-1], monthly.index[1:], strict=True)
+        if m not in lockdown and p not in lockdown
+    ]
+    mean_mr = np.mean(ranges)
+    kept = [r for r in ranges if r < 3.267 * mean_mr]
+    assert part["ucl"].iloc[0] == pytest.approx(base.mean() + 2.66 * np.mean(kept))
+    # months after the quarter are not charted or judged
+    later = pd.DataFrame({"month": ["2023-01"], "lsoa21_code": ["E01000004"],
+                          "crime_type": ["Burglary"], "count": [3]})  # fmt: skip
+    longer = _data(crimes=pd.concat([crimes, later]), street_months=[*monthly.index, "2023-01"])
+    assert rc.rural_xmr(longer)["month"].max() == "2022-12"
+    section = rs.rural_spc(rc.rural_xmr(longer), longer)
+    chart = next(iter(section.charts.values()))
+    assert chart.index.max() == "2022-12"
+    assert "October to December 2022" in section._repr_html_()
     one = _data(crimes=_crimes()[_crimes()["month"] == "2022-12"])
     assert rc.rural_xmr(one).empty
     assert "Fewer than two months" in rs.rural_spc(rc.rural_xmr(one))._repr_html_()

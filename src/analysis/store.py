@@ -1,8 +1,9 @@
 """``Store``: the read-only query layer over the processed Parquet store (DuckDB).
 
 Every store table of docs/architecture.md is a DuckDB view of the same name; police tables
-are hive-style folders ``<table>/force=<f>/month=<m>/*.parquet`` read without partition
-inference (the columns are inside the files).
+are folders of Parquet part files ``<table>/part-<snapshot>-<n>.parquet`` (one per ingest batch,
+rows in source-file order so row-group statistics on ``force`` and ``month`` skip what a query
+does not need) plus an empty ``_schema.parquet``; every column is inside the files.
 """
 
 from __future__ import annotations

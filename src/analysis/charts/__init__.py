@@ -37,7 +37,7 @@ from analysis.charts.base import (
 )
 from analysis.charts.maps import BNG, category_map, choropleth, load_places, map_inset
 from analysis.charts.plots import bar_by_group, forest_plot, funnel_plot
-from analysis.charts.time import line_chart, spc_chart
+from analysis.charts.time import line_chart, small_multiples, spc_chart
 
 __all__ = [
     "BNG",
@@ -67,5 +67,6 @@ __all__ = [
     "map_inset",
     "plain_log_axis",
     "sequential_colours",
+    "small_multiples",
     "spc_chart",
 ]

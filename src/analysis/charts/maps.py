@@ -261,7 +261,9 @@ def _label_places(ax, lad_layer, towns, extent, skip_box, renderer) -> None:
     )  # fmt: skip
 
 
-def _towns_in(area, places) -> pd.DataFrame | None:
+def _towns_in(shapes, places) -> pd.DataFrame | None:
+    """The places (``name, lat, lon``) within 250 m of one of ``shapes`` (BNG), with their
+    BNG ``x, y``."""
     import geopandas as gpd
 
     if places is False:
@@ -273,7 +275,9 @@ def _towns_in(area, places) -> pd.DataFrame | None:
         return None
     points = gpd.GeoSeries(gpd.points_from_xy(table["lon"], table["lat"]), crs="EPSG:4326")
     points = points.to_crs(BNG)
-    inside = points.within(area.buffer(250)).to_numpy()
+    hits = shapes.sindex.query(points.buffer(250), predicate="intersects")
+    inside = np.zeros(len(points), dtype=bool)
+    inside[np.unique(hits[0])] = True
     out = table[inside].copy()
     out["x"], out["y"] = points.x[inside].to_numpy(), points.y[inside].to_numpy()
     return out
@@ -293,8 +297,9 @@ def draw_map(
     inset_column: str = "lad_code",
     inset_title: str | None = None,
     unshaded_label: str = "Not classified",
+    inset: dict | None = None,
 ):
-    """The figure of a map: ``draw(ax)`` draws the fills of ``gdf`` (already in BNG) on each
+    """The figure of a map (see :func:`choropleth` for the arguments): ``draw(ax)`` draws the fills of ``gdf`` (already in BNG) on each
     panel; this adds the outline, unshaded areas, LA boundaries and names, towns, scale bar,
     north arrow, legend (``handles``) and the enlarged panel when asked for.
 
@@ -302,6 +307,10 @@ def draw_map(
     """
     from matplotlib.figure import Figure
 
+    if inset:
+        inset_codes = inset_codes or inset.get("lad_codes")
+        inset_bounds = inset_bounds or inset.get("bounds")
+        inset_title = inset_title or inset.get("title")
     outline = to_bng(outline)
     lad_layer = _lad_layer(gdf, lads, lad_column)
     shapes = [gdf.geometry]
@@ -309,11 +318,10 @@ def draw_map(
         shapes.append(outline.geometry)
     bounds = np.array([s.total_bounds for s in shapes])
     extent = _pad((*bounds[:, :2].min(axis=0), *bounds[:, 2:].max(axis=0)))
-    inset = _inset_extent(gdf, lad_layer, inset_codes, inset_bounds, inset_column)
-    if inset is not None:
-        inset = _pad(inset, 0.02)
-    area = (outline if outline is not None else gdf).geometry.union_all()
-    towns = _towns_in(area, places)
+    zoom = _inset_extent(gdf, lad_layer, inset_codes, inset_bounds, inset_column)
+    if zoom is not None:
+        zoom = _pad(zoom, 0.02)
+    towns = _towns_in((outline if outline is not None else gdf).geometry, places)
 
     covered = float(gdf.geometry.area.sum())
     unshaded = outline is not None and covered < 0.98 * float(outline.geometry.area.sum())
@@ -322,22 +330,22 @@ def draw_map(
 
     ratio = (extent[3] - extent[1]) / max(extent[2] - extent[0], 1.0)
     with mpl.rc_context(HOUSE_RC):
-        if inset is None:
+        if zoom is None:
             fig = Figure(figsize=(9.0, float(np.clip(5.5 * ratio + 0.8, 3.5, 10.0))),
                          layout="constrained")  # fmt: skip
             ax = fig.subplots()
-            panels = [(ax, extent, inset)]
+            panels = [(ax, extent, zoom)]
             legend_ax, inset_ax = ax, None
         else:
             height = float(np.clip(5.6 * ratio, 5.0, 9.5))
             fig = Figure(figsize=(11.0, height), layout="constrained")
             axes = fig.subplot_mosaic(
-                [["main", "inset"], ["main", "legend"]], width_ratios=[1.0, 1.0],
+                [["main", "zoom"], ["main", "legend"]], width_ratios=[1.0, 1.0],
                 height_ratios=[1.15, 1.0],
             )  # fmt: skip
-            ax, inset_ax, legend_ax = axes["main"], axes["inset"], axes["legend"]
+            ax, inset_ax, legend_ax = axes["main"], axes["zoom"], axes["legend"]
             legend_ax.set_axis_off()
-            panels = [(ax, extent, inset), (inset_ax, inset, None)]
+            panels = [(ax, extent, zoom), (inset_ax, zoom, None)]
         for panel, box, _ in panels:
             if outline is not None and unshaded:
                 outline.plot(ax=panel, facecolor=UNSHADED, edgecolor="none", zorder=0)
@@ -355,7 +363,7 @@ def draw_map(
         if inset_ax is not None:
             ax.add_patch(
                 Rectangle(
-                    (inset[0], inset[1]), inset[2] - inset[0], inset[3] - inset[1],
+                    (zoom[0], zoom[1]), zoom[2] - zoom[0], zoom[3] - zoom[1],
                     fill=False, edgecolor=DARK_GREY, linestyle="--", linewidth=1.0, zorder=7,
                     gid="inset_frame",
                 )
@@ -409,6 +417,7 @@ def choropleth(
     inset_title: str | None = None,
     unshaded_label: str = "Not classified",
     highlight_label: str = "Highlighted",
+    inset: dict | None = None,
 ) -> Chart:
     """Filled map of ``column`` in ``k`` mapclassify classes (``scheme``), pale to dark blue,
     in British National Grid.
@@ -440,8 +449,10 @@ def choropleth(
     inset_codes, inset_bounds, inset_column, inset_title
         An enlarged second panel: the extent of the areas (or local authorities) whose
         ``inset_column`` (default ``lad_code``) is in ``inset_codes``, or ``inset_bounds``
-        ``(minx, miny, maxx, maxy)`` in BNG metres; headed ``inset_title``. See
-        :func:`map_inset` for the configured panel of a force.
+        ``(minx, miny, maxx, maxy)`` in BNG metres; headed ``inset_title``.
+    inset : dict, optional
+        The same as one dict ``{"lad_codes", "title", "bounds"}``: pass
+        ``map_inset(force)`` (the panel configured in ``config/places.yml``, None if none).
 
     Every panel has a scale bar and a north arrow; the legend states the classing used
     (e.g. "quintiles") and gives each class's bounds and number of areas.
@@ -509,6 +520,7 @@ def choropleth(
         gdf, draw, handles, legend_heading, outline=outline, lads=lads, lad_column=lad_column,
         places=places, inset_codes=inset_codes, inset_bounds=inset_bounds,
         inset_column=inset_column, inset_title=inset_title, unshaded_label=unshaded_label,
+        inset=inset,
     )  # fmt: skip
     finish(fig, fig.axes[0], title, source)
     n_missing = int((~present).sum())
@@ -546,6 +558,7 @@ def category_map(
     inset_title: str | None = None,
     unshaded_label: str = "Not classified",
     missing_label: str = "No data",
+    inset: dict | None = None,
 ) -> Chart:
     """Map of the classes in ``column`` (e.g. hot spot / cold spot / not significant), in
     British National Grid, with the same furniture as :func:`choropleth`.
@@ -575,6 +588,8 @@ def category_map(
         style = {k: v for k, v in style.items() if v is not None}
         fills.append((part, style))
         patch = {k: v for k, v in style.items() if k in ("facecolor", "edgecolor", "hatch")}
+        if str(patch.get("edgecolor", "white")).lower() in ("white", "#ffffff", "none"):
+            patch["edgecolor"] = "#BDBDBD"  # a pale fill stays visible in the legend
         if name in outlined:
             edge = edge or DARK_GREY
             tops.append((part, edge))
@@ -591,7 +606,7 @@ def category_map(
         gdf, draw, handles, legend_title or column, outline=outline, lads=lads,
         lad_column=lad_column, places=places, inset_codes=inset_codes,
         inset_bounds=inset_bounds, inset_column=inset_column, inset_title=inset_title,
-        unshaded_label=unshaded_label,
+        unshaded_label=unshaded_label, inset=inset,
     )  # fmt: skip
     finish(fig, fig.axes[0], title, source)
     counts = "; ".join(h.get_label() for h in handles)

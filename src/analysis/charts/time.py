@@ -15,6 +15,7 @@ import matplotlib as mpl
 import matplotlib.ticker as mticker
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 
 from analysis.charts.base import (
     CATEGORICAL,
@@ -22,6 +23,7 @@ from analysis.charts.base import (
     DARK_GREY,
     HOUSE_RC,
     ORANGE,
+    PLAIN_FORMATTER,
     REFERENCE_GREY,
     SHADE_GREY,
     Chart,
@@ -232,6 +234,7 @@ def spc_chart(
                 label="Special cause",
             )
         ax.set_ylabel(y_label)
+        ax.yaxis.set_major_formatter(PLAIN_FORMATTER)
         ax.set_xlabel("")
         if ords is None:
             _thin_ticks(ax, labels)
@@ -242,14 +245,13 @@ def spc_chart(
         finish(fig, ax, title, source)
     values = pd.Series(xmr["value"].to_numpy(), index=labels)
     alt = (
-        f"Control chart of {y_label} over {len(xmr)} periods from {labels[0]} to {labels[-1]}. "
+        f"Control chart of {y_label} over {int(xmr['value'].notna().sum())} periods from {labels[0]} to {labels[-1]}. "
         f"Mean {number(xmr['centre'].iloc[0])}; process limits {number(xmr['lcl'].iloc[0])} "
         f"to {number(xmr['ucl'].iloc[0])}. {extremes(values.index, values.to_numpy())} "
         + spc_verdict(xmr, y_label)
     )
     if ords is not None:
         gaps = [month_text(int(o)) for o, v in zip(x, value, strict=True) if np.isnan(v)]
-        gaps = [g for g in gaps if g not in set(labels)]
         if gaps:
             alt += f" No data for {', '.join(gaps)} (a gap in the line)."
     if quarter is not None:
@@ -321,6 +323,7 @@ def line_chart(
                     f"{name}: {number(py[first])} in {at[0]}, {number(py[last])} in {at[1]}"
                 )
         ax.set_ylabel(y_label)
+        ax.yaxis.set_major_formatter(PLAIN_FORMATTER)
         if ords is None:
             _thin_ticks(ax, xs)
         elif len(ords):
@@ -344,5 +347,79 @@ def line_chart(
     if gaps:
         alt += f" No data for {', '.join(gaps)} (gaps in the lines)."
     if quarter is not None and ords is not None:
+        alt += f" The reported quarter ({', '.join(quarter_months(quarter))}) is shaded."
+    return Chart(fig, title, alt, source, data=table.copy())
+
+
+# --------------------------------------------------------------------------- small multiples
+
+
+def small_multiples(
+    table: pd.DataFrame,
+    x: str,
+    y: str,
+    facet: str,
+    title: str,
+    y_label: str,
+    source: str,
+    quarter=None,
+    end=None,
+    ncols: int = 3,
+) -> Chart:
+    """One small line chart per value of ``facet`` (e.g. crime type), on a shared month axis.
+
+    Each panel has its own value scale (counts of different crimes differ a hundredfold),
+    breaks at missing months, shades ``quarter`` and stops at ``end`` (default: the
+    quarter's last month), like :func:`line_chart`. ``x`` must hold months. The figure
+    grows with the number of panels (``ncols`` a row). The alt text gives each panel's value
+    in its last month.
+    """
+    ords_all = _ordinals(table[x].tolist())
+    if ords_all is None:
+        raise ValueError(f"small_multiples needs months in {x!r}")
+    stop = _end_ordinal(end, quarter)
+    if stop is not None:
+        table, ords_all = table[ords_all <= stop], ords_all[ords_all <= stop]
+    names = list(dict.fromkeys(table[facet].astype(str)))
+    nrows = max(1, int(np.ceil(len(names) / ncols)))
+    first = int(ords_all.min())
+    last = max(int(ords_all.max()), stop if (stop is not None and quarter is not None) else 0)
+    facts = []
+    with mpl.rc_context(HOUSE_RC):
+        fig = Figure(figsize=(9.0, 1.9 * nrows + 0.8), layout="constrained")
+        axes = np.atleast_1d(fig.subplots(nrows, ncols, sharex=True, squeeze=False)).ravel()
+        for ax, name in zip(axes, names, strict=False):
+            part = table[table[facet].astype(str) == name]
+            px, py = with_gaps(
+                np.asarray(_ordinals(part[x].tolist())),
+                pd.to_numeric(part[y], errors="coerce").to_numpy(dtype=float),
+            )
+            if quarter is not None:
+                shade_quarter(ax, quarter)
+            ax.plot(px, py, color=DARK_BLUE, lw=1.5, marker="o", markersize=2)
+            ax.set_title(name, loc="left", fontsize=10, fontweight="bold", color=DARK_GREY)
+            ax.yaxis.set_major_formatter(PLAIN_FORMATTER)
+            ax.yaxis.set_major_locator(mticker.MaxNLocator(3))
+            ax.tick_params(labelsize=8)
+            month_axis(ax, first, last, max_ticks=4)
+            valid = ~np.isnan(py)
+            ax.set_ylim(0, 1.12 * float(np.nanmax(py)) if valid.any() else 1.0)
+            if valid.any():
+                i = np.flatnonzero(valid)[-1]
+                facts.append(f"{name} {number(py[i])} in {month_text(int(px[i]))}")
+        for ax in axes[len(names) :]:
+            ax.set_visible(False)
+        for ax in axes[max(0, len(names) - ncols) : len(names)]:
+            ax.xaxis.set_tick_params(labelbottom=True)  # the last panel of each column
+        fig.supylabel(y_label, fontsize=10, color=DARK_GREY)
+        if quarter is not None:
+            h, labels = axes[0].get_legend_handles_labels()
+            fig.legend(h[:1], labels[:1], loc="outside lower left")
+        finish(fig, axes[0], title, source)
+    alt = (
+        f"{len(names)} small line charts of {y_label} by month, one per {facet}, "
+        f"{month_text(first)} to {month_text(int(ords_all.max()))}. Latest: {'; '.join(facts)}."
+    )
+    if quarter is not None:
         alt += f" The reported quarter ({', '.join(quarter_months(quarter))}) is shaded."
     return Chart(fig, title, alt, source, data=table.copy())

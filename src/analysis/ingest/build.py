@@ -75,6 +75,7 @@ class IngestReport:
     seconds: float = 0.0
     reference_tables: list[str] = field(default_factory=list)
     coverage: dict[str, dict[str, str]] = field(default_factory=dict)
+    parts: dict[str, str] = field(default_factory=dict)
 
 
 def current_snapshot_id(processed_dir: Path) -> str | None:
@@ -136,22 +137,6 @@ def _reference_inputs(raw_dir: Path, catalog: Catalog) -> list[tuple[str, Path]]
                 seen.add(path)
                 out.append((key, path))
     return out
-
-
-def _link_tree(src: Path, dst: Path) -> None:
-    """Hard-link (or copy, across devices) every file of ``src`` into ``dst``."""
-
-    def link(s: str, d: str) -> None:
-        try:
-            os.link(s, d)
-        except OSError:
-            shutil.copy2(s, d)
-
-    shutil.copytree(src, dst, copy_function=link, dirs_exist_ok=True)
-
-
-def _partition(kind_dir: Path, force: str, month: str) -> Path:
-    return kind_dir / f"force={force}" / f"month={month}"
 
 
 def _code_digest() -> str:
@@ -349,6 +334,8 @@ def _ingest_locked(
         prev_sha = (
             {i["path"]: i["sha256"] for i in prev_manifest.get("inputs", [])} if incremental else {}
         )
+        if "parts" not in prev_manifest:
+            prev_sha = {}  # a store of another layout: nothing to reuse
         reuse = {
             pf.rel
             for pf in files
@@ -376,6 +363,7 @@ def _ingest_locked(
                 console,
                 warnings,
                 reference_tables,
+                prev_manifest.get("parts"),
             )
             key = build_key()
             inputs += police_inputs()
@@ -394,6 +382,7 @@ def _ingest_locked(
                 "inputs": inputs,
                 "accepted_reference_changes": accepted,
                 "coverage": report.coverage,
+                "parts": report.parts,
                 "warnings": warnings,
                 "files": stored,
             }
@@ -455,7 +444,16 @@ def _build(
     console: Console,
     warnings: list[str],
     reference_tables: list[str] | None = None,
+    prev_parts: dict[str, str] | None = None,
 ) -> IngestReport:
+    """Build snapshot ``snap``: reference tables, police part files, ledger, quarantine, quality.
+
+    Police rows live in part files ``<kind>/part-<snapshot>-<n>.parquet``: one per parsed batch
+    (about :data:`BATCH_BYTES` of CSV; rows in file order, so each row group spans a few source
+    files and its force/month statistics are tight). ``prev_parts`` maps each source file of the
+    previous snapshot to its part file; a part whose files are all reused is hard-linked, a part
+    of which only some files are reused is rewritten without the others.
+    """
     if reference_tables and prev_dir is not None:
         console.log("reference inputs unchanged: linking the previous reference tables")
         reference = _linked_reference(prev_dir, snap, reference_tables)
@@ -490,15 +488,14 @@ def _build(
         ledger_parts.append(prev_ledger[prev_ledger["source_file"].isin(reuse)])
         quarantine_parts.append(prev_quarantine[prev_quarantine["source_file"].isin(reuse)])
     parsed = 0
+    parts: dict[str, str] = {}  # source file -> part file (relative to the snapshot)
+    new_part_files: list[Path] = []
     for kind in KINDS:
         kind_dir = snap / kind
         kind_dir.mkdir()
         kind_files = [pf for pf in files if pf.kind == kind]
-        for pf in kind_files:
-            if pf.rel in reuse:
-                src = _partition(prev_dir / kind, pf.force, pf.month)
-                if src.is_dir():
-                    _link_tree(src, _partition(kind_dir, pf.force, pf.month))
+        if prev_dir is not None and prev_parts:
+            parts.update(_reuse_parts(con, prev_dir, snap, kind, kind_files, reuse, prev_parts))
         todo = [pf for pf in kind_files if pf.rel not in reuse]
         header = catalog.header({"stop_search": "stop-and-search"}.get(kind, kind))
         if not todo:
@@ -510,9 +507,14 @@ def _build(
         for i, batch in enumerate(_batches(todo, sizes)):
             for pf in batch:  # independent checks and row count (raise before parsing)
                 facts_of(pf.rel)
-            quarantined, led = _parse_batch(
-                con, kind, batch, header, reference, work / f"new_{kind}_{i}", kind_dir
-            )
+            part = kind_dir / f"part-{snap.name}-{i:04d}.parquet"
+            quarantined, led = _parse_batch(con, kind, batch, header, reference, part)
+            if part.exists():
+                new_part_files.append(part)
+                parts.update(
+                    {rel: part.relative_to(snap).as_posix() for rel, n in
+                     zip(led["source_file"], led["rows_loaded"], strict=True) if n}
+                )  # fmt: skip
             for rel, parsed_rows in zip(led["source_file"], led["rows_read"], strict=True):
                 counted = facts_of(rel).records
                 if counted is not None and counted != parsed_rows:
@@ -547,20 +549,16 @@ def _build(
     schemas.validate_reference("ledger", ledger)
     ledger.to_parquet(snap / "ledger.parquet", index=False)
     quarantine.to_parquet(snap / "quarantine.parquet", index=False)
-    # partitions linked from the previous snapshot were validated and measured when written
-    fresh = [pf for pf in files if pf.rel not in reuse]
-    new_parts = {
-        (pf.kind, pf.force, pf.month): _partition(snap / pf.kind, pf.force, pf.month)
-        for pf in fresh
-    }
+    # part files linked or rewritten from the previous snapshot were validated and measured
+    # when first written: only the new ones are read back
     for kind in KINDS:
         schemas.validate_police(
-            kind, snap / kind, files=[p for (k, _f, _m), p in new_parts.items() if k == kind]
+            kind, snap / kind, files=[p for p in new_part_files if p.parent.name == kind]
         )
     prev_quality = (
         pd.read_parquet(prev_dir / "quality.parquet") if prev_dir is not None and reuse else None
     )
-    quality = quality_table(snap, ledger, new_parts, prev_quality)
+    quality = quality_table(snap, ledger, new_part_files, prev_quality)
     quality.to_parquet(snap / "quality.parquet", index=False)
 
     report = IngestReport(snap.parent.parent, snap.name, changed=True, files=len(files))
@@ -568,6 +566,7 @@ def _build(
     report.warnings = warnings
     report.reference_tables = sorted(reference_tables or reference)
     report.coverage = coverage
+    report.parts = parts
     _fill_totals(report, snap)
     return report
 
@@ -625,12 +624,12 @@ def _parse_batch(
     batch: list[PoliceFile],
     header: list[str],
     reference: dict[str, pd.DataFrame],
-    new_dir: Path,
-    kind_dir: Path,
+    part: Path,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Check, classify and write one batch of police files of ``kind``.
+    """Check, classify and write one batch of police files of ``kind`` to the part file ``part``.
 
-    Returns the batch's quarantined rows and its ledger rows (without sha256).
+    Returns the batch's quarantined rows and its ledger rows (without sha256); ``rows_loaded``
+    is counted from the written file.
     """
     police.stage_files(con, kind, batch, header)
     points, n_quarantined, rows = police.scan_checks(con, kind, header)
@@ -641,17 +640,16 @@ def _parse_batch(
             con, kind, points, reference.get("boundaries_lsoa"), reference["lsoa_2011_2021"]
         )
     police.classify(con, kind, header)
-    _write_partitions(con, kind, batch, rows, n_quarantined, new_dir)
+    _write_partitions(con, kind, batch, rows, n_quarantined, part)
     with_bad = [pf.rel for pf in batch if n_quarantined.get(pf.rel, 0) > 0]
     if with_bad:  # classify again only the staged rows of files that have quarantined rows
         quarantined = con.execute(police.quarantine_sql(kind, with_bad)).df()
     else:
         quarantined = pd.DataFrame({c: pd.Series(dtype=object) for c in police.QUARANTINE_COLUMNS})
     con.register("quarantined_df", quarantined[["source_file"]])
-    glob = (new_dir / "**" / "*.parquet").as_posix()
     loaded = (
-        f"SELECT source_file, count(*) AS n FROM read_parquet({_sql_string(glob)}) GROUP BY 1"
-        if new_dir.is_dir()
+        f"SELECT source_file, count(*) AS n FROM read_parquet({_sql_string(part)}) GROUP BY 1"
+        if part.exists()
         else "SELECT ''::VARCHAR AS source_file, 0 AS n"
     )
     led = con.execute(
@@ -664,12 +662,6 @@ def _parse_batch(
             ORDER BY m.source_file"""
     ).df()
     con.unregister("quarantined_df")
-    if new_dir.is_dir():
-        for force_dir in new_dir.iterdir():
-            for month_dir in force_dir.iterdir():
-                dst = kind_dir / force_dir.name / month_dir.name
-                dst.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(month_dir, dst)
     con.execute(f"DROP VIEW stage_{kind}")
     con.execute(f"DROP TABLE staged_{kind}")  # frees the batch before the next one is parsed
     return quarantined, led
@@ -681,28 +673,71 @@ def _write_partitions(
     batch: list[PoliceFile],
     rows: dict[str, int],
     n_quarantined: dict[str, int],
-    new_dir: Path,
+    part: Path,
 ) -> None:
-    """Write the loaded rows of the batch to ``<new_dir>/force=<f>/month=<m>/data_0.parquet``.
+    """Write the loaded rows of the batch to the part file ``part``, in file order.
 
-    One ``COPY ... PARTITION_BY (force, month)`` over the classified batch: a single parallel
-    pass (every file of a batch is its own force x month, so each partition holds one source
-    file); ``force`` and ``month`` stay inside the files (readers use no hive inference). A file
-    with no loaded rows gets no partition.
+    One ``COPY`` over the classified batch (a single parallel pass; insertion order kept, so
+    every row group covers a few consecutive source files and its min/max statistics on
+    ``force`` and ``month`` let readers skip it). No file is written when no row loads.
     """
     cols = ", ".join(police.COLUMNS[kind])
     if not any(rows.get(pf.rel, 0) > n_quarantined.get(pf.rel, 0) for pf in batch):
         return
     con.execute(
         f"""COPY (SELECT {cols} FROM classified_{kind} WHERE reason IS NULL)
-            TO {_sql_string(new_dir)} (FORMAT parquet, PARTITION_BY (force, month),
-            WRITE_PARTITION_COLUMNS true, FILENAME_PATTERN 'data_{{i}}',
-            ROW_GROUP_SIZE {ROW_GROUP_ROWS})"""
+            TO {_sql_string(part)} (FORMAT parquet, ROW_GROUP_SIZE {ROW_GROUP_ROWS})"""
     )
 
 
 ROW_GROUP_ROWS = 122_880
 """Rows per Parquet row group (DuckDB's default; min/max statistics per group)."""
+
+
+def _reuse_parts(
+    con: duckdb.DuckDBPyConnection,
+    prev_dir: Path,
+    snap: Path,
+    kind: str,
+    kind_files: list[PoliceFile],
+    reuse: set[str],
+    prev_parts: dict[str, str],
+) -> dict[str, str]:
+    """Carry the previous snapshot's part files of ``kind`` into ``snap``.
+
+    A part whose source files are all reused is hard-linked (nothing rewritten); a part holding
+    some files that are not reused (changed or removed) is rewritten with only the reused rows.
+    Returns ``source file -> part`` for the reused files.
+    """
+    reused = {pf.rel for pf in kind_files if pf.rel in reuse}
+    by_part: dict[str, list[str]] = {}
+    for rel, part in prev_parts.items():
+        if part.startswith(f"{kind}/"):
+            by_part.setdefault(part, []).append(rel)
+    out: dict[str, str] = {}
+    for j, (part, sources) in enumerate(sorted(by_part.items())):
+        keep = [rel for rel in sources if rel in reused]
+        if not keep:
+            continue
+        if len(keep) == len(sources):
+            _link_file(prev_dir / part, snap / part)
+            out.update(dict.fromkeys(keep, part))
+            continue
+        target = f"{kind}/part-{snap.name}-r{j:04d}.parquet"
+        con.execute(
+            f"""COPY (SELECT * FROM read_parquet({_sql_string(prev_dir / part)})
+                      WHERE list_contains({police._sql_list(keep)}, source_file))
+                TO {_sql_string(snap / target)} (FORMAT parquet, ROW_GROUP_SIZE {ROW_GROUP_ROWS})"""
+        )
+        out.update(dict.fromkeys(keep, target))
+    return out
+
+
+def _link_file(src: Path, dst: Path) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
 
 
 def _empty_ledger() -> pd.DataFrame:
@@ -764,7 +799,7 @@ def _write_empty(
 def quality_table(
     snap: Path,
     ledger: pd.DataFrame,
-    new_parts: dict[tuple[str, str, str], Path] | None = None,
+    new_parts: list[Path] | None = None,
     prev_quality: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Data-quality facts per force x month x kind, including months missing inside each range.
@@ -775,29 +810,19 @@ def quality_table(
     Crime ID repeats an earlier row of the same file), ``asb_rows``, ``lsoa_vintage`` (the one
     vintage of the month's LSOA codes; null if none or mixed).
 
-    Facts are computed from the partitions ``new_parts`` (``(kind, force, month) -> folder``;
-    default: every partition of the snapshot); the other partitions take theirs from
-    ``prev_quality`` (the previous snapshot's table: their files are the same).
+    Facts are computed from the part files ``new_parts`` (default: every part file of the
+    snapshot), one at a time (a part holds one batch, so its distinct Crime IDs fit in memory);
+    the files of other parts take theirs from ``prev_quality`` (the previous snapshot's table:
+    their rows are the same).
     """
     if new_parts is None:
-        new_parts = {
-            (k, d.name.removeprefix("force="), m.name.removeprefix("month=")): m
-            for k in KINDS
-            for d in sorted((snap / k).glob("force=*"))
-            for m in sorted(d.glob("month=*"))
-        }
+        new_parts = [p for k in KINDS for p in sorted((snap / k).glob("part-*.parquet"))]
     con = duckdb.connect()
     con.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
-    by_force: dict[tuple[str, str], list[str]] = {}
-    for (kind, force, _month), folder in sorted(new_parts.items()):
-        by_force.setdefault((kind, force), []).extend(
-            p.as_posix() for p in sorted(folder.glob("*.parquet"))
-        )
     parts = []
-    for (kind, _force), paths in sorted(by_force.items()):
-        if not paths:
-            continue
-        # one force at a time: the distinct Crime IDs of a whole table need not fit in memory
+    measured: set[tuple[str, str, str]] = set()
+    for part in new_parts:
+        kind = part.parent.name
         if kind == "stop_search":
             extra = """count(*) FILTER (WHERE longitude IS NULL) AS no_location_rows,
                        0::BIGINT AS duplicate_crime_ids, 0::BIGINT AS asb_rows, NULL::SMALLINT AS lsoa_vintage"""
@@ -807,22 +832,20 @@ def quality_table(
                         (count(crime_id) - count(DISTINCT crime_id)) AS duplicate_crime_ids,
                         {asb} AS asb_rows,
                         CASE WHEN min(lsoa_vintage) = max(lsoa_vintage) THEN min(lsoa_vintage) END AS lsoa_vintage"""
-        listing = "[" + ", ".join(_sql_string(p) for p in paths) + "]"
-        parts.append(
-            con.execute(
-                f"""SELECT force, month, '{kind}' AS kind, count(*) AS rows,
-                           count(*) FILTER (WHERE in_force_area = false) AS outside_force_rows, {extra}
-                    FROM read_parquet({listing}, hive_partitioning=false)
-                    GROUP BY force, month"""
-            ).df()
-        )
+        facts = con.execute(
+            f"""SELECT force, month, '{kind}' AS kind, count(*) AS rows,
+                       count(*) FILTER (WHERE in_force_area = false) AS outside_force_rows, {extra}
+                FROM read_parquet({_sql_string(part)}) GROUP BY force, month"""
+        ).df()
+        measured |= set(zip(facts["kind"], facts["force"], facts["month"], strict=True))
+        parts.append(facts)
     con.close()
     fact_cols = ["force", "month", "kind", "rows", "outside_force_rows", "no_location_rows",
                  "duplicate_crime_ids", "asb_rows", "lsoa_vintage"]  # fmt: skip
     if prev_quality is not None and len(prev_quality):
         old = prev_quality[prev_quality["present"]].copy()
         keep = [
-            (k, f, m) not in new_parts
+            (k, f, m) not in measured
             for k, f, m in zip(old["kind"], old["force"], old["month"], strict=True)
         ]
         parts.append(old.loc[keep, fact_cols])

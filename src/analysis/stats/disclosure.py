@@ -429,7 +429,9 @@ def _touches_hidden(key, keys, position, hidden, exclude) -> bool:
     return False
 
 
-def lp_attack(published: dict[str, pd.DataFrame], dims: Sequence[str], count: str = "count"):
+def lp_attack(
+    published: dict[str, pd.DataFrame], dims: Sequence[str], count: str = "count"
+) -> pd.DataFrame:
     """Attack published tables: the feasible range of every hidden figure.
 
     Parameters

@@ -350,9 +350,9 @@ def spc_verdict(xmr: pd.DataFrame, measure: str, unit: str = "a month") -> str:
     if excluded:
         extras.append(f"left out of the baseline as exceptional: {', '.join(excluded)}")
     extras += xmr.attrs.get("warnings", [])
-    tail_extra = f" ({'; '.join(extras)})" if extras else ""
+    tail_extra = f"; {'; '.join(extras)}" if extras else ""
     if not xmr["special_cause"].any():
-        return f"{head}common-cause variation only {span} {mean_part}.{tail_extra}".rstrip()
+        return f"{head}common-cause variation only {span} {mean_part}{tail_extra}."
     labels = [_label_of(i) for i in xmr.index]
     signals = []
     for rule, words in _RULE_WORDS.items():
@@ -366,5 +366,4 @@ def spc_verdict(xmr: pd.DataFrame, measure: str, unit: str = "a month") -> str:
         tail = f"the latest point ({latest}) signals ({'; '.join(last_rules)})"
     else:
         tail = f"the latest point ({latest}) does not signal"
-    text = f"{head}special-cause variation {span} {mean_part}: {'; '.join(signals)}; {tail}."
-    return f"{text}{tail_extra}"
+    return f"{head}special-cause variation {span} {mean_part}: {'; '.join(signals)}; {tail}{tail_extra}."

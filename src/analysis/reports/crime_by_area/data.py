@@ -32,6 +32,11 @@ class CrimeByAreaData:
         complete windows (``lsoa21_code`` null for no-location rows).
     monthly : DataFrame
         ``month, lad_code, crime_type, count``: every month of the force in the store.
+    monthly_lsoa : DataFrame or None
+        ``month, lsoa21_code, crime_type, count``: every month of the force in the store by
+        LSOA 2021 (``lsoa21_code`` null for no-location rows); the history of the change
+        tests. ``None`` when not loaded (then area series come from ``monthly``: force and
+        local authorities only).
     lsoa : DataFrame
         The force's LSOAs 2021: ``lsoa21_code, lsoa21_name, ward_code, ward_name, lad_code,
         lad_name, population``.
@@ -64,6 +69,7 @@ class CrimeByAreaData:
     quality: pd.DataFrame
     quarantined: pd.DataFrame
     force_name: str = field(default="")
+    monthly_lsoa: pd.DataFrame | None = field(default=None)
 
     @property
     def quarter(self) -> Quarter:
@@ -123,6 +129,11 @@ def _load_from(store, run: RunParameters) -> CrimeByAreaData:
         "WHERE force = ? GROUP BY ALL",
         [run.force],
     )
+    monthly_lsoa = store.query(
+        "SELECT month, lsoa21_code, crime_type, count(*) AS count FROM street "
+        "WHERE force = ? GROUP BY ALL",
+        [run.force],
+    )
     lsoa = store.lsoa(run.force)[
         [
             "lsoa21_code",
@@ -173,4 +184,5 @@ def _load_from(store, run: RunParameters) -> CrimeByAreaData:
         quality=quality,
         quarantined=quarantined,
         force_name=force_name,
+        monthly_lsoa=monthly_lsoa,
     )

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.errors import CrimeplanError
-from analysis.params import windows
+from analysis.params import months_missing_between, windows
 from analysis.stats import proportion_with_interval, wilson_interval
 
 if TYPE_CHECKING:
@@ -507,41 +507,155 @@ LAG_BANDS = [(0, 0, "Same month"), (1, 1, "1 month"), (2, 2, "2 months"), (3, 3,
 LAG_BANDS += [(4, 6, "4 to 6 months"), (7, 12, "7 to 12 months"), (13, 10_000, "13 months or more")]
 
 
+def _charge_lags(data: JusticeData) -> pd.DataFrame:
+    """Crimes of the 12 months with their months to first charge (or to the last outcome month).
+
+    Returns ``crime_id, crime_type, month, outcome_group, lag, charged`` where ``lag`` is the
+    first charge-group outcome month − crime month for charged crimes, and the last outcomes
+    month held − crime month for the others (NaN when no outcomes file is held).
+    """
+    joined = _joined(data)
+    joined = joined[joined["month"].isin(windows(data.run.period)["12m"])]
+    crime_m = _month_index(joined["month"])
+    charged = joined["first_charge_month"].notna()
+    lag = pd.Series(np.nan, index=joined.index)
+    lag[charged] = _month_index(joined.loc[charged, "first_charge_month"]) - crime_m[charged]
+    if data.outcome_months:
+        last = _month_index(pd.Series([max(data.outcome_months)])).iloc[0]
+        lag[~charged] = last - crime_m[~charged]
+    return pd.DataFrame(
+        {
+            "crime_id": joined["crime_id"],
+            "crime_type": joined["crime_type"],
+            "month": joined["month"],
+            "outcome_group": joined["outcome_group"],
+            "lag": lag,
+            "charged": charged,
+        }
+    )
+
+
+def negative_charge_lags(data: JusticeData) -> pd.DataFrame:
+    """Charged crimes of the 12 months whose first charge outcome is dated before the crime
+    month (a data-quality fault of the source files): ``crime_id, crime_type, month, lag``.
+
+    These are left out of :func:`time_to_charge` and :func:`time_to_charge_km`, counted and
+    reported (:func:`data_quality`); they never stop the report.
+    """
+    lags = _charge_lags(data)
+    bad = lags[lags["charged"] & (lags["lag"] < 0)]
+    return bad[["crime_id", "crime_type", "month", "lag"]].reset_index(drop=True)
+
+
 def time_to_charge(data: JusticeData) -> pd.DataFrame:
     """Months from crime month to the first charge-group outcome, for charged crimes.
 
     Crimes recorded in the 12 months whose outcome records include a charge or summons
     (:data:`CHARGED` group); months since = first charge outcome month − crime month.
-    Share of charged crimes in each band with 95% Wilson intervals; a final row gives the
-    median and quartiles. Charges after the last outcome month held are not yet seen, so
-    recent crimes' times are censored (short times over-represented).
+    Share of charged crimes in each band with 95% Wilson intervals. Charges dated before
+    their crime month (a data-quality fault, :func:`negative_charge_lags`) are left out and
+    counted in ``attrs["negative_lags"]``. These shares describe the charges seen so far
+    (recent crimes can only show short times); the censoring-aware median is
+    :func:`time_to_charge_km`.
 
     Returns
     -------
     DataFrame
         ``band, charged, count, share, low, high``.
     """
-    joined = _joined(data)
-    joined = joined[joined["month"].isin(windows(data.run.period)["12m"])]
-    charged = joined[joined["first_charge_month"].notna()]
-    lag = _month_index(charged["first_charge_month"]) - _month_index(charged["month"])
-    if (lag < 0).any():
-        raise CrimeplanError(
-            f"{int((lag < 0).sum())} charge outcomes are dated before their crime month"
-        )
+    lags = _charge_lags(data)
+    charged = lags[lags["charged"]]
+    negative = int((charged["lag"] < 0).sum())
+    lag = charged.loc[charged["lag"] >= 0, "lag"]
     rows = [
         (label, len(lag), int(((lag >= lo) & (lag <= hi)).sum())) for lo, hi, label in LAG_BANDS
     ]
     out = pd.DataFrame(rows, columns=["band", "charged", "count"])
     ci = wilson_interval(out["count"], out["charged"])
     out = out.assign(share=ci["share"].values, low=ci["low"].values, high=ci["high"].values)
-    out.attrs["median"] = float(np.median(lag)) if len(lag) else float("nan")
-    out.attrs["quartiles"] = (
-        (float(np.percentile(lag, 25)), float(np.percentile(lag, 75)))
-        if len(lag)
-        else (np.nan, np.nan)
-    )
+    out.attrs["negative_lags"] = negative
     return out
+
+
+KM_COLUMNS = ["crime_type", "n", "events", "censored", "median", "low", "high", "flag"]
+
+
+def time_to_charge_km(data: JusticeData, min_charged: int = 10) -> pd.DataFrame:
+    """Kaplan-Meier median months from crime to charge, all crime and each crime type.
+
+    Population: crimes recorded in the 12 months that were charged (first charge-group
+    outcome, event at first charge month − crime month) or are still open (latest outcome
+    "Under investigation or status unavailable": censored at the last outcomes month held −
+    crime month). Crimes closed without a charge (no suspect, no further action, caution,
+    community resolution) are not at risk of a charge and are left out. So the median is the
+    time by which half of the crimes that end in a charge (as far as can be told) were
+    charged, allowing for crimes not yet charged (:func:`analysis.stats.km_median`: whole
+    months, 95% interval). Charges dated before the crime month are left out
+    (:func:`negative_charge_lags`). Crime types with fewer than ``min_charged`` charges get
+    ``flag`` "too few charges" and no median.
+
+    Returns
+    -------
+    DataFrame
+        :data:`KM_COLUMNS`, ``All crime`` first, then types by number of charges.
+    """
+    from analysis.stats import km_median
+
+    lags = _charge_lags(data)
+    at_risk = lags[(lags["charged"] & (lags["lag"] >= 0)) | (lags["outcome_group"] == PENDING)]
+    at_risk = at_risk[at_risk["lag"].notna()]
+    rows = []
+    groups = [(ALL_CRIME, at_risk)] + list(at_risk.groupby("crime_type", sort=True))
+    for name, part in groups:
+        km = km_median(part["lag"].to_numpy(dtype=float), part["charged"].to_numpy(dtype=bool))
+        row = {"crime_type": name, **km._asdict()}
+        if name != ALL_CRIME and km.events < min_charged:
+            row.update(median=np.nan, low=np.nan, high=np.nan, flag="too few charges")
+        rows.append(row)
+    out = pd.DataFrame(rows, columns=KM_COLUMNS)
+    head, rest = out.iloc[:1], out.iloc[1:].sort_values("events", ascending=False)
+    return pd.concat([head, rest], ignore_index=True)
+
+
+def data_quality(data: JusticeData) -> pd.DataFrame:
+    """Data-quality issues found in the source files and how each is treated.
+
+    Rows (always present, count 0 when none): charge outcomes dated before their crime month
+    (:func:`negative_charge_lags`; left out of the time to charge), outcome records whose
+    crime is in no street file held (``data.unmatched_outcomes``; not counted), and outcome
+    months missing inside the range held (their outcomes are not seen).
+
+    Returns
+    -------
+    DataFrame
+        ``issue, count, treatment``.
+    """
+    negative = negative_charge_lags(data)
+    gaps = months_missing_between(list(data.outcome_months))
+    example = ""
+    if len(negative):
+        first = negative.iloc[0]
+        example = f" (e.g. a {first['crime_type']} of {first['month']})"
+    rows = [
+        (
+            "Charge outcome dated before the month of its crime" + example,
+            len(negative),
+            "Left out of the time from crime to charge; still counted in the outcome shares.",
+        ),
+        (
+            "Outcome record whose crime is in no street file held",
+            int(data.unmatched_outcomes),
+            "Not counted (the crime was recorded before the first month held or in a "
+            "missing month).",
+        ),
+        (
+            "Outcomes month missing from the files" + (f" ({', '.join(gaps)})" if gaps else ""),
+            len(gaps),
+            "Outcomes recorded in that month are not seen, which lowers the rates of "
+            "crimes from the months before.",
+        ),
+    ]
+    return pd.DataFrame(rows, columns=["issue", "count", "treatment"])
 
 
 HEADLINE_COLUMNS = ["measure", "crimes", "count", "share", "low", "high"]

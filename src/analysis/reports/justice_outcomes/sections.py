@@ -15,14 +15,20 @@ from analysis import reports
 from analysis.charts import line_chart
 from analysis.params import months_missing_between
 from analysis.reports.justice_outcomes.metrics import (
+    ALL_CRIME,
+    CAUTION,
+    CHARGED,
+    COMMUNITY,
     GROUP_ORDER,
     NO_SUSPECT,
     PENDING,
     POSITIVE,
     POSITIVE_GROUPS,
     SOURCE,
+    UNABLE,
 )
 from analysis.section import Section, published_section
+from analysis.stats import wilson_interval
 from analysis.tables import format_count, format_rate, report_table
 
 if TYPE_CHECKING:
@@ -92,20 +98,60 @@ def _gap_note(data: JusticeData) -> list[str]:
     ]
 
 
-def outcome_groups(rates: pd.DataFrame, data: JusticeData) -> Section:
-    """Latest outcome group of the quarter's crimes by crime type (force rows of
-    :func:`~.metrics.outcome_rates`): share of the type's crimes with 95% Wilson intervals."""
-    part = rates[(rates["window"] == "quarter") & (rates["area_level"] == "force")]
-    wide = part.pivot_table(
-        index="crime_type", columns="outcome_group", values=["share", "low", "high"], sort=False
+NO_FURTHER_ACTION = "No further action (including no suspect identified)"
+"""Display group merging :data:`~.metrics.UNABLE` and :data:`~.metrics.NO_SUSPECT`."""
+
+DISPLAY_GROUPS = {
+    CHARGED: CHARGED,
+    CAUTION: CAUTION,
+    COMMUNITY: COMMUNITY,
+    UNABLE: NO_FURTHER_ACTION,
+    NO_SUSPECT: NO_FURTHER_ACTION,
+    PENDING: PENDING,
+}
+"""Outcome group -> column of the table shown (the published CSV keeps all six groups)."""
+
+
+def recording_caveat(rates: pd.DataFrame) -> str:
+    """Why the table shows one "no further action" column: the quarter's force shares of
+    "unable to prosecute or no further action" and "no suspect identified" (all crime)."""
+    cell = rates[
+        (rates["window"] == "quarter")
+        & (rates["area_level"] == "force")
+        & (rates["crime_type"] == ALL_CRIME)
+    ].set_index("outcome_group")
+    unable, none = cell.loc[UNABLE], cell.loc[NO_SUSPECT]
+    return (
+        "The outcomes files barely use 'unable to prosecute or no further action': "
+        f"{format_count(unable['count'])} of {format_count(unable['crimes'])} crimes of the "
+        f"quarter ({format_rate(100 * unable['share'])}%), against "
+        f"{format_count(none['count'])} ({format_rate(100 * none['share'])}%) closed with "
+        "'no suspect identified'. Cases closed with no further action against a known suspect "
+        "appear to be recorded under 'no suspect identified' too, so the two are shown here "
+        "as one group; the published table keeps the six groups as recorded."
     )
-    out = pd.DataFrame({"crime_type": wide.index})
-    out["crimes"] = part.groupby("crime_type", sort=False)["crimes"].first().to_numpy()
+
+
+def outcome_groups(rates: pd.DataFrame, data: JusticeData) -> Section:
+    """Latest outcome of the quarter's crimes by crime type (force rows of
+    :func:`~.metrics.outcome_rates`): share of the type's crimes with 95% Wilson intervals,
+    "unable to prosecute" and "no suspect identified" merged into one column
+    (:data:`NO_FURTHER_ACTION`; see :func:`recording_caveat`)."""
+    part = rates[(rates["window"] == "quarter") & (rates["area_level"] == "force")].copy()
+    part["shown"] = part["outcome_group"].map(DISPLAY_GROUPS)
+    counts = part.pivot_table(
+        index="crime_type", columns="shown", values="count", aggfunc="sum", sort=False
+    )
+    crimes = part.groupby("crime_type", sort=False)["crimes"].first()
+    out = pd.DataFrame({"crime_type": counts.index, "crimes": crimes.reindex(counts.index).values})
     intervals = []
-    for i, group in enumerate(GROUP_ORDER):
+    shown_order = list(dict.fromkeys(DISPLAY_GROUPS[g] for g in GROUP_ORDER))
+    for i, group in enumerate(shown_order):
+        ci = wilson_interval(counts[group].to_numpy(), out["crimes"].to_numpy())
         for stat in ("share", "low", "high"):
-            out[f"{stat}_{i}"] = 100 * wide[(stat, group)].to_numpy()
+            out[f"{stat}_{i}"] = 100 * ci[stat].to_numpy()
         intervals.append((f"share_{i}", f"low_{i}", f"high_{i}", f"{group} % (95% CI)"))
+    caveat = recording_caveat(rates)
     table = report_table(
         out,
         columns={"crime_type": "Crime type", "crimes": "Crimes recorded"},
@@ -115,9 +161,9 @@ def outcome_groups(rates: pd.DataFrame, data: JusticeData) -> Section:
         ),
         intervals=intervals,
         counts=["crimes"],
-        notes=_notes(data),
+        notes=[caveat, *_notes(data)],
     )
-    return Section("Latest outcome by crime type", items=[table])
+    return Section("Latest outcome by crime type", items=[table], caveats=[caveat])
 
 
 def positive_rates(rates: pd.DataFrame, data: JusticeData) -> Section:
@@ -169,13 +215,17 @@ MONTHS_SINCE_LAGS = (0, 1, 3, 6, 12)
 """Follow-up times (months since the crime month) drawn as lines by :func:`months_since`."""
 
 
-def months_since(cumulative: pd.DataFrame, lags: tuple[int, ...] = MONTHS_SINCE_LAGS) -> Section:
+def months_since(
+    cumulative: pd.DataFrame, lags: tuple[int, ...] = MONTHS_SINCE_LAGS, quarter=None
+) -> Section:
     """Line chart: positive outcome rate by crime month, one line per follow-up time.
 
     ``cumulative`` is :func:`~.metrics.positive_by_months_since` with ``cohort="month"`` and
     ``max_lag`` at least ``max(lags)``. Each line is the share of the crimes of each crime
     month with a positive outcome recorded within k months (k in ``lags``), so points on one
-    line compare like with like; a line stops where the outcomes files end.
+    line compare like with like; a line stops where the outcomes files end. With ``quarter``
+    the reported quarter is shaded and no crime month after it is drawn; a missing crime
+    month is a gap in each line.
     """
     table = cumulative[cumulative["months_since"].isin(lags)].copy()
     table["positive_pct"] = 100 * table["share"]
@@ -190,35 +240,109 @@ def months_since(cumulative: pd.DataFrame, lags: tuple[int, ...] = MONTHS_SINCE_
         y_label="Crimes with a positive outcome (%)",
         source=SOURCE,
         hue="Positive outcome recorded",
+        quarter=quarter,
     )
     chart.data = table.reset_index(drop=True)
     return Section("Positive outcome rate by crime month and months since the crime", items=[chart])
 
 
-def time_to_charge(table: pd.DataFrame, data: JusticeData) -> Section:
-    """Months from crime to first charge for charged crimes of the 12 months (from
-    :func:`~.metrics.time_to_charge`; median and quartiles from its ``attrs``)."""
-    median = table.attrs["median"]
-    q1, q3 = table.attrs["quartiles"]
-    out = table.assign(share=100 * table["share"], low=100 * table["low"], high=100 * table["high"])
-    shown = report_table(
-        out,
-        columns={"band": "Months from crime month to charge", "count": "Charged crimes"},
-        caption=(
-            "Time from crime to charge or summons, crimes recorded in the 12 months to the end "
-            f"of {data.run.period.label()}"
-        ),
-        intervals=[("share", "low", "high", "% of charged crimes (95% CI)")],
-        counts=["count"],
-        notes=[
-            f"Median {median:.0f} months (quartiles {q1:.0f} to {q3:.0f}) among "
-            f"{int(table['charged'].iloc[0]):,} charged crimes.",
-            "Months are whole calendar months between the crime month and the first "
-            "outcome month of a charge-group record; outcomes after the last outcomes file "
-            "held are not yet seen, so recent crimes can only show short times.",
+def _months(value: float) -> str:
+    if pd.isna(value):
+        return "not reached"
+    return "more than the follow-up" if value == float("inf") else f"{value:.0f}"
+
+
+def time_to_charge(
+    table: pd.DataFrame, km: pd.DataFrame, quality: pd.DataFrame, data: JusticeData
+) -> Section:
+    """Time from crime to charge: Kaplan-Meier medians with 95% intervals (from
+    :func:`~.metrics.time_to_charge_km`), the months-to-charge bands of the charges seen so far
+    (:func:`~.metrics.time_to_charge`) and the data-quality table
+    (:func:`~.metrics.data_quality`)."""
+    shown_km = km.assign(
+        median_text=[_months(v) for v in km["median"]],
+        flag=km["flag"].where(~km["flag"].astype(str).str.startswith("median not reached"), ""),
+        interval=[
+            "" if pd.isna(m) else f"{_months(lo)} to {_months(hi)}"
+            for m, lo, hi in zip(km["median"], km["low"], km["high"], strict=True)
         ],
     )
-    return Section("Time from crime to charge", items=[shown])
+    km_table = report_table(
+        shown_km[["crime_type", "events", "censored", "median_text", "interval", "flag"]],
+        columns={
+            "crime_type": "Crime type",
+            "events": "Charged",
+            "censored": "Still open",
+            "median_text": "Median months to charge",
+            "interval": "95% interval (months)",
+            "flag": "Note",
+        },
+        caption=(
+            "Median time from crime to charge or summons (Kaplan-Meier), crimes recorded in "
+            f"the 12 months to the end of {data.run.period.label()}"
+        ),
+        counts=["events", "censored"],
+        notes=[
+            "Crimes that were charged, or are still open (their time runs to the last outcomes "
+            "file held and is counted as 'not yet charged'). Crimes closed without a charge "
+            "are left out. The Kaplan-Meier method allows for the open crimes, so the median "
+            "is not biased towards quick charges as a median of the charges seen so far is.",
+            "Months are whole calendar months from the crime month to the month of the first "
+            "charge outcome. Crime types with fewer than 10 charges have no median.",
+        ],
+    )
+    out = table.assign(share=100 * table["share"], low=100 * table["low"], high=100 * table["high"])
+    negative = int(table.attrs.get("negative_lags", 0))
+    band_notes = [
+        f"{int(table['charged'].iloc[0]):,} charged crimes. Outcomes after the last outcomes "
+        "file held are not yet seen, so recent crimes can only show short times: use the "
+        "median above (where it can be estimated), not these shares, for how long charges "
+        "take."
+    ]
+    if negative:
+        band_notes.append(
+            f"{negative:,} charge outcomes are dated before the month of their crime (a fault "
+            "in the source files) and are left out."
+        )
+    bands = report_table(
+        out,
+        columns={"band": "Months from crime month to charge", "count": "Charged crimes"},
+        caption="Charges seen so far, by months from crime to charge",
+        intervals=[("share", "low", "high", "% of charged crimes (95% CI)")],
+        counts=["count"],
+        notes=band_notes,
+    )
+    quality_table = report_table(
+        quality,
+        columns={"issue": "Data-quality issue", "count": "Records", "treatment": "Treatment"},
+        caption="Data-quality issues in the outcomes files",
+        counts=["count"],
+    )
+    overall = km.iloc[0]
+    findings = [
+        f"Half of the crimes that were charged were charged within {_months(overall['median'])} "
+        f"months of the crime (95% interval {_months(overall['low'])} to "
+        f"{_months(overall['high'])} months), allowing for {int(overall['censored']):,} "
+        "crimes still open."
+        if pd.notna(overall["median"])
+        else f"Fewer than half of the {int(overall['n']):,} crimes that were charged or are "
+        f"still open had been charged by the last outcomes file ({int(overall['events']):,} "
+        "charged), so the median time to charge cannot be estimated yet: most open crimes "
+        "have no outcome record at all."
+    ]
+    caveats = []
+    if negative:
+        caveats.append(
+            f"{negative:,} charge outcomes are dated before the month of their crime; they are "
+            "treated as data-quality faults, left out of the time to charge and listed in the "
+            "data-quality table."
+        )
+    return Section(
+        "Time from crime to charge",
+        findings=findings,
+        items=[km_table, bands, quality_table],
+        caveats=caveats,
+    )
 
 
 def published(tables: dict[str, pd.DataFrame]) -> Section:

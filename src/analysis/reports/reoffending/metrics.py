@@ -39,6 +39,7 @@ __all__ = [
     "main_series",
     "national_rates",
     "national_spc",
+    "protect_local",
     "published_tables",
     "reoffending_rates",
     "series_label",
@@ -239,8 +240,9 @@ def reoffending_rates(data: ReoffendingData) -> pd.DataFrame:
     Columns :data:`PUBLISHED_COLUMNS`. National rows: ``breakdown`` = ``"<group>; <measure>
     measure; <3-month|12-month> cohort"``, ``area`` = England and Wales, ``binary_rate`` and
     ``frequency`` MoJ's published values, ``low, high`` 95% Wilson (percent). Local rows (when
-    supplied) after small-count suppression (reoffenders 1–4 and their rates blanked, plus
-    the next smallest area of the same cohort and breakdown so totals cannot reveal them).
+    supplied) under the disclosure policy of their source (:func:`protect_local`: reoffenders
+    1–4 and the figures derived from them shown as ``[c]``, plus the next smallest area of the
+    same cohort and breakdown so totals cannot reveal them).
     """
     rates = national_rates(data)
     national = pd.DataFrame(
@@ -279,15 +281,44 @@ def reoffending_rates(data: ReoffendingData) -> pd.DataFrame:
             "frequency": loc["frequency"],
         }
     )
-    # areas (and disposals) of one cohort and breakdown may sum to a published total, so the
-    # secondary suppression works within each cohort x breakdown
-    local = stats.suppress_small_counts(
+    return pd.concat([national, protect_local(local)[PUBLISHED_COLUMNS]], ignore_index=True)
+
+
+LOCAL_SOURCE_KEY = "reoffending_local"
+"""Catalog key of the local MoJ tables: its disclosure policy is in ``config/disclosure.yml``."""
+
+SUPPRESSED_COLUMNS = ("reoffenders", "binary_rate", "low", "high", "frequency", "reoffences")
+"""Columns of a local row hidden (written ``[c]``) when its reoffender count is suppressed."""
+
+
+def protect_local(local: pd.DataFrame, config: dict | None = None) -> pd.DataFrame:
+    """Local rows as published, under the disclosure policy of their source.
+
+    The local MoJ tables are a non-public extract: ``config/disclosure.yml`` gives
+    ``reoffending_local`` the policy ``suppress`` (:func:`analysis.stats.policy_for`). Then
+    reoffender counts from 1 to ``threshold − 1`` (5 by default) are suppressed, with the next
+    smallest row of the same cohort and breakdown (areas of a cohort may sum to a published
+    total), and every figure derived from a hidden count (:data:`SUPPRESSED_COLUMNS`) is
+    written ``[c]`` (:data:`analysis.stats.SUPPRESSED`), never blank or 0. With the policy
+    ``publish`` the rows are returned as they are. Adds the bool column ``suppressed``.
+    """
+    cfg = config if config is not None else stats.disclosure_config()
+    if stats.policy_for([LOCAL_SOURCE_KEY], cfg) != "suppress":
+        return local.assign(suppressed=False)
+    out = stats.suppress_small_counts(
         local,
         "reoffenders",
         by=["cohort", "breakdown"],
-        dependent=("binary_rate", "low", "high", "frequency", "reoffences"),
+        threshold=int(cfg.get("threshold", 5)),
+        dependent=[c for c in SUPPRESSED_COLUMNS if c != "reoffenders"],
+        suppress_zero=bool(cfg.get("suppress_zero", False)),
     )
-    return pd.concat([national, local[PUBLISHED_COLUMNS]], ignore_index=True)
+    hidden = out["suppressed"].to_numpy(dtype=bool)
+    for col in SUPPRESSED_COLUMNS:
+        values = out[col].astype(object)
+        values[hidden] = stats.SUPPRESSED
+        out[col] = values
+    return out
 
 
 def published_tables(data: ReoffendingData) -> dict[str, pd.DataFrame]:

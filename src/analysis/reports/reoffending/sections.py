@@ -22,6 +22,7 @@ __all__ = [
     "control_chart",
     "disposal_comparison",
     "headline",
+    "local_and_sentences",
     "local_comparison",
     "plan_claim_check",
     "published",
@@ -125,6 +126,25 @@ def trend(rates: pd.DataFrame) -> Section:
     return Section(title, items=[chart])
 
 
+def spc_title(spc: pd.DataFrame) -> str:
+    """The control chart's finding in words, judged at the latest cohort (NHS "Making Data
+    Count" rules of :func:`analysis.stats.xmr_chart_data`)."""
+    judged = spc[~spc["missing"] & ~spc["excluded"]] if "missing" in spc else spc
+    last, label = judged.iloc[-1], str(judged.index[-1])
+    what = "National proven reoffending rate (3-month cohorts)"
+    side = "above" if last["value"] > last["centre"] else "below"
+    if last["rule_outside"]:
+        return f"{what}: the latest cohort ({label}) is {side} its usual range"
+    if last["special_cause"]:
+        return f"{what} is running {side} its average at the latest cohort ({label})"
+    if judged["special_cause"].any():
+        return (
+            f"{what} shifted over the years, but the latest cohort ({label}) is within its "
+            "usual range"
+        )
+    return f"{what} varied only within its usual range up to {label}"
+
+
 def control_chart(spc: pd.DataFrame) -> Section:
     """XmR control chart of the new-measure binary rate (3-month cohorts, all offenders) from
     :func:`~.metrics.national_spc`, or a sentence when fewer than
@@ -137,7 +157,7 @@ def control_chart(spc: pd.DataFrame) -> Section:
     note = f" Cohorts with no published rate, left out: {', '.join(missing)}." if missing else ""
     chart = charts.spc_chart(
         spc,
-        title="Proven reoffending rate, 3-month cohorts: control chart (new measure)",
+        title=spc_title(spc),
         y_label="Reoffenders as % of the cohort",
         source=NATIONAL_SOURCE + note,
     )
@@ -153,10 +173,8 @@ def local_comparison(funnel: pd.DataFrame) -> Section:
         return Section(
             title,
             items=[
-                "**No local reoffending data supplied.** The store holds only the national "
-                "England and Wales series, so areas (PCC areas or local authorities) cannot be "
-                "compared. To add them, save the MoJ proven reoffending local tables as CSV in "
-                "`data/raw/reference/reoffending/` and run `crimeplan ingest`."
+                "**No local reoffending data supplied**, so areas cannot be compared with the "
+                "national rate."
             ],
         )
     cohort = funnel.attrs["cohort"]
@@ -171,6 +189,31 @@ def local_comparison(funnel: pd.DataFrame) -> Section:
     )
     chart.data = funnel
     return Section(title, items=[chart])
+
+
+LOCAL_ABSENT = (
+    "**No local reoffending figures are held.** The Ministry of Justice's tables for police "
+    "force areas, local authorities and sentences are not public at this level and have not "
+    "been supplied, so local areas cannot be compared with England and Wales and the plan's "
+    "figures ({short}% after custody of less than 12 months, {community:.0f}% after a "
+    "community sentence) cannot be checked. The figures in this chapter are national."
+)
+
+
+def local_and_sentences(funnel: pd.DataFrame, disposals: pd.DataFrame) -> Section:
+    """Local areas against the national rate and rates by sentence: one short paragraph when
+    no local MoJ table was supplied, else the funnel plot (:func:`local_comparison`) and the
+    disposal table (:func:`disposal_comparison`)."""
+    title = "Local areas and sentences"
+    if funnel.empty and disposals.empty:
+        text = LOCAL_ABSENT.format(short=PLAN_SHORT_CUSTODY, community=PLAN_COMMUNITY)
+        return Section(title, items=[text])
+    items: list = []
+    caveats: list[str] = []
+    for part in (local_comparison(funnel), disposal_comparison(disposals)):
+        items += part.items
+        caveats += part.caveats
+    return Section(title, items=items, caveats=caveats)
 
 
 def plan_claim_check(disposals: pd.DataFrame) -> str:
@@ -249,7 +292,7 @@ def published(tables_: dict[str, pd.DataFrame]) -> Section:
     section.caveats.append(
         "reoffending_rates.csv holds every national cohort, measure and group, plus any local "
         "rows; binary_rate in %, low and high its 95% Wilson interval in %, frequency = "
-        "reoffences per reoffender. Local reoffender counts from 1 to 4 are blanked with the "
-        "rates derived from them."
+        "reoffences per reoffender. Local figures come from a non-public extract: reoffender "
+        "counts from 1 to 4, and any figure that would reveal them, are shown as [c]."
     )
     return section

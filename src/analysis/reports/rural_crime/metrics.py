@@ -17,7 +17,15 @@ import pandas as pd
 
 from analysis.errors import CrimeplanError
 from analysis.params import Quarter, windows
-from analysis.stats import Z95, change_table, rate_per_1000, xmr_chart_data
+from analysis.stats import (
+    Z95,
+    Window,
+    adjust_family,
+    family_change_tests,
+    rate_per_1000,
+    window,
+    xmr_chart_data,
+)
 
 if TYPE_CHECKING:
     from analysis.reports.rural_crime.data import RuralData
@@ -70,6 +78,7 @@ TABLE_COLUMNS = [
     "location_quotient",
     "lq_low",
     "lq_high",
+    "months_held",
 ]
 """Columns of ``tables/03_rural_crime/rural_urban.csv``, in order."""
 
@@ -218,11 +227,14 @@ def rural_urban(data: RuralData) -> pd.DataFrame:
     Definitions
     -----------
     * ``window``: ``quarter`` (the reporting quarter) or ``12m`` (the 12 months ending with it);
-      counts cover the months of the window present in the store.
+      counts cover the months of the window present in the store (``months_held``).
     * ``count``: street-level crimes (data.police.uk) of ``crime_type`` whose snapped location
       lies in an LSOA 2021 of class ``ruc_class`` (RUC 2021, ONS). ``ALL_CRIME`` excludes ASB.
     * ``rate_per_1000``: count / Census 2021 usual residents of the class's LSOAs × 1,000, with
-      a 95% Poisson interval (:func:`analysis.stats.rate_per_1000`).
+      a 95% Poisson interval (:func:`analysis.stats.rate_per_1000`). The ``12m`` rate is a
+      yearly rate: when the store lacks a month of the 12 it is annualised (× 12 / months
+      held, :func:`analysis.stats.annualised_rate`), as if the missing month had the average
+      of the months held; the quarter's rate is not scaled.
     * ``location_quotient``: (class count of the type / class count of all crime excluding
       ASB) / (force count of the type / force count of all crime excluding ASB), reference =
       the force's located crimes (``FORCE``), with the interval of :func:`location_quotient`.
@@ -232,15 +244,19 @@ def rural_urban(data: RuralData) -> pd.DataFrame:
     pops = class_populations(data.lsoa)
     win = report_windows(data.run.period)
     frames = []
+    present = set(data.street_months)
     for name in ("quarter", "12m"):
         counts = window_counts(classified, win[name]).assign(window=name)
-        frames.append(counts)
+        frames.append(counts.assign(months_held=sum(m in present for m in win[name])))
     table = pd.concat(frames, ignore_index=True)
     labels = {**RUC_CLASSES, **AGGREGATES}
     table["ruc_label"] = table["ruc_class"].map(lambda k: labels[k][0])
     table["urban_rural"] = table["ruc_class"].map(lambda k: labels[k][1])
     table["population"] = table["ruc_class"].map(pops)
     table = rate_per_1000(table, count="count", population="population")
+    held = twelve_month_window(data).held
+    if 0 < len(held) < 12:
+        table = _annualise(table, 12 / len(held), table["window"] == "12m")
     table = _with_location_quotients(table)
     order = {k: i for i, k in enumerate(list(RUC_CLASSES) + list(AGGREGATES))}
     table["_o"] = table["ruc_class"].map(order)
@@ -277,47 +293,124 @@ def _with_location_quotients(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def change_vs_year_before(data: RuralData) -> pd.DataFrame:
-    """Change against the year before, by urban/rural split and crime type.
+COMPARISONS = {
+    "year_earlier_quarter": "quarter vs same quarter a year earlier",
+    "year_ending": "12 months vs previous 12 months",
+}
+"""The report's change tests: :func:`analysis.stats.change_test` comparison -> label."""
 
-    Compares the quarter with the same quarter a year earlier and the 12 months with the
-    previous 12 months using the exact conditional Poisson test
-    (:func:`analysis.stats.change_table`), with each window's exposure = months present in
-    the store (so a missing month does not read as a fall).
+CHANGE_COLUMNS = [
+    "comparison", "ruc_class", "crime_type", "count_before", "count_after", "months_before",
+    "months_after", "ratio", "ratio_low", "ratio_high", "p_value", "p_adjusted", "verdict",
+    "verdict_unadjusted", "p_text", "p_adjusted_text", "dispersion", "family_size",
+    "months_compared", "method",
+]  # fmt: skip
+"""Columns of :func:`change_vs_year_before`."""
+
+
+def monthly_class_counts(data: RuralData) -> pd.DataFrame:
+    """Monthly counts by class and crime type: ``month, ruc_class, crime_type, count``.
+
+    One row for every month held in the store (0 where no crime), for the six classes,
+    ``URBAN``, ``RURAL`` and ``FORCE`` and every crime type plus ``ALL_CRIME``
+    (:func:`window_counts` month by month). Months missing from the store have no row: they
+    are missing, not zero.
+    """
+    classified = classify_crimes(data.crimes, data.lsoa)
+    frames = [
+        window_counts(classified, [m]).assign(month=m) for m in sorted(set(data.street_months))
+    ]
+    if not frames:
+        return pd.DataFrame(columns=["month", "ruc_class", "crime_type", "count"])
+    out = pd.concat(frames, ignore_index=True)
+    out = out[out["ruc_class"] != "UNCLASSIFIED"]
+    return out[["month", "ruc_class", "crime_type", "count"]].reset_index(drop=True)
+
+
+def change_vs_year_before(data: RuralData) -> pd.DataFrame:
+    """Change against the year before, by class and crime type, allowing for over-dispersion
+    and season, with the false discovery rate controlled over the report's tests.
+
+    Two comparisons (ONS practice): the quarter against the same quarter a year earlier, and
+    the 12 months ending with the quarter against the 12 months before. Each series (class ×
+    crime type, monthly counts of :func:`monthly_class_counts`, months held only) is tested
+    by :func:`analysis.stats.family_change_tests`: months are paired a year apart and a month
+    is used only when its partner is held (a missing month drops its pair, so 11 months are
+    compared with 11); the variance is the series' own over-dispersion (quasi-Poisson GLM
+    with month of year and trend on the months before the quarter), borrowed from the
+    force's series of the same crime type when a series has under 24 months of history.
+    The p-values of every test of the report (both comparisons, all classes and types) form
+    one family, adjusted by Benjamini-Hochberg (:func:`analysis.stats.adjust_family`).
 
     Returns
     -------
     DataFrame
-        ``comparison, ruc_class, crime_type, count_before, count_after, months_before,
-        months_after, ratio, p_value, sqrt_z, verdict`` for the six classes, ``URBAN``,
-        ``RURAL`` and ``FORCE``.
+        :data:`CHANGE_COLUMNS`: ``count_before/after`` = totals over the paired months,
+        ``months_before/after`` = number of months compared, ``months_compared`` = the months
+        of the later period compared, ``verdict`` = plain words from the *adjusted* p-value
+        ("statistically significant increase/decrease", "no statistically significant
+        change", "not tested: ..."), ``verdict_unadjusted`` from the raw p-value.
     """
-    classified = classify_crimes(data.crimes, data.lsoa)
-    win = report_windows(data.run.period)
-    present = set(data.street_months)
+    monthly = monthly_class_counts(data)
+    if monthly.empty:
+        return pd.DataFrame(columns=CHANGE_COLUMNS)
+    reference = monthly[monthly["ruc_class"] == "FORCE"]
+    quarter = list(data.run.period.months)
     frames = []
-    for label, before, after in (
-        ("quarter vs same quarter a year earlier", "year_earlier_quarter", "quarter"),
-        ("12 months vs previous 12 months", "previous_12m", "12m"),
-    ):
-        b = window_counts(classified, win[before]).rename(columns={"count": "count_before"})
-        a = window_counts(classified, win[after]).rename(columns={"count": "count_after"})
-        merged = b.merge(a, on=["ruc_class", "crime_type"])
-        merged = merged[merged["ruc_class"] != "UNCLASSIFIED"]
-        merged["months_before"] = sum(m in present for m in win[before])
-        merged["months_after"] = sum(m in present for m in win[after])
-        if merged["months_before"].iloc[0] == 0 or merged["months_after"].iloc[0] == 0:
-            merged = merged.assign(ratio=np.nan, p_value=np.nan, sqrt_z=np.nan)
-            merged["verdict"] = "not tested (no months in the store)"
-        else:
-            merged = change_table(
-                merged, "count_before", "count_after", "months_before", "months_after"
-            )
-        frames.append(merged.assign(comparison=label))
-    out = pd.concat(frames, ignore_index=True)
-    cols = ["comparison", "ruc_class", "crime_type", "count_before", "count_after"]
-    rest = ["months_before", "months_after", "ratio", "p_value", "sqrt_z", "verdict"]
-    return out[cols + rest]
+    for comparison, label in COMPARISONS.items():
+        tests = family_change_tests(
+            monthly, ["ruc_class", "crime_type"], quarter, comparison=comparison,
+            reference=reference, reference_by=["crime_type"],
+        )  # fmt: skip
+        frames.append(tests.assign(comparison=label))
+    tests = adjust_family(pd.concat(frames, ignore_index=True), family=None)
+    n_months = tests["months_after"].map(lambda t: len([m for m in str(t).split(", ") if m]))
+    held = tests["p_value"].notna()
+    out = pd.DataFrame(
+        {
+            "comparison": tests["comparison"],
+            "ruc_class": tests["ruc_class"],
+            "crime_type": tests["crime_type"],
+            "count_before": tests["before"],
+            "count_after": tests["after"],
+            "months_before": n_months.where(held, 0),
+            "months_after": n_months.where(held, 0),
+            "ratio": tests["ratio"],
+            "ratio_low": tests["ratio_low"],
+            "ratio_high": tests["ratio_high"],
+            "p_value": tests["p_value"],
+            "p_adjusted": tests["p_adjusted"],
+            "verdict": tests["verdict_adjusted"].where(held, tests["verdict"]),
+            "verdict_unadjusted": tests["verdict"],
+            "p_text": tests["p_text"],
+            "p_adjusted_text": tests["p_adjusted_text"],
+            "dispersion": tests["dispersion"],
+            "family_size": tests["family_size"],
+            "months_compared": tests["months_after"],
+            "method": tests["method"],
+        }
+    )
+    order = {k: i for i, k in enumerate(list(RUC_CLASSES) + list(AGGREGATES))}
+    out = out.assign(_c=out["comparison"].map({v: i for i, v in enumerate(COMPARISONS.values())}))
+    out = out.assign(_o=out["ruc_class"].map(order), _t=(out["crime_type"] != ALL_CRIME))
+    out = out.sort_values(["_c", "_o", "_t", "crime_type"])
+    return out[CHANGE_COLUMNS].reset_index(drop=True)
+
+
+def twelve_month_window(data: RuralData, held: list[str] | None = None) -> Window:
+    """The 12 months ending with the quarter and the months of it held in the store
+    (:func:`analysis.stats.window`; ``held`` defaults to the street-crime months)."""
+    held = data.street_months if held is None else held
+    return window(data.run.period.months[-1], held, 12)
+
+
+def _annualise(frame: pd.DataFrame, factor: float, mask=None) -> pd.DataFrame:
+    """Scale ``rate_per_1000, rate_low, rate_high`` by ``factor`` (rows of ``mask``)."""
+    out = frame.copy()
+    rows = slice(None) if mask is None else mask
+    for col in ("rate_per_1000", "rate_low", "rate_high"):
+        out.loc[rows, col] = out.loc[rows, col] * factor
+    return out
 
 
 def monthly_rural_series(data: RuralData) -> pd.DataFrame:
@@ -341,6 +434,8 @@ def monthly_rural_series(data: RuralData) -> pd.DataFrame:
 def lsoa_rates(data: RuralData) -> pd.DataFrame:
     """Crime (excluding ASB) per 1,000 residents by rural LSOA over the 12 months.
 
+    A yearly rate: annualised (× 12 / months held) when the store lacks a month of the 12.
+
     Returns ``lsoa21_code, lsoa21_name, lad_name, ruc21_code, count, population,
     rate_per_1000, rate_low, rate_high`` for the force's rural LSOAs.
     """
@@ -351,6 +446,9 @@ def lsoa_rates(data: RuralData) -> pd.DataFrame:
     rural = data.lsoa[data.lsoa["ruc21_code"].isin(rural_codes)].copy()
     rural["count"] = rural["lsoa21_code"].map(counts).fillna(0).astype("int64")
     rural = rate_per_1000(rural, count="count", population="population")
+    held = twelve_month_window(data).held
+    if 0 < len(held) < 12:
+        rural = _annualise(rural, 12 / len(held))
     cols = ["lsoa21_code", "lsoa21_name", "lad_name", "ruc21_code", "count", "population"]
     return rural[cols + ["rate_per_1000", "rate_low", "rate_high"]].reset_index(drop=True)
 
@@ -361,7 +459,8 @@ def rural_power_searches(data: RuralData) -> pd.DataFrame:
     Definitions: a rural-power search is one whose ``legislation`` names one of
     :data:`RURAL_POWERS`; a search is "in a rural LSOA" when its point lies in one of the
     force's LSOAs of a rural RUC 2021 class. Windows: the quarter and the 12 months (months
-    present in the store). Rates per 1,000 Census 2021 residents with 95% Poisson intervals.
+    present in the store). Rates per 1,000 Census 2021 residents a year with 95% Poisson
+    intervals, annualised (× 12 / months held) when stop-and-search months are missing.
 
     Returns
     -------
@@ -415,12 +514,16 @@ def rural_power_searches(data: RuralData) -> pd.DataFrame:
     )
     rows.append(("All searches", int(in_q.sum()), len(s), np.nan))
     out = pd.DataFrame(rows, columns=["measure", "quarter", "twelve_months", "population"])
-    return rate_per_1000(out, count="twelve_months", population="population")
+    out = rate_per_1000(out, count="twelve_months", population="population")
+    held = twelve_month_window(data, data.search_months).held
+    if 0 < len(held) < 12:
+        out = _annualise(out, 12 / len(held))
+    return out
 
 
 CLASS_RATE_COLUMNS = [
     "ruc_class", "ruc_label", "population", "q_count", "q_rate", "q_low", "q_high",
-    "y_count", "y_rate", "y_low", "y_high", "verdict", "p_value",
+    "y_count", "y_rate", "y_low", "y_high", "verdict", "p_value", "p_adjusted",
 ]  # fmt: skip
 
 
@@ -430,9 +533,10 @@ def class_rates(data: RuralData) -> pd.DataFrame:
     From :func:`rural_urban` (``ALL_CRIME`` rows): ``q_count`` / ``y_count`` = crimes located
     in the class's LSOAs in the quarter / the 12 months (months held); ``q_rate`` /
     ``y_rate`` = count ÷ Census 2021 residents of those LSOAs × 1,000 with 95% Poisson
-    intervals (``_low``, ``_high``). ``verdict, p_value``: the quarter against the same
-    quarter a year earlier (:func:`change_vs_year_before`; exact conditional Poisson test,
-    exposure = months held); missing for ``UNCLASSIFIED``.
+    intervals (``_low``, ``_high``; the 12-month rate annualised when a month is missing).
+    ``verdict, p_value, p_adjusted``: the quarter against the same quarter a year earlier
+    (:func:`change_vs_year_before`: over-dispersed seasonal test, verdict from the
+    Benjamini-Hochberg adjusted p-value); missing for ``UNCLASSIFIED``.
 
     Returns
     -------
@@ -464,6 +568,7 @@ def class_rates(data: RuralData) -> pd.DataFrame:
     )
     out["verdict"] = change["verdict"].reindex(out.index)
     out["p_value"] = change["p_value"].reindex(out.index)
+    out["p_adjusted"] = change["p_adjusted"].reindex(out.index)
     return out.rename_axis("ruc_class").reset_index()[CLASS_RATE_COLUMNS]
 
 
@@ -474,13 +579,13 @@ def rural_types(data: RuralData) -> pd.DataFrame:
     (crimes located in rural LSOAs), ``rate_per_1000`` (÷ Census 2021 rural residents ×
     1,000, 95% Poisson interval), ``location_quotient`` (type's share of rural crime ÷ its
     share of the force's located crime, 95% interval of :func:`location_quotient`), plus
-    ``verdict, p_value`` of the 12 months against the previous 12 months
+    ``verdict, p_value, p_adjusted`` of the 12 months against the previous 12 months
     (:func:`change_vs_year_before`). Sorted by location quotient, highest first.
 
     Returns
     -------
     DataFrame
-        :data:`TABLE_COLUMNS` plus ``verdict, p_value``.
+        :data:`TABLE_COLUMNS` plus ``verdict, p_value, p_adjusted``.
     """
     table = rural_urban(data)
     rural = table[
@@ -494,11 +599,12 @@ def rural_types(data: RuralData) -> pd.DataFrame:
     rural = rural.assign(
         verdict=change["verdict"].reindex(rural.index),
         p_value=change["p_value"].reindex(rural.index),
+        p_adjusted=change["p_adjusted"].reindex(rural.index),
     )
     rural = rural.reset_index().sort_values(
         "location_quotient", ascending=False, na_position="last"
     )
-    return rural[[*TABLE_COLUMNS, "verdict", "p_value"]]
+    return rural[[*TABLE_COLUMNS, "verdict", "p_value", "p_adjusted"]]
 
 
 RURAL_SERIES = {
@@ -513,8 +619,11 @@ def rural_xmr(data: RuralData) -> pd.DataFrame:
 
     Value: the monthly counts of :func:`monthly_rural_series` (street crimes, excluding ASB,
     and ASB incidents located in rural LSOAs; months held in the store), each series through
-    :func:`analysis.stats.xmr_chart_data` (centre = mean, limits = mean ± 2.66 × mean moving
-    range, rule columns).
+    :func:`analysis.stats.xmr_chart_data` by the NHS "Making Data Count" rules (shift and
+    trend of 7 points, two of three beyond two sigma on one side, moving ranges above 3.267 ×
+    their mean screened out, the months of ``config/spc.yml`` (COVID-19 lockdowns) left out
+    of the baseline, no run across a missing month). The series end with the quarter: later
+    months in the store are not drawn or judged.
 
     Returns
     -------
@@ -523,6 +632,7 @@ def rural_xmr(data: RuralData) -> pd.DataFrame:
         with fewer than two months held.
     """
     monthly = monthly_rural_series(data).set_index("month")
+    monthly = monthly[monthly.index <= data.run.period.months[-1]]
     if len(monthly) < 2:
         return pd.DataFrame(columns=["series", "month"])
     frames = []

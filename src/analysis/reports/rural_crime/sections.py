@@ -9,15 +9,22 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from analysis import reports
 from analysis.charts import choropleth, spc_chart
 from analysis.errors import CrimeplanError
 from analysis.params import months_missing_between
-from analysis.reports.rural_crime.metrics import RURAL_POWERS, RURAL_SERIES, SOURCE, report_windows
+from analysis.reports.rural_crime.metrics import (
+    RURAL_POWERS,
+    RURAL_SERIES,
+    SOURCE,
+    report_windows,
+    twelve_month_window,
+)
 from analysis.section import Section, published_section
-from analysis.stats import spc_verdict
+from analysis.stats import format_p, spc_verdict
 from analysis.tables import format_interval, report_table
 
 if TYPE_CHECKING:
@@ -35,27 +42,39 @@ __all__ = [
 
 
 def months_note(data: RuralData) -> str:
-    """One sentence on which months of the windows are missing from the store."""
+    """Which months the quarter and the 12-month window hold, and what is done when one is
+    missing (counts cover the months held; 12-month rates are annualised)."""
     present = set(data.street_months)
-    win = report_windows(data.run.period)
-    parts = []
-    for name, label in (("quarter", "the quarter lacks"), ("12m", "the 12 months lack")):
-        missing = [m for m in win[name] if m not in present]
-        if missing:
-            parts.append(f"{label} {', '.join(missing)}")
-    if not parts:
-        return "Every month of the quarter and of the 12 months is in the store."
-    return "Months missing from the store: " + "; ".join(parts) + " (counts cover the months held)."
+    quarter_missing = [m for m in data.run.period.months if m not in present]
+    year = twelve_month_window(data)
+    parts = [f"The 12-month window holds {year.label}."]
+    if year.missing:
+        parts.append(
+            f"Its counts cover the {len(year.held)} months held and its rates are annualised "
+            f"(× 12 / {len(year.held)}), as if the missing month had the average of the others."
+        )
+    if quarter_missing:
+        parts.append(f"The quarter lacks {', '.join(quarter_missing)}.")
+    return " ".join(parts)
 
 
 def _verdict_text(row: pd.Series) -> str:
-    """``"<verdict> (p = 0.21)"`` from a row with ``verdict`` and ``p_value``."""
-    p = row["p_value"]
+    """``"<verdict> (adjusted p = 0.21)"`` from a row with ``verdict`` and ``p_adjusted``
+    (or ``p_value`` when there is no adjusted p-value)."""
+    p = row["p_adjusted"] if "p_adjusted" in row.index else row["p_value"]
     if pd.isna(p):
         return str(row["verdict"])
-    if p < 0.001:
-        return f"{row['verdict']} (p < 0.001)"
-    return f"{row['verdict']} (p = {p:.3f})" if p < 0.01 else f"{row['verdict']} (p = {p:.2f})"
+    words = "adjusted " if "p_adjusted" in row.index else ""
+    return f"{row['verdict']} ({words}{format_p(p)})"
+
+
+CHANGE_NOTE = (
+    "Change: the same months a year apart, allowing for each series' own month-to-month "
+    "variation (which is far larger than chance alone) and for the season; a missing month "
+    "drops its pair. The p-values are adjusted for the number of tests in this report "
+    "(Benjamini-Hochberg false discovery rate), and the verdict uses the adjusted p-value: "
+    "'statistically significant' means adjusted p below 0.05."
+)
 
 
 def class_rates(rates: pd.DataFrame, data: RuralData) -> Section:
@@ -68,8 +87,7 @@ def class_rates(rates: pd.DataFrame, data: RuralData) -> Section:
         "Count: street-level crimes (data.police.uk) whose snapped location lies in an "
         "LSOA 2021 of the class (ONS RUC 2021); denominator: Census 2021 usual residents "
         "of those LSOAs. 95% Poisson intervals.",
-        "Change: exact conditional Poisson test against the same quarter a year earlier, "
-        "allowing for months missing from the store.",
+        CHANGE_NOTE,
     ]
     if "UNCLASSIFIED" in out.index:
         unclassified = out.loc["UNCLASSIFIED"]
@@ -87,7 +105,7 @@ def class_rates(rates: pd.DataFrame, data: RuralData) -> Section:
             "population": "Residents (Census 2021)",
             "q_count": "Crimes, quarter",
             "q_rate": "",
-            "y_count": "Crimes, 12 months",
+            "y_count": "Crimes, 12 months (months held)",
             "y_rate": "",
             "change": "Quarter vs same quarter a year earlier",
         },
@@ -97,7 +115,7 @@ def class_rates(rates: pd.DataFrame, data: RuralData) -> Section:
         ),
         intervals=[
             ("q_rate", "q_low", "q_high", "Rate per 1,000, quarter (95% CI)"),
-            ("y_rate", "y_low", "y_high", "Rate per 1,000, 12 months (95% CI)"),
+            ("y_rate", "y_low", "y_high", "Rate per 1,000 a year, 12 months (95% CI)"),
         ],
         counts=["population", "q_count", "y_count"],
         notes=notes,
@@ -124,7 +142,12 @@ def rural_types(types: pd.DataFrame, data: RuralData) -> Section:
             f"{data.run.period.label()}: rates, location quotients and change"
         ),
         intervals=[
-            ("rate_per_1000", "rate_low", "rate_high", "Rate per 1,000 rural residents (95% CI)"),
+            (
+                "rate_per_1000",
+                "rate_low",
+                "rate_high",
+                "Rate per 1,000 rural residents a year (95% CI)",
+            ),  # fmt: skip
             ("location_quotient", "lq_low", "lq_high", "Location quotient vs force (95% CI)"),
         ],
         counts=["count"],
@@ -132,8 +155,7 @@ def rural_types(types: pd.DataFrame, data: RuralData) -> Section:
             "Location quotient = (type's share of rural crime) / (type's share of the force's "
             "located crime); above 1 = over-represented in rural areas. 95% interval: log-scale "
             "delta method allowing for rural crime being part of the force total.",
-            "Change: exact conditional Poisson test, exposure = months present in the store. "
-            + months_note(data),
+            CHANGE_NOTE + " " + months_note(data),
             "ASB is not a crime and is left out here; rural ASB is in the SPC section and "
             "the published table.",
         ],
@@ -161,21 +183,60 @@ def rural_map(lsoa_rates: pd.DataFrame, data: RuralData) -> Section:
     chart = choropleth(
         gdf,
         "rate_per_1000",
-        title=(
-            "Crime per 1,000 residents in rural LSOAs, 12 months to the end of "
-            f"{data.run.period.label()}"
-        ),
+        title=map_title(lsoa_rates, data),
         source=SOURCE + "; ONS LSOA 2021 boundaries",
         k=k,
         outline=data.lad_boundaries,
         label="lsoa21_name",
-        legend_title="Crimes per 1,000 residents",
+        legend_title="Crimes per 1,000 residents a year",
+        lad_column="lad_name",
+        unshaded_label="Urban areas (not shaded)",
     )
     chart.data = pd.DataFrame(gdf.drop(columns="geometry"))
     return Section("Map of crime in rural LSOAs", items=[chart])
 
 
-def rural_spc(xmr: pd.DataFrame) -> Section:
+def map_title(lsoa_rates: pd.DataFrame, data: RuralData) -> str:
+    """The map's finding: the local authority whose rural LSOAs have the highest rate (crimes
+    ÷ residents of its rural LSOAs, annualised like the LSOA rates) and the force's rural rate."""
+    by_lad = lsoa_rates.groupby("lad_name")[["count", "population"]].sum()
+    factor = (lsoa_rates["rate_per_1000"] / (lsoa_rates["count"] / lsoa_rates["population"]
+              * 1000)).dropna()  # fmt: skip
+    scale = float(factor.iloc[0]) if len(factor) else 1.0
+    rates = by_lad["count"] / by_lad["population"] * 1000 * scale
+    overall = lsoa_rates["count"].sum() / lsoa_rates["population"].sum() * 1000 * scale
+    window_text = twelve_month_window(data).label
+    if rates.empty or not np.isfinite(overall):
+        return f"Crime in rural LSOAs, {window_text}"
+    top = rates.idxmax()
+    return (
+        f"Rural crime is highest in {top}'s rural areas ({rates.max():.0f} per 1,000 residents "
+        f"a year; all rural areas {overall:.0f}), {window_text}"
+    )
+
+
+def spc_title(measure: str, xmr: pd.DataFrame, quarter) -> str:
+    """A control chart's finding for the reported quarter, in words: above or below the
+    usual range (outside the limits), a run or trend, or within the usual range."""
+    label = quarter.label() if hasattr(quarter, "label") else str(quarter)
+    months = set(quarter.months) if hasattr(quarter, "months") else set()
+    part = xmr[[str(i) in months for i in xmr.index]]
+    part = part[~part["missing"] & ~part["excluded"]] if "missing" in part else part
+    if part.empty:
+        return f"{measure}: no months of {label} to judge"
+    high = part["rule_outside"] & (part["value"] > part["ucl"])
+    low = part["rule_outside"] & (part["value"] < part["lcl"])
+    if high.any():
+        return f"{measure} rose above its usual range in {label}"
+    if low.any():
+        return f"{measure} fell below its usual range in {label}"
+    if part["special_cause"].any():
+        side = "above" if (part["value"] > part["centre"]).mean() >= 0.5 else "below"
+        return f"{measure} ran {side} its average in {label}: a sustained change"
+    return f"{measure} stayed within its usual range in {label}"
+
+
+def rural_spc(xmr: pd.DataFrame, data: RuralData | None = None) -> Section:
     """XmR charts of monthly rural crime and rural ASB (from :func:`~.metrics.rural_xmr`),
     with one verdict sentence each (:func:`analysis.stats.spc_verdict`) and the months absent
     from the store."""
@@ -189,11 +250,13 @@ def rural_spc(xmr: pd.DataFrame) -> Section:
         part = xmr[xmr["series"] == column].drop(columns="series").set_index("month")
         if part.empty:
             continue
+        quarter = data.run.period if data is not None else None
         chart = spc_chart(
             part,
-            title=f"{measure}, by month (XmR chart)",
+            title=spc_title(measure, part, quarter) if quarter else f"{measure}, by month",
             y_label=unit,
             source="data.police.uk street-level crime; ONS RUC 2021",
+            quarter=quarter,
         )
         chart.data = part
         findings.append(spc_verdict(part, measure))
@@ -201,7 +264,7 @@ def rural_spc(xmr: pd.DataFrame) -> Section:
     months = sorted(set(xmr["month"]))
     gaps = ", ".join(months_missing_between(months))
     if gaps:
-        items.append(f"Months absent from the store (not plotted): {gaps}.")
+        items.append(f"Months absent from the store (a gap in the line, not bridged): {gaps}.")
     return Section(title, findings=findings, items=items)
 
 
@@ -222,7 +285,7 @@ def rural_powers(searches: pd.DataFrame, data: RuralData) -> Section:
             "measure": "Searches",
             "quarter": f"{data.run.period.label()}",
             "twelve_months": "12 months",
-            "rate": "Per 1,000 residents, 12 months (95% CI)",
+            "rate": "Per 1,000 residents a year, 12 months (95% CI)",
         },
         caption="Stop and search under rural and wildlife powers, and searches in rural LSOAs",
         counts=["quarter", "twelve_months"],
@@ -230,7 +293,10 @@ def rural_powers(searches: pd.DataFrame, data: RuralData) -> Section:
             "Rural powers: " + ", ".join(RURAL_POWERS.values()) + " (only those used are listed).",
             "Location: the search's point in an LSOA 2021 of a rural RUC 2021 class; "
             "denominator: Census 2021 residents of those LSOAs.",
-            f"Stop-and-search months held for the 12 months: {len(present)} of 12.",
+            f"Stop-and-search months held for the 12 months: {len(present)} of 12"
+            + (
+                f"; rates are annualised (× 12 / {len(present)})." if 0 < len(present) < 12 else "."
+            ),
         ],
     )
     return Section("Stop and search under rural powers", items=[shown])
