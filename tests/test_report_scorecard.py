@@ -62,6 +62,11 @@ def test_adjusted_verdict_is_used_when_the_source_publishes_one():
          "p_adjusted": [0.2]}
     )  # fmt: skip
     assert sm._verdict_column(change) == ("verdict_adjusted", "p_adjusted")
+    # a report whose "verdict" is already the adjusted one (rural crime) publishes p_adjusted
+    assert sm._verdict_column(change.drop(columns=["verdict_adjusted"])) == (
+        "verdict",
+        "p_adjusted",
+    )
     assert sm._verdict_column(change.drop(columns=["verdict_adjusted", "p_adjusted"])) == (
         "verdict",
         "p_value",

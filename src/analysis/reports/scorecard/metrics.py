@@ -133,6 +133,8 @@ def _verdict_column(frame: pd.DataFrame) -> tuple[str, str]:
     """(verdict, p-value) columns to read: the adjusted ones when the source publishes them."""
     if "verdict_adjusted" in frame.columns:
         return "verdict_adjusted", "p_adjusted"
+    if "p_adjusted" in frame.columns:  # the report's verdict is already the adjusted one
+        return "verdict", "p_adjusted"
     return "verdict", "p_value"
 
 
