@@ -327,6 +327,20 @@ def test_notebook_runs_on_fixture_store(fixture_store_dir, tmp_path):
 POLICE = SHARED_DATA_DIR / "police" / "northumbria"
 CHARGE_TYPES = {"Suspect charged", "Suspect charged as part of another case"}
 NO_SUSPECT_TYPE = "Investigation complete; no suspect identified"
+POSITIVE_TYPES = {
+    # charge or summons and what follows it at court
+    "Suspect charged", "Suspect charged as part of another case", "Awaiting court outcome",
+    "Court result unavailable", "Court case unable to proceed", "Defendant found not guilty",
+    "Defendant sent to Crown Court", "Offender sent to prison",
+    "Offender given suspended prison sentence", "Offender given community sentence",
+    "Offender fined", "Offender given absolute discharge", "Offender given conditional discharge",
+    "Offender ordered to pay compensation", "Offender deprived of property",
+    "Offender otherwise dealt with",
+    # cautions, community resolutions, penalty notices, drugs warnings
+    "Offender given a caution", "Offender given conditional caution", "Local resolution",
+    "Offender given community resolution", "Offender given a drugs possession warning",
+    "Offender given penalty notice", "Offender given a penalty notice",
+}  # fmt: skip
 
 
 def _rows(kind: str):
@@ -335,9 +349,10 @@ def _rows(kind: str):
             yield from csv.DictReader(f)
 
 
-def _independent_join(months: list[str]):
+def _independent_join(months: list[str], up_to: str = "9999-12"):
     """Crime ID -> crime type for the window's crimes, and Crime ID -> the outcome types of
-    its latest outcome month, from the raw CSVs with the csv module."""
+    its latest outcome month (outcome records up to ``up_to``), from the raw CSVs with the csv
+    module."""
     crimes = {}
     for row in _rows("street"):
         if row["Month"] in months and row["Crime type"] != "Anti-social behaviour":
@@ -346,7 +361,7 @@ def _independent_join(months: list[str]):
     latest: dict[str, tuple[str, set]] = {}
     for row in _rows("outcomes"):
         cid = row["Crime ID"]
-        if cid not in crimes:
+        if cid not in crimes or row["Month"] > up_to:
             continue
         month, types = latest.get(cid, ("", set()))
         if row["Month"] > month:
@@ -533,14 +548,18 @@ def test_outcome_distribution_counts_every_group_by_hand():
 
 def test_published_tables_stems_and_columns():
     tables = jm.published_tables(_data(CRIMES, OUTCOMES))
-    assert list(tables) == ["outcome_rates"]
+    assert list(tables) == ["outcome_rates", "positive_outcomes"]
+    assert list(tables["positive_outcomes"].columns) == jm.POSITIVE_CHANGE_COLUMNS
     table = tables["outcome_rates"]
     assert list(table.columns) == jm.TABLE_COLUMNS
     # rounded to 6 decimals as published
     assert (table["share"] == table["share"].round(6)).all()
     listing = js.published(tables).tables["Published tables"]
-    assert listing["file"].tolist() == ["tables/05_justice_outcomes/outcome_rates.csv"]
-    assert listing["rows"].tolist() == [len(table)]
+    assert listing["file"].tolist() == [
+        "tables/05_justice_outcomes/outcome_rates.csv",
+        "tables/05_justice_outcomes/positive_outcomes.csv",
+    ]
+    assert listing["rows"].tolist() == [len(table), len(tables["positive_outcomes"])]
 
 
 def _no_writes(monkeypatch):
@@ -597,3 +616,104 @@ def test_sections_write_no_file(fixture_store_dir, tmp_path, monkeypatch):
     assert all(frame is not None for s in shown for frame in s.tables.values())
     chart = shown[3].charts
     assert len(chart) == 1 and set(next(iter(chart.values()))["months_since"]) <= {0, 1, 3, 6, 12}
+
+
+# ------------------------------------------------------------ positive outcomes: one definition
+
+
+def test_positive_outcome_rate_counts_each_quarter_with_the_same_follow_up():
+    crimes = pd.DataFrame(
+        {
+            "crime_id": ["p", "q", "r", "s", "t"],
+            "month": ["2021-10", "2021-11", "2021-12", "2022-10", "2022-12"],
+            "crime_type": ["Burglary"] * 5,
+            "lad_code": ["E06000057"] * 5,
+            "lad_name": ["Northumberland"] * 5,
+        }
+    )
+    outcomes = pd.DataFrame(
+        {
+            "crime_id": ["p", "q", "q", "r", "s", "t"],
+            "month": ["2022-01", "2021-12", "2022-02", "2022-06", "2023-01", "2022-12"],
+            "outcome_type": [
+                "Suspect charged",  # p: positive within one month of 2021-Q4's end
+                "Offender given a caution",  # q: positive, then ...
+                "Unable to prosecute suspect",  # ... no longer positive by 2022-02 (too late)
+                "Suspect charged",  # r: positive, but 6 months after the quarter: not seen
+                "Offender given community resolution",  # s: positive in 2023-01
+                "Investigation complete; no suspect identified",  # t: not positive
+            ],
+        }
+    )
+    held = [f"2021-{m:02d}" for m in range(10, 13)] + [f"2022-{m:02d}" for m in range(1, 13)]
+    data = _data(crimes, outcomes, outcome_months=[*held, "2023-01"])
+    assert jm.follow_up_months(data) == 1  # outcomes held up to one month after 2022-Q4
+    rates = jm.positive_outcome_rate(data).set_index(["window", "area_code"])
+    now = rates.loc[("quarter", "northumbria")]
+    then = rates.loc[("year_earlier_quarter", "northumbria")]
+    # 2022-Q4: s positive (2023-01), t not: 1 of 2
+    assert (now["crimes"], now["positive"], now["outcomes_to"]) == (2, 1, "2023-01")
+    # 2021-Q4 with outcomes up to 2022-01 only: p and q positive (q's 2022-02 record is later
+    # than the follow-up), r has no outcome yet: 2 of 3
+    assert (then["crimes"], then["positive"], then["outcomes_to"]) == (3, 2, "2022-01")
+    assert then["share"] == pytest.approx(2 / 3)
+    low, high = proportion_confint(2, 3, method="wilson")
+    assert (then["share_low"], then["share_high"]) == pytest.approx((low, high))
+    # with every outcome held (the old definition for the comparison quarter), q would not be
+    # positive and r would: the same-follow-up rule changes the comparison
+    longer = jm.positive_outcome_rate(data, follow_up=6).set_index(["window", "area_code"])
+    assert longer.loc[("year_earlier_quarter", "northumbria"), "positive"] == 2
+
+
+def test_positive_rates_and_headline_use_the_one_definition():
+    data = _data(CRIMES, OUTCOMES)
+    one = jm.positive_outcome_rate(data, ("quarter", "12m"))
+    rates = jm.positive_rates(data)
+    assert rates["positive"].tolist() == one["positive"].tolist()
+    figures = jm.headline_figures(data).set_index("measure")
+    force = one[(one["window"] == "quarter") & (one["area_code"] == "northumbria")].iloc[0]
+    assert figures.loc[jm.POSITIVE, "count"] == force["positive"]
+
+
+def test_proportion_change_test_without_extra_variation_is_the_wald_test():
+    from scipy import stats as sps
+
+    from analysis.stats.proportion import proportion_change_test
+
+    # every month of a period has the same rate: no over-dispersion, so phi = 1 and the test
+    # is the Wald test of the log odds ratio, judged by t with (6 - 2) df
+    monthly = pd.DataFrame(
+        {
+            "successes": [20, 20, 20, 30, 30, 30],
+            "trials": [100, 100, 100, 100, 100, 100],
+            "after": [False] * 3 + [True] * 3,
+        }
+    )
+    log_or = np.log((90 / 210) / (60 / 240))
+    se = np.sqrt(1 / 60 + 1 / 240 + 1 / 90 + 1 / 210)
+    expected = 2 * sps.t.sf(log_or / se, 4)
+    assert proportion_change_test(monthly) == pytest.approx(expected, rel=1e-5)
+    # months that disagree within each period widen the test
+    noisy = monthly.assign(successes=[5, 20, 35, 15, 30, 45])
+    assert proportion_change_test(noisy) > expected
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+def test_positive_outcome_rate_real_2022_q4_against_the_raw_csvs(real_store_dir):
+    run = RunParameters(quarter="2022-Q4", processed_dir=str(real_store_dir))
+    data = jd.load(run)
+    table = jm.positive_outcome_change(data).set_index("area_code").loc["northumbria"]
+    last = max(p.name for p in (SHARED_DATA_DIR / "police" / "northumbria").iterdir()
+               if any(p.glob("*-outcomes.csv")))  # fmt: skip
+    assert last == "2023-03"  # three months of outcomes after 2022-Q4
+    assert table["follow_up_months"] == 3
+    for quarter, up_to, crimes_col, positive_col in (
+        (Quarter(2022, 4), "2023-03", "crimes_after", "positive_after"),
+        (Quarter(2021, 4), "2022-03", "crimes_before", "positive_before"),
+    ):
+        crimes, latest = _independent_join(quarter.months, up_to)
+        positive = sum(1 for cid in crimes if latest.get(cid, set()) & POSITIVE_TYPES)
+        assert table[crimes_col] == len(crimes)
+        assert table[positive_col] == positive
+    assert table["positive_after"] == 2023  # the figure the report has always published

@@ -7,7 +7,9 @@ a crime with no outcome record yet counts as "Under investigation or status unav
 Anti-social behaviour has no Crime ID and no outcomes, so it is excluded throughout.
 
 Every outcome type string is mapped once, in :data:`OUTCOME_GROUPS`, to six groups; the
-*positive outcome rate* is defined once, in :data:`POSITIVE_GROUPS`.
+*positive outcome rate* is defined once, in :func:`positive_outcome_rate` (crimes recorded in
+the window whose latest outcome is in :data:`POSITIVE_GROUPS`, every window compared with the
+same follow-up after its end); the plan scorecard reads it from here.
 """
 
 from __future__ import annotations
@@ -253,30 +255,203 @@ def outcome_rates(data: JusticeData) -> pd.DataFrame:
     return table[TABLE_COLUMNS].reset_index(drop=True)
 
 
+def follow_up_months(data: JusticeData) -> int:
+    """Months of outcomes seen after the reporting quarter: last outcomes month held minus the
+    quarter's last month (0 when the outcomes end with the quarter or before it)."""
+    if not data.outcome_months:
+        return 0
+    last = _month_index(pd.Series([max(data.outcome_months)])).iloc[0]
+    end = _month_index(pd.Series([data.run.period.months[-1]])).iloc[0]
+    return int(max(last - end, 0))
+
+
+def _index_month(code: int) -> str:
+    return f"{code // 12:04d}-{code % 12 + 1:02d}"
+
+
+def positive_outcome_rate(
+    data: JusticeData,
+    window_names: tuple[str, ...] = ("quarter", "year_earlier_quarter"),
+    follow_up: int | None = None,
+) -> pd.DataFrame:
+    """Positive outcome rate: the one definition used by this report and the plan scorecard.
+
+    Numerator (``positive``): crimes recorded in the window whose *latest* outcome, among the
+    outcome records dated no later than ``follow_up`` months after the window's last month, is
+    positive (:data:`POSITIVE_GROUPS`: charge or summons, caution, community resolution,
+    penalty notice or drugs possession warning). Denominator (``crimes``): non-ASB street
+    crimes recorded in the window (data.police.uk). 95% Wilson intervals. Rows for the force
+    (``area_code`` = force slug) and each of its local authorities (crimes located there).
+
+    Every window gets the same follow-up, by default the months of outcomes held after the
+    reporting quarter (:func:`follow_up_months`), so the reporting quarter is counted with
+    every outcome held and the same quarter a year earlier only with the outcomes recorded
+    within the same number of months after its end: the two rates compare like with like.
+    A quarter counted with a year more of outcomes would look better only because its crimes
+    had longer to reach one. The latest outcome (rather than the first positive one) is used
+    so the rate says how the quarter's crimes stand: a charge later followed by "unable to
+    prosecute" is not counted.
+
+    Parameters
+    ----------
+    data : JusticeData
+    window_names : tuple of str
+        Names of :func:`analysis.params.windows` (``quarter``, ``year_earlier_quarter``,
+        ``previous_quarter``, ``12m``).
+    follow_up : int, optional
+        Months after each window's end; default :func:`follow_up_months`.
+
+    Returns
+    -------
+    DataFrame
+        ``window, area_code, area_name, crimes, positive, share, share_low, share_high,
+        follow_up_months, outcomes_to`` (last outcome month counted) and
+        ``outcome_months_missing`` (outcomes months within the window's follow-up that the
+        store lacks, comma-separated; outcomes recorded in them are not seen).
+    """
+    follow_up = follow_up_months(data) if follow_up is None else int(follow_up)
+    win = windows(data.run.period)
+    names = dict(zip(data.force_lads["lad_code"], data.force_lads["lad_name"], strict=True))
+    held = set(data.outcome_months)
+    rows = []
+    for name in window_names:
+        months = win[name]
+        cutoff = int(_month_index(pd.Series([months[-1]])).iloc[0]) + follow_up
+        cut = _index_month(cutoff)
+        crimes = data.crimes[data.crimes["month"].isin(months)]
+        outcomes = data.outcomes[data.outcomes["month"] <= cut]
+        joined = latest_outcomes(crimes, outcomes)
+        first = int(_month_index(pd.Series([months[0]])).iloc[0])
+        gone = [_index_month(m) for m in range(first, cutoff + 1) if _index_month(m) not in held]
+        extra = (follow_up, cut, ", ".join(gone))
+        rows.append(
+            (name, data.run.force, "Whole force", len(joined), int(joined["positive"].sum()))
+            + extra
+        )
+        for code, lad_name in names.items():
+            sub = joined[joined["lad_code"] == code]
+            rows.append((name, code, lad_name, len(sub), int(sub["positive"].sum())) + extra)
+    cols = ["window", "area_code", "area_name", "crimes", "positive"]
+    out = pd.DataFrame(
+        rows, columns=[*cols, "follow_up_months", "outcomes_to", "outcome_months_missing"]
+    )
+    out = proportion_with_interval(out, "positive", "crimes")
+    return out[
+        [*cols, "share", "share_low", "share_high"]
+        + ["follow_up_months", "outcomes_to", "outcome_months_missing"]
+    ]
+
+
+POSITIVE_CHANGE_COLUMNS = [
+    "area_code", "area_name", "comparison", "crimes_before", "positive_before", "share_before",
+    "crimes_after", "positive_after", "share_after", "share_after_low", "share_after_high",
+    "ratio", "p_value", "verdict", "p_adjusted", "verdict_adjusted", "family_size",
+    "follow_up_months", "outcome_months_missing", "method",
+]  # fmt: skip
+POSITIVE_CHANGE_METHOD = (
+    "quasi-binomial GLM of the monthly positive outcome rates of the two quarters (crimes "
+    "recorded in each month, same follow-up), over-dispersion from the six months, never less "
+    "than binomial; Benjamini-Hochberg across the force and its local authorities"
+)
+
+
+def positive_outcome_change(data: JusticeData, comparison: str = "year_earlier_quarter"):
+    """Has the positive outcome rate (:func:`positive_outcome_rate`) changed since the same
+    quarter a year earlier?
+
+    For the force and each local authority: the quarter's rate against ``comparison``'s, both
+    with the same follow-up. Test: :func:`analysis.stats.proportion.proportion_change_test` on
+    the six monthly rates (crimes recorded in each month; numerator and follow-up as in
+    :func:`positive_outcome_rate`): a binomial GLM with a term for the later quarter, its
+    standard error widened by the over-dispersion seen between the months (never below 1). The force and its local
+    authorities form one family: Benjamini-Hochberg (:func:`analysis.stats.adjust_family`);
+    ``verdict_adjusted`` is the verdict to state.
+
+    Returns
+    -------
+    DataFrame
+        :data:`POSITIVE_CHANGE_COLUMNS`; ``ratio`` = share after / share before.
+    """
+    from analysis.stats import adjust_family
+    from analysis.stats.proportion import proportion_change_test
+
+    rates = positive_outcome_rate(data, ("quarter", comparison))
+    follow_up = int(rates["follow_up_months"].iloc[0])
+    win = windows(data.run.period)
+    monthly = []
+    for name in ("quarter", comparison):
+        for month in win[name]:
+            cutoff = _index_month(int(_month_index(pd.Series([win[name][-1]])).iloc[0]) + follow_up)
+            crimes = data.crimes[data.crimes["month"] == month]
+            joined = latest_outcomes(crimes, data.outcomes[data.outcomes["month"] <= cutoff])
+            monthly.append(joined.assign(after=name == "quarter"))
+    joined = pd.concat(monthly, ignore_index=True)
+    areas = [(data.run.force, None)] + [(c, c) for c in data.force_lads["lad_code"]]
+    rows = []
+    for code, lad in areas:
+        part = joined if lad is None else joined[joined["lad_code"] == lad]
+        per_month = part.groupby(["month", "after"]).agg(
+            crimes=("positive", "size"), positive=("positive", "sum")
+        )
+        per_month = per_month.reset_index()
+        p = proportion_change_test(
+            per_month.rename(columns={"positive": "successes", "crimes": "trials"})
+        )
+        now = rates[(rates["window"] == "quarter") & (rates["area_code"] == code)].iloc[0]
+        then = rates[(rates["window"] == comparison) & (rates["area_code"] == code)].iloc[0]
+        missing = ", ".join(
+            m for m in (then["outcome_months_missing"], now["outcome_months_missing"]) if m
+        )
+        rows.append(
+            {
+                "area_code": code,
+                "area_name": now["area_name"],
+                "comparison": comparison,
+                "crimes_before": then["crimes"],
+                "positive_before": then["positive"],
+                "share_before": then["share"],
+                "crimes_after": now["crimes"],
+                "positive_after": now["positive"],
+                "share_after": now["share"],
+                "share_after_low": now["share_low"],
+                "share_after_high": now["share_high"],
+                "ratio": now["share"] / then["share"] if then["share"] > 0 else np.nan,
+                "p_value": p,
+                "verdict": _rate_verdict(p, now["share"], then["share"]),
+                "follow_up_months": follow_up,
+                "outcome_months_missing": missing,
+                "method": POSITIVE_CHANGE_METHOD,
+            }
+        )
+    out = adjust_family(pd.DataFrame(rows), family=None)
+    return out[POSITIVE_CHANGE_COLUMNS]
+
+
+def _rate_verdict(p: float, after: float, before: float, alpha: float = 0.05) -> str:
+    from analysis.stats.change import NOT_TESTED, SIG_DOWN, SIG_NONE, SIG_UP
+
+    if not np.isfinite(p):
+        return NOT_TESTED
+    if p >= alpha:
+        return SIG_NONE
+    return SIG_UP if after > before else SIG_DOWN
+
+
 def positive_rates(data: JusticeData) -> pd.DataFrame:
     """Positive outcome rate by local authority (and the force), quarter and 12 months.
 
-    Numerator: crimes recorded in the window whose latest outcome is positive
-    (:data:`POSITIVE_GROUPS`); denominator: all crimes recorded in the window (non-ASB);
-    95% Wilson intervals.
+    :func:`positive_outcome_rate` (the one definition: crimes recorded in the window whose
+    latest outcome is positive, with every outcome held after the quarter) for the windows
+    ``quarter`` and ``12m``; 95% Wilson intervals.
 
     Returns
     -------
     DataFrame
         ``area_code, area_name, window, crimes, positive, share, share_low, share_high``.
     """
-    joined = _joined(data)
-    win = windows(data.run.period)
-    names = dict(zip(data.force_lads["lad_code"], data.force_lads["lad_name"], strict=True))
-    rows = []
-    for name in ("quarter", "12m"):
-        part = joined[joined["month"].isin(win[name])]
-        rows.append((data.run.force, "Whole force", name, len(part), int(part["positive"].sum())))
-        for code, lad_name in names.items():
-            sub = part[part["lad_code"] == code]
-            rows.append((code, lad_name, name, len(sub), int(sub["positive"].sum())))
-    out = pd.DataFrame(rows, columns=["area_code", "area_name", "window", "crimes", "positive"])
-    return proportion_with_interval(out, "positive", "crimes")
+    out = positive_outcome_rate(data, ("quarter", "12m"))
+    cols = ["area_code", "area_name", "window", "crimes", "positive"]
+    return out[[*cols, "share", "share_low", "share_high"]].reset_index(drop=True)
 
 
 def positive_by_months_since(
@@ -521,9 +696,14 @@ def headline_figures(data: JusticeData) -> pd.DataFrame:
 
 
 def published_tables(data: JusticeData) -> dict[str, pd.DataFrame]:
-    """Every table the report publishes: ``{"outcome_rates": outcome_rates(data)}``.
+    """Every table the report publishes: ``outcome_rates`` (:func:`outcome_rates`) and
+    ``positive_outcomes`` (:func:`positive_outcome_change`: the quarter's positive outcome
+    rate against the same quarter a year earlier, same follow-up).
 
     Figures rounded to 6 decimals. Outcome counts are not personal data (data.police.uk
-    publishes each crime's outcome), so the table is not suppressed.
+    publishes each crime's outcome), so the tables are not suppressed.
     """
-    return {"outcome_rates": outcome_rates(data).round(6)}
+    return {
+        "outcome_rates": outcome_rates(data).round(6),
+        "positive_outcomes": positive_outcome_change(data).round(6),
+    }
