@@ -509,10 +509,11 @@ def test_data_check_asks_each_report_module(monkeypatch, fixture_store_dir):
     def ready(store, run):
         return None
 
-    # TRANSITION: the reports are plain modules on this branch; ReportSpec falls back to them
     for module, fn in (("reoffending", absent), ("rural_crime", broken), ("crime_by_area", ready)):
         monkeypatch.setitem(
-            sys.modules, f"analysis.reports.{module}", types.SimpleNamespace(missing_data_reason=fn)
+            sys.modules,
+            f"analysis.reports.{module}.data",
+            types.SimpleNamespace(missing_data_reason=fn),
         )
     store = Store(fixture_store_dir)
     try:

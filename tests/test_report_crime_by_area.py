@@ -21,11 +21,11 @@ from analysis.outputs import write_tables
 from analysis.params import RunParameters
 from analysis.paths import NOTEBOOKS_DIR, SHARED_DATA_DIR
 from analysis.reports import get
-from analysis.reports import hotspots as hs
 from analysis.reports.crime_by_area import data as cdata
 from analysis.reports.crime_by_area import metrics as cba
 from analysis.reports.crime_by_area import sections as sec
 from analysis.section import Section
+from analysis.stats import hotspots as hs
 
 FORCE = "northumbria"
 QUARTER = "2022-Q4"

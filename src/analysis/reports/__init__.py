@@ -58,10 +58,6 @@ class ReportSpec:
 
     def missing_data_reason(self, store, run) -> str | None:
         """Why this report cannot run for ``run`` with ``store`` (None when it can)."""
-        # TRANSITION: remove at merge (reports are single modules on this branch; once each is a
-        # package with a ``data`` layer, call ``self.layer("data")`` unconditionally).
-        if not hasattr(self.package, "__path__"):  # a plain module, not a package
-            return self.package.missing_data_reason(store, run)
         return self.layer("data").missing_data_reason(store, run)
 
 

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import stats
-from analysis.reports import hotspots as hs
+from analysis.stats import hotspots as hs
 
 from .data import WINDOWS, CrimeByAreaData
 

@@ -11,8 +11,8 @@ import pandas as pd
 
 from analysis import charts, stats, tables
 from analysis.params import Quarter, months_missing_between
-from analysis.reports import hotspots as hs
 from analysis.section import Section
+from analysis.stats import hotspots as hs
 
 from . import metrics as m
 from .data import CrimeByAreaData
