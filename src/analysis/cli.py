@@ -19,6 +19,7 @@ from analysis.paths import DEFAULT_OUTPUT_DIR, DEFAULT_PROCESSED_DIR, DEFAULT_RA
 
 EXIT_CODES = (
     (0, "all", "success: every report produced; verify: the publication matches its manifest"),
+    (1, "status --check", "a store file is damaged or missing (crimeplan ingest --repair rebuilds)"),
     (1, "run, verify", "run: at least one report failed (the others are published); "
      "verify: files changed, missing or unexpected (one line each)"),
     (2, "all", "bad parameters or unusable input, one line saying which; nothing published"),
