@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from analysis.pack.plan import BUILD_DIR, FAILED, PRODUCED, REUSED, SKIPPED, ReportResult
@@ -24,9 +24,21 @@ def combined_pack_name(force: str, quarter: str) -> str:
 
 
 def pack_context(
-    store, run: RunParameters, inputs, code: dict, snapshot: str, started: datetime
+    store,
+    run: RunParameters,
+    inputs,
+    code: dict,
+    snapshot: str,
+    started: datetime,
+    published: date | None = None,
+    next_publication: date | None = None,
 ) -> PackContext:
     """:class:`analysis.pdf.PackContext` for this run: cover facts and the appendix tables.
+
+    Cover facts: the publication date (``published``, default the run date) and the next one
+    (default by the rule of ``config/publication.yml``), the date the data was extracted (the
+    store snapshot's creation date) with the latest month of police data, producer, contact and
+    status line from ``config/publication.yml``.
 
     Appendix tables: the store's data-quality facts (``quality``) and ledger rows of the quarter's
     months for the force, the run's provenance, and the police input files of the quarter with
@@ -34,8 +46,12 @@ def pack_context(
     """
     import pandas as pd
 
-    from analysis.pdf import html_table
+    from analysis.pdf import html_table, load_publication, long_date
 
+    publication = load_publication()
+    published = published or started.date()
+    next_publication = next_publication or publication.next_publication(published)
+    extracted, latest = _extraction(store, run.force)
     quarter = run.period
     quality = store.quality(run.force, months=quarter.months)
     quality = quality.drop(columns=[c for c in ("force",) if c in quality.columns])
@@ -51,8 +67,11 @@ def pack_context(
             ("Package version", str(code.get("version"))),
             ("Git commit", commit + (" (with local changes)" if code.get("git_dirty") else "")),
             ("Code fingerprint (sha256)", code["fingerprint"][:16]),
-            ("Store snapshot", snapshot),
+            ("Data snapshot", snapshot),
+            ("Data extracted", long_date(extracted) or "not recorded"),
             ("Run started (UTC)", started.strftime("%Y-%m-%d %H:%M")),
+            ("Publication date", long_date(published)),
+            ("Next publication", long_date(next_publication)),
         ],
         columns=["Item", "Value"],
     )
@@ -65,10 +84,15 @@ def pack_context(
         force_name=force_name,
         quarter=str(quarter),
         quarter_label=quarter.label(),
-        published=started.date(),
-        quality_table=html_table(
-            quality, f"Data-quality facts, {force_name}, {quarter} (store table quality)"
-        ),
+        published=published,
+        next_publication=next_publication,
+        extracted=long_date(extracted),
+        latest_month=latest,
+        contact=publication.contact,
+        status=publication.status,
+        glossary=publication.glossary,
+        publisher=publication.producer,
+        quality_table=html_table(quality, f"Data-quality facts, {force_name}, {quarter}"),
         ledger_table=html_table(
             ledger, "Row ledger of the quarter's source files: rows read = loaded + quarantined"
         ),
@@ -86,6 +110,35 @@ def pack_context(
             "status and timing are listed in manifest.json beside this document."
         ),
     )
+
+
+def publication_facts(context: PackContext) -> dict:
+    """The publication facts of the cover, for ``manifest.json``."""
+    return {
+        "published": context.published.isoformat(),
+        "next_publication": context.next_publication.isoformat()
+        if context.next_publication
+        else None,
+        "period": f"{context.quarter} ({context.quarter_label})",
+        "data_extracted": context.extracted,
+        "latest_police_month": context.latest_month,
+        "producer": context.publisher,
+        "contact": context.contact,
+        "status": context.status,
+    }
+
+
+def _extraction(store, force: str) -> tuple[date | None, str]:
+    """The date the store snapshot was built (its ``manifest.json``) and the latest month of the
+    force's police files in it, e.g. ``December 2022``."""
+    created = None
+    manifest = Path(store.snapshot_dir) / "manifest.json"
+    if manifest.is_file():
+        stamp = json.loads(manifest.read_text(encoding="utf-8")).get("created")
+        created = datetime.fromisoformat(stamp).date() if stamp else None
+    months = store.months(force, "street")
+    latest = datetime.strptime(months[-1], "%Y-%m").strftime("%B %Y") if months else ""
+    return created, latest
 
 
 def _force_name(store, force: str) -> str:
@@ -124,14 +177,6 @@ def write_report_html(executed: Path, name: str, staging: Path, context: PackCon
     return fragment.title
 
 
-def write_report_pdf(staging: Path, name: str) -> Path:
-    """Print report ``name``'s web page to ``<name>.pdf`` (tagged PDF/UA-1)."""
-    from analysis.pdf import write_pdf
-
-    page = (staging / f"{name}.html").read_text(encoding="utf-8")
-    return write_pdf(page, staging / f"{name}.pdf")
-
-
 def load_fragment(staging: Path, name: str):
     """The :class:`analysis.pdf.ReportFragment` :func:`write_report_html` cached."""
     from analysis.pdf import Heading, ReportFragment
@@ -144,10 +189,29 @@ def load_fragment(staging: Path, name: str):
 # --- the whole pack -----------------------------------------------------------------------------
 
 
-def write_combined(staging: Path, entries: Iterable, context: PackContext, pdf: bool) -> list[Path]:
-    """The combined pack (HTML and, when ``pdf``, PDF): included reports in pack order,
-    scorecard first; the others are named on its contents page with their plain reason."""
-    from analysis.pdf import document_html, write_pdf, write_text
+def front_section(names: Iterable[str]) -> str | None:
+    """The report printed first as the front section (the scorecard, notebook ``00_...``)."""
+    return next((n for n in names if n.startswith("00_")), None)
+
+
+def write_combined(
+    staging: Path, entries: Iterable, context: PackContext, pdf: bool, reports: Iterable[str] = ()
+) -> tuple[list[Path], list[Path]]:
+    """The combined pack (HTML and, when ``pdf``, PDF) and the PDFs of ``reports``.
+
+    Included reports in pack order: the front section (scorecard) first, every other report as
+    an annex chapter, then the glossary and the technical appendix; the reports left out are
+    named on its contents page with their plain reason. The pack is laid out once: each report's
+    PDF is the cover and that report's pages of the same layout (so its page numbers are the
+    pack's). Returns the combined files and the report PDFs written.
+    """
+    from analysis.pdf import (
+        document_html,
+        render_document,
+        section_pages,
+        write_rendered,
+        write_text,
+    )
 
     entries = list(entries)
     fragments = [load_fragment(staging, e.name) for e in entries if e.included]
@@ -163,11 +227,20 @@ def write_combined(staging: Path, entries: Iterable, context: PackContext, pdf: 
         fragments,
         context,
         not_included=missing,
+        front=front_section(f.name for f in fragments),
     )
     written = [write_text(document, staging / f"{stem}.html")]
+    printed: list[Path] = []
     if pdf:
-        written.append(write_pdf(document, staging / f"{stem}.pdf"))
-    return written
+        rendered = render_document(document, staging)
+        written.append(write_rendered(rendered, staging / f"{stem}.pdf"))
+        anchors = [f"report-{f.name}" for f in fragments] + ["glossary", "appendix"]
+        pages = section_pages(rendered, anchors)
+        for name in reports:
+            if f"report-{name}" in pages:
+                chapter = [0, *pages[f"report-{name}"]]
+                printed.append(write_rendered(rendered, staging / f"{name}.pdf", chapter))
+    return written, printed
 
 
 def _size(path: Path) -> str:
