@@ -27,6 +27,7 @@ from analysis.pack.manifest import code_version, file_checksums, package_version
 from analysis.pack.plan import FAILED, PRODUCED, SKIPPED, PackInputError, ReportResult
 from analysis.pack.publish import Publication, kill_children
 from analysis.params import RunParameters
+from analysis.reports import REPORTS
 
 __all__ = ["EXIT_MEANINGS", "PackInputError", "run_pack"]
 
@@ -77,7 +78,11 @@ def run_pack(quarter: str | None, force: str, raw_dir: Path | None, processed_di
                                              started, published, next_publication)  # fmt: skip
             combined = _produce(request, run, reports, context, pub, code["fingerprint"], console)
             results = reports.ordered()
-            documents.write_index(pub.staging, results, context, [pub.staging / f for f in combined["outputs"]])  # fmt: skip
+            workbook = documents.write_tables_workbook(pub.staging, results, context)
+            combined["workbook"] = (
+                workbook.relative_to(pub.staging).as_posix() if workbook else None
+            )
+            documents.write_index(pub.staging, results, context, [pub.staging / f for f in combined["outputs"]], workbook)  # fmt: skip
             ran = [r for r in results if not r.kept]  # the exit code speaks for this run's reports
             exit_code = EXIT_FAILED if combined["error"] else pack_exit_code(ran)
             manifest = _manifest(request, run_params, store, update, code, results, combined,
@@ -178,7 +183,8 @@ def _produce(request, run, reports, context, pub, fingerprint, console) -> dict:
             progress.advance(bar)
             return []
         entry["reused"] = False
-        listed = tuple(scheduler.CombinedEntry(r.name, r.title or r.name, r.included, r.status, r.reason or "") for r in ordered)  # fmt: skip
+        titles = {spec.notebook: spec.title for spec in REPORTS}
+        listed = tuple(scheduler.CombinedEntry(r.name, r.title or titles.get(r.name, r.name), r.included, r.status, r.reason or "") for r in ordered)  # fmt: skip
         return [scheduler.CombinedTask(staging, listed, context, request.pdf, tuple(printing))]
 
     with progress:
@@ -190,6 +196,7 @@ def _manifest(request, published, store, update, code, results, combined, exit_c
               started, t0, staging) -> dict:  # fmt: skip
     """The run's manifest; its ``files`` are the sha256 of every file of the publication."""
     keep = {o for r in results for o in r.outputs} | set(combined["outputs"]) | {"index.html"}
+    keep |= {combined["workbook"]} if combined.get("workbook") else set()
     for path in staging.rglob("*"):  # nothing unaccounted for is published
         if path.is_file() and path.relative_to(staging).as_posix() not in keep:
             path.unlink()

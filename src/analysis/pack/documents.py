@@ -15,7 +15,7 @@ from pathlib import Path
 
 from analysis.pack.plan import BUILD_DIR, FAILED, PRODUCED, REUSED, SKIPPED, ReportResult
 from analysis.params import RunParameters
-from analysis.pdf import PackContext
+from analysis.pdf import PackContext, annex_letter
 
 
 def combined_pack_name(force: str, quarter: str) -> str:
@@ -243,35 +243,141 @@ def write_combined(
     return written, printed
 
 
+def workbook_name(force: str, quarter: str) -> str:
+    """Path of the run's Excel workbook inside the publication."""
+    return f"tables/{force}_{quarter}_tables.xlsx"
+
+
+def published_csvs(staging: Path, name: str) -> list[Path]:
+    """The data CSVs of report ``name`` (not their ``.meta.csv`` descriptions)."""
+    folder = staging / "tables" / name
+    return sorted(p for p in folder.rglob("*.csv") if not p.name.endswith(".meta.csv"))
+
+
+def _cell(value: str):
+    """A CSV cell for the workbook: a number when it is one, else the text (symbols)."""
+    try:
+        number = float(value)
+    except ValueError:
+        return value
+    return int(number) if number.is_integer() and "." not in value else number
+
+
+def write_tables_workbook(
+    staging: Path, results: list[ReportResult], context: PackContext
+) -> Path | None:
+    """One accessible Excel workbook of every published table of the run (cover, contents, notes
+    and one sheet per table: :func:`analysis.tidy.write_workbook`); ``None`` without tables."""
+    import pandas as pd
+
+    from analysis.tidy import write_workbook
+
+    tables = {}
+    for r in results:
+        if not r.included:
+            continue
+        number = r.name.split("_", 1)[0]
+        for path in published_csvs(staging, r.name):
+            table = pd.read_csv(path, dtype=str, keep_default_na=False)
+            tables[f"r{number}_{path.stem}"] = table.map(_cell)
+    if not tables:
+        return None
+    return write_workbook(
+        tables,
+        staging / workbook_name(context.force, context.quarter),
+        title=f"Quarterly evidence pack tables: {context.force_name}, {context.quarter}",
+        about=[
+            f"Every table of the quarterly evidence pack for {context.force_name}, "
+            f"{context.quarter} ({context.quarter_label}), one per sheet.",
+            f"Publication date: {context.published.isoformat()}. {context.status}",
+        ],
+        contact=[context.contact] if context.contact else [],
+        source="Police open data (data.police.uk); ONS and Ministry of Justice reference data",
+    )
+
+
 def _size(path: Path) -> str:
     n = path.stat().st_size
     return f"{n / 1_048_576:.1f} MB" if n >= 1_048_576 else f"{max(1, round(n / 1024))} KB"
 
 
+def front_summary(staging: Path, results: list[ReportResult]) -> tuple[str, str]:
+    """``(heading, html)`` for the index page from the front section's body: its "Main points"
+    part when it has one, else its first table (the scorecard); empty when neither exists."""
+    import re
+
+    front = front_section(r.name for r in results if r.included)
+    path = staging / BUILD_DIR / f"{front}.fragment.json"
+    if front is None or not path.is_file():
+        return "", ""
+    body = load_fragment(staging, front).body
+    heads = list(re.finditer(r"<h([1-3])[^>]*>(.*?)</h\1>", body, re.DOTALL))
+    for i, head in enumerate(heads):
+        if "main points" in re.sub(r"<[^>]+>", "", head.group(2)).lower():
+            stop = next((h.start() for h in heads[i + 1 :] if h.group(1) <= head.group(1)), None)
+            return "Main points", body[head.end() : stop]
+    table = re.search(r"<table.*?</table>", body, re.DOTALL)
+    return ("Scorecard", table.group(0)) if table else ("", "")
+
+
+def table_description(path: Path) -> str:
+    """One line describing a published CSV from its ``.meta.csv``: rows and figures given."""
+    import csv
+
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = sum(1 for _ in handle) - 1
+    meta = path.with_name(f"{path.stem}.meta.csv")
+    figures = []
+    if meta.is_file():
+        with meta.open(encoding="utf-8", newline="") as handle:
+            figures = [r["label"] for r in csv.DictReader(handle) if r["col_type"] == "Indicator"]
+    shown = ", ".join(f.lower() for f in figures[:4]) + (", ..." if len(figures) > 4 else "")
+    return f"{rows:,} rows" + (f" of {shown}" if shown else "")
+
+
 def write_index(
-    staging: Path, results: list[ReportResult], context: PackContext, combined: list[Path]
+    staging: Path,
+    results: list[ReportResult],
+    context: PackContext,
+    combined: list[Path],
+    workbook: Path | None = None,
 ) -> Path:
-    """Accessible ``index.html`` (``templates/pack/index.html.j2``): language, title, headings,
-    descriptive link text (format and size), every report's status and plain reason, and every
-    published table as a CSV link."""
-    from analysis.pdf import jinja_environment, write_text
+    """The HTML edition, ``index.html`` (``templates/pack/index.html.j2``): publication dates and
+    contact, the main points (or the scorecard) of the front section, each chapter's web page and
+    PDF, every published table as a CSV with a one-line description, and the Excel workbook."""
+    from markupsafe import Markup
+
+    from analysis.pdf import jinja_environment, long_date, write_text
 
     def doc(path: Path, kind: str) -> dict:
         return {"href": path.relative_to(staging).as_posix(), "kind": kind, "size": _size(path)}
 
-    reports = []
+    front = front_section(r.name for r in results if r.included)
+    reports, annexes = [], 0
     for r in results:
-        files = [(staging / f"{r.name}{sfx}", kind) for sfx, kind in ((".pdf", "PDF"), (".html", "web page"))]  # fmt: skip
-        tables = sorted((staging / "tables" / r.name).rglob("*.csv")) if r.included else []
+        files = [(staging / f"{r.name}{sfx}", kind) for sfx, kind in ((".html", "web page"), (".pdf", "PDF"))]  # fmt: skip
+        tables = published_csvs(staging, r.name) if r.included else []
+        label = ""
+        if r.included and front is not None and r.name != front:
+            label, annexes = f"Annex {annex_letter(annexes)}", annexes + 1
         reports.append(
             {
                 "title": r.title or r.name,
+                "label": label,
                 "status": "produced" if r.included else r.status,
                 "reason": None if r.included else r.reason,
                 "documents": [doc(p, k) for p, k in files if r.included and p.is_file()],
-                "tables": [{**doc(p, "CSV"), "label": p.stem.replace("_", " ")} for p in tables],
+                "tables": [
+                    {
+                        **doc(p, "CSV"),
+                        "label": p.stem.replace("_", " ").capitalize(),
+                        "description": table_description(p),
+                    }
+                    for p in tables
+                ],
             }
         )
+    heading, summary = front_summary(staging, results)
     ordered = sorted((p for p in combined if p.is_file()), key=lambda p: p.suffix != ".pdf")
     page = (
         jinja_environment()
@@ -280,8 +386,16 @@ def write_index(
             force_name=context.force_name,
             quarter=context.quarter,
             quarter_label=context.quarter_label,
-            published=context.published.isoformat(),
+            published=long_date(context.published),
+            next_publication=long_date(context.next_publication),
+            extracted=context.extracted,
+            producer=context.publisher,
+            contact=context.contact,
+            status=context.status,
+            summary_heading=heading,
+            summary=Markup(summary),
             combined=[doc(p, "PDF" if p.suffix == ".pdf" else "web page") for p in ordered],
+            workbook=doc(workbook, "Excel workbook") if workbook and workbook.is_file() else None,
             reports=reports,
         )
     )
