@@ -352,6 +352,9 @@ def write_index(
     def doc(path: Path, kind: str) -> dict:
         return {"href": path.relative_to(staging).as_posix(), "kind": kind, "size": _size(path)}
 
+    from analysis.reports import REPORTS
+
+    titles = {spec.notebook: spec.title for spec in REPORTS}
     front = front_section(r.name for r in results if r.included)
     reports, annexes = [], 0
     for r in results:
@@ -362,7 +365,7 @@ def write_index(
             label, annexes = f"Annex {annex_letter(annexes)}", annexes + 1
         reports.append(
             {
-                "title": r.title or r.name,
+                "title": r.title or titles.get(r.name, r.name),
                 "label": label,
                 "status": "produced" if r.included else r.status,
                 "reason": None if r.included else r.reason,
