@@ -486,7 +486,7 @@ def test_real_pack_for_2022_q4(tmp_path, real_raw_dir, real_store_dir):
         with open(raw, newline="", encoding="utf-8-sig") as handle:
             rows = sum(1 for _ in csv.reader(handle)) - 1
         row = re.search(
-            rf"<tr><td>street</td><td>{month}</td><td>[^<]*{raw.name}</td><td class=\"num\">([\d,]+)</td>",
+            rf"<tr><td>Street crime</td><td>{month}</td><td>[^<]*{raw.name}</td><td class=\"num\">([\d,]+)</td>",
             combined_html,
         )
         assert row, f"ledger row for {raw.name} missing from the appendix"

@@ -17,6 +17,8 @@ from analysis.pack.plan import BUILD_DIR, FAILED, PRODUCED, REUSED, SKIPPED, Rep
 from analysis.params import RunParameters
 from analysis.pdf import PackContext, annex_letter
 
+FILE_KINDS = {"street": "Street crime", "outcomes": "Outcomes", "stop_search": "Stop and search"}
+
 
 def combined_pack_name(force: str, quarter: str) -> str:
     """File stem of the combined pack, e.g. ``northumbria_2022-Q4_pack``."""
@@ -58,6 +60,8 @@ def pack_context(
     ledger = store.ledger()
     ledger = ledger[(ledger["force"] == run.force) & ledger["month"].isin(quarter.months)]
     ledger = ledger.drop(columns=[c for c in ("force", "sha256") if c in ledger.columns])
+    if "kind" in ledger.columns:  # plain words, not the store's table names
+        ledger = ledger.assign(kind=ledger["kind"].map(FILE_KINDS).fillna(ledger["kind"]))
     commit = str(code.get("git_commit") or "not a git checkout")
     provenance = pd.DataFrame(
         [
