@@ -14,6 +14,7 @@ produced; 1 at least one report failed; 2 bad parameters or unusable input (noth
 
 from __future__ import annotations
 
+import json
 import logging
 import signal
 import sys
@@ -175,7 +176,9 @@ def _produce(request, run, reports, context, pub, fingerprint, console) -> dict:
 
     def on_all_executed() -> list:
         ordered = reports.ordered()
-        combined = plan.plan_combined(staging, ordered, stem, request.pdf, fingerprint, pub.previous)  # fmt: skip
+        # the dates on the cover are part of what the combined pack depends on
+        cover = json.dumps(documents.publication_facts(context), sort_keys=True)
+        combined = plan.plan_combined(staging, ordered, stem, request.pdf, f"{fingerprint}|{cover}", pub.previous)  # fmt: skip
         entry.update(cache_key=combined.key, outputs=combined.files, reused=combined.key is not None and not combined.render)  # fmt: skip
         if request.pdf:
             printing[:] = [r.name for r in ordered if r.status == PRODUCED and r.name in names]
