@@ -10,7 +10,7 @@ For one force-quarter on the same processed store (built once before timing, not
     It makes per-report PDFs only: less work than (a), which also prints the combined pack.
 
 Each candidate runs in a fresh subprocess; wall time is printed with the ratios c/a and the
-targets: cold <= 60 s on 2 cores, warm <= 5 s, cold at least 1.8x faster than sequential.
+targets: cold <= 30 s on 2 cores, warm <= 5 s, cold at least 1.8x faster than sequential.
 
 Usage::
 
@@ -37,7 +37,7 @@ from _util import run_measured  # noqa: E402
 
 from analysis.paths import DEFAULT_RAW_DIR, PROJECT_ROOT, SHARED_DATA_DIR  # noqa: E402
 
-TARGET_COLD_SECONDS = 60.0
+TARGET_COLD_SECONDS = 30.0
 
 
 def measured(name: str, cmd: list[str], **kwargs):

@@ -229,7 +229,7 @@ def test_pdf_is_tagged_ua_with_alt_text_captions_and_no_code(tmp_path):
         "Crimes by ward",
         "Caveats",
         "Contents",
-        "Appendix",
+        "Technical appendix",
     ):
         assert heading in squashed
     for leaked in (SECRET_CODE, "report.load", "import ", "1999-Q1", "FutureWarning"):

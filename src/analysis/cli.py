@@ -9,6 +9,7 @@ line on stderr and a non-zero exit (the table in :data:`EXIT_CODES`).
 from __future__ import annotations
 
 import sys
+from datetime import date
 from pathlib import Path
 
 import typer
@@ -180,10 +181,31 @@ def run(
         metavar="",
         help="Publish from the processed store as it is, without reading a raw folder.",
     ),
+    published: str | None = typer.Option(
+        None,
+        "--published",
+        metavar="YYYY-MM-DD",
+        help="Publication date printed on the cover and recorded in the manifest "
+        "[default: the run date].",
+    ),
+    next_publication: str | None = typer.Option(
+        None,
+        "--next-publication",
+        metavar="YYYY-MM-DD",
+        help="Next publication date [default: the rule in config/publication.yml, "
+        "three months after the publication date].",
+    ),
     notebooks_dir: Path | None = typer.Option(None, "--notebooks-dir", hidden=True),
     timeout: int = typer.Option(900, "--timeout", hidden=True, help="Seconds per notebook cell."),
 ) -> None:
     from analysis import pack
+
+    dates = {}
+    for option, value in (("--published", published), ("--next-publication", next_publication)):
+        try:
+            dates[option] = date.fromisoformat(value) if value else None
+        except ValueError:
+            _fail(ParameterError(f"{option} must be a date YYYY-MM-DD, got {value!r}"))
 
     try:
         code = pack.run_pack(
@@ -199,6 +221,8 @@ def run(
             use_store=use_store,
             notebooks_dir=notebooks_dir,
             timeout=timeout,
+            published=dates["--published"],
+            next_publication=dates["--next-publication"],
         )
     except (CrimeplanError, ParameterError) as err:
         _fail(err)

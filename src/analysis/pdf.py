@@ -28,7 +28,7 @@ PUBLISHER = "Office of the Police and Crime Commissioner (open-data evidence pac
 
 METHODOLOGY_LINKS = (
     ("data.police.uk: about the data, its categories and known issues", "https://data.police.uk/about/"),
-    ("Statistical methods used in this pack: docs/methodology/statistics.md in the project source", ""),
+    ("Statistical methods: the methodology note published with the project source", ""),
     ("Home Office Counting Rules for recorded crime", "https://www.gov.uk/government/publications/counting-rules-for-recorded-crime"),
     ("ONS Census 2021 population and ethnic group estimates", "https://www.ons.gov.uk/census"),
     ("ONS geography lookups (LSOA, ward, local authority, police force area)", "https://geoportal.statistics.gov.uk/"),
@@ -86,6 +86,12 @@ class PackContext:
     quarter: str
     quarter_label: str
     published: date
+    next_publication: date | None = None
+    extracted: str = ""
+    latest_month: str = ""
+    contact: str = ""
+    status: str = ""
+    glossary: tuple[tuple[str, str], ...] = ()
     quality_table: str = ""
     ledger_table: str = ""
     provenance_table: str = ""
@@ -95,6 +101,55 @@ class PackContext:
     methodology_links: tuple[tuple[str, str], ...] = METHODOLOGY_LINKS
     publisher: str = PUBLISHER
     extra: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Publication:
+    """Publication facts from ``config/publication.yml``: producer, contact, status line, glossary
+    and the rule for the next publication date."""
+
+    producer: str
+    contact_name: str
+    contact_email: str
+    status: str
+    next_publication_months: int
+    glossary: tuple[tuple[str, str], ...]
+
+    @property
+    def contact(self) -> str:
+        return f"{self.contact_name}, {self.contact_email}"
+
+    def next_publication(self, published: date) -> date:
+        """``next_publication_months`` after ``published`` (the last day of the month when the
+        day does not exist there)."""
+        import calendar
+
+        month0 = published.month - 1 + self.next_publication_months
+        year, month = published.year + month0 // 12, month0 % 12 + 1
+        return date(year, month, min(published.day, calendar.monthrange(year, month)[1]))
+
+
+def load_publication(path: Path | None = None) -> Publication:
+    """Read ``config/publication.yml`` (or ``path``)."""
+    import yaml
+
+    from analysis.paths import CONFIG_DIR
+
+    data = yaml.safe_load(Path(path or CONFIG_DIR / "publication.yml").read_text(encoding="utf-8"))
+    contact = data.get("contact") or {}
+    return Publication(
+        producer=str(data["producer"]),
+        contact_name=str(contact.get("name", "")),
+        contact_email=str(contact.get("email", "")),
+        status=str(data["status"]),
+        next_publication_months=int(data.get("next_publication_months", 3)),
+        glossary=tuple((str(g["term"]), str(g["text"])) for g in data.get("glossary", [])),
+    )
+
+
+def long_date(day: date | None) -> str:
+    """``2 December 2026`` (empty for ``None``)."""
+    return f"{day.day} {day:%B %Y}" if day else ""
 
 
 def plain_text(fragment: str) -> str:
@@ -200,6 +255,11 @@ def jinja_environment():
     )
 
 
+def annex_letter(n: int) -> str:
+    """``A``, ``B``, ... for the ``n``-th annex (0-based)."""
+    return chr(ord("A") + n) if n < 26 else str(n + 1)
+
+
 def document_html(
     title: str,
     subtitle: str,
@@ -207,25 +267,39 @@ def document_html(
     context: PackContext,
     not_included: Iterable[dict] = (),
     kicker: str = "Police and Crime Plan evidence",
+    front: str | None = None,
 ) -> str:
-    """The full printable HTML document: cover, contents, ``fragments`` in order, appendix.
+    """The full printable HTML document: cover, contents, ``fragments`` in order, glossary and
+    technical appendix.
 
-    ``not_included`` lists reports left out (dicts with ``title``, ``status``, ``reason``); they
-    are named on the contents page so a reader knows what is missing and why.
+    ``front`` names the fragment printed first as the front section (main points and scorecard);
+    every other fragment is then an annex chapter (``Annex A: ...``) on its own pages. Without
+    ``front`` (a single report's page) fragments are printed as they are. ``not_included`` lists
+    reports left out (dicts with ``title``, ``status``, ``reason``); they are named on the
+    contents page so a reader knows what is missing and why.
     """
     from markupsafe import Markup
 
-    toc = [
-        {"level": h.level, "text": h.text, "id": h.id}
-        for frag in fragments
-        for h in frag.headings
-        if h.level <= 2
-    ]
+    sections, toc = [], []
+    annexes = 0
+    for frag in fragments:
+        is_annex = front is not None and frag.name != front
+        label = f"Annex {annex_letter(annexes)}" if is_annex else ""
+        annexes += is_annex
+        sections.append(
+            {"name": frag.name, "title": frag.title, "label": label, "body": Markup(frag.body)}
+        )
+        for h in frag.headings:
+            if h.level == 1 or (h.level == 2 and not is_annex):
+                text = f"{label}: {h.text}" if label and h.level == 1 else h.text
+                toc.append({"level": h.level, "text": text, "id": h.id})
+    if context.glossary:
+        toc.append({"level": 1, "text": "Glossary", "id": "glossary"})
     toc += [
-        {"level": 1, "text": "Appendix: methods, data quality and provenance", "id": "appendix"},
-        {"level": 2, "text": "Methodology and sources", "id": "appendix-methods"},
+        {"level": 1, "text": "Technical appendix", "id": "appendix"},
+        {"level": 2, "text": "Methods and sources", "id": "appendix-methods"},
         {"level": 2, "text": f"Data quality for {context.quarter}", "id": "appendix-quality"},
-        {"level": 2, "text": "Provenance", "id": "appendix-provenance"},
+        {"level": 2, "text": "How this pack was produced", "id": "appendix-provenance"},
     ]
     template = jinja_environment().get_template("document.html.j2")
     return template.render(
@@ -236,19 +310,25 @@ def document_html(
         force_name=context.force_name,
         quarter=context.quarter,
         quarter_label=context.quarter_label,
-        published=f"{context.published.day} {context.published:%B %Y}",
+        published=long_date(context.published),
         published_iso=context.published.isoformat(),
+        next_publication=long_date(context.next_publication),
+        extracted=context.extracted,
+        latest_month=context.latest_month,
+        contact=context.contact,
+        status=context.status,
         publisher=context.publisher,
         status_note=(
-            "Statistics derived from police open data (data.police.uk) and ONS, MHCLG and Ministry "
-            "of Justice reference data, published under the Open Government Licence v3.0. "
-            "Produced by the commissioner's office from public data; these are not accredited "
-            "official statistics. Every figure states its definition, source and, where it is an "
-            "estimate or a comparison, its 95% interval or test."
+            "Figures are derived from police open data (data.police.uk) with ONS and Ministry of "
+            "Justice reference data, published under the Open Government Licence v3.0. They are "
+            "produced by the commissioner's office and are not accredited official statistics. "
+            "Every figure states its definition and source and, where it is an estimate or a "
+            "comparison, its 95% range."
         ),
         toc=toc,
         not_included=list(not_included),
-        sections=[{"name": f.name, "title": f.title, "body": Markup(f.body)} for f in fragments],
+        sections=sections,
+        glossary=[{"term": t, "text": x} for t, x in context.glossary],
         methodology_links=[{"text": t, "url": u} for t, u in context.methodology_links],
         quality_note=context.quality_note,
         quality_table=Markup(context.quality_table),
@@ -266,6 +346,38 @@ def write_pdf(document: str, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     HTML(string=document, base_url=str(path.parent)).write_pdf(str(tmp), pdf_variant="pdf/ua-1")
+    os.replace(tmp, path)
+    return path
+
+
+def render_document(document: str, base_url: Path):
+    """Lay out HTML ``document`` once (a WeasyPrint ``Document``): the combined pack and every
+    report's PDF are written from this one layout."""
+    from weasyprint import HTML
+
+    return HTML(string=document, base_url=str(base_url)).render(pdf_variant="pdf/ua-1")
+
+
+def section_pages(rendered, anchors: Sequence[str]) -> dict[str, list[int]]:
+    """Page indexes of each section of a rendered document, from the page where its anchor
+    (element id) lies up to the page before the next anchor of ``anchors`` (document order)."""
+    starts = {}
+    for index, page in enumerate(rendered.pages):
+        for anchor in page.anchors:
+            if anchor in anchors and anchor not in starts:
+                starts[anchor] = index
+    found = sorted(starts.items(), key=lambda item: item[1])
+    ends = [start for _, start in found[1:]] + [len(rendered.pages)]
+    return {a: list(range(start, end)) for (a, start), end in zip(found, ends, strict=True)}
+
+
+def write_rendered(rendered, path: Path, pages: Sequence[int] | None = None) -> Path:
+    """Write a rendered document (or only its ``pages``) to a tagged PDF/UA-1 file at ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    if pages is not None:
+        rendered = rendered.copy([rendered.pages[i] for i in pages])
+    rendered.write_pdf(str(tmp), pdf_variant="pdf/ua-1")
     os.replace(tmp, path)
     return path
 

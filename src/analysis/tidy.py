@@ -102,6 +102,26 @@ def window_time(window: str, quarter) -> tuple[str, str]:
     raise KeyError(f"unknown window {window!r}")
 
 
+CODE_LEVELS = (
+    (re.compile(r"^[EW]01"), "LSOA"),
+    (re.compile(r"^[EW]02"), "MSOA"),
+    (re.compile(r"^[EW]05"), "Ward"),
+    (re.compile(r"^(E0[6-9]|W06)"), "Local authority district"),
+    (re.compile(r"^E23"), "Police force area"),
+)
+"""Geographic level of an ONS area code from its entity prefix (when a table has no level)."""
+
+
+def level_of_code(code: str, force: str) -> str:
+    """Geographic level of ``code`` (an ONS GSS code or the force slug)."""
+    if code == force:
+        return LEVELS["force"]
+    for pattern, level in CODE_LEVELS:
+        if pattern.match(str(code)):
+            return level
+    return NOT_AVAILABLE
+
+
 def _force_area(force: str) -> tuple[str, str]:
     from analysis.catalog import load_catalog
 
@@ -132,6 +152,10 @@ def tidy_table(table: pd.DataFrame, run) -> pd.DataFrame:
         out.insert(0, "time_period", [t[0] for t in times])
         out.insert(1, "time_identifier", [t[1] for t in times])
         out = out.drop(columns="window")
+    elif "month" in out.columns and "time_period" not in out.columns:  # monthly rows
+        months = pd.to_datetime(out.pop("month").astype(str), format="%Y-%m")
+        out.insert(0, "time_period", months.dt.year.astype(str))
+        out.insert(1, "time_identifier", [MONTHS[m - 1] for m in months.dt.month])
     elif "time_period" not in out.columns:
         period, identifier = quarter_time(quarter)
         out.insert(0, "time_period", period)
@@ -140,6 +164,8 @@ def tidy_table(table: pd.DataFrame, run) -> pd.DataFrame:
         code, name = _force_area(run.force)
         if "area_level" in out.columns:
             level = out.pop("area_level").map(lambda v: LEVELS.get(str(v), str(v)))
+        elif "area_code" in out.columns:
+            level = out["area_code"].map(lambda v: level_of_code(str(v), run.force))
         else:
             level = pd.Series(LEVELS["force"], index=out.index)
         out.insert(2, "geographic_level", level)
@@ -147,8 +173,9 @@ def tidy_table(table: pd.DataFrame, run) -> pd.DataFrame:
             out.insert(3, "area_code", code)
         else:
             out["area_code"] = out["area_code"].where(out["area_code"] != run.force, code)
-        if "area_name" not in out.columns:
-            out.insert(4, "area_name", name)
+        if "area_name" not in out.columns:  # the force's name on force rows; others unknown here
+            at_force = (level == LEVELS["force"]).to_numpy()
+            out.insert(4, "area_name", np.where(at_force, name, NOT_AVAILABLE))
         first = [*TIME_COLUMNS, *GEOGRAPHY_COLUMNS]
         out = out[first + [c for c in out.columns if c not in first]]
     hidden = out.pop("suppressed").astype(bool) if "suppressed" in out.columns else None

@@ -14,12 +14,13 @@ produced; 1 at least one report failed; 2 bad parameters or unusable input (noth
 
 from __future__ import annotations
 
+import json
 import logging
 import signal
 import sys
 import time
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 from analysis.pack import documents, plan, scheduler
@@ -27,6 +28,7 @@ from analysis.pack.manifest import code_version, file_checksums, package_version
 from analysis.pack.plan import FAILED, PRODUCED, SKIPPED, PackInputError, ReportResult
 from analysis.pack.publish import Publication, kill_children
 from analysis.params import RunParameters
+from analysis.reports import REPORTS
 
 __all__ = ["EXIT_MEANINGS", "PackInputError", "run_pack"]
 
@@ -43,9 +45,12 @@ log = logging.getLogger("analysis.pack")
 def run_pack(quarter: str | None, force: str, raw_dir: Path | None, processed_dir: Path,
              output_dir: Path, only: list[str], jobs: int | None, pdf: bool, *,
              area_level: str = "ward", use_store: bool = False, notebooks_dir: Path | None = None,
-             timeout: int = 900, console=None) -> int:  # fmt: skip
+             timeout: int = 900, console=None, published: date | None = None,
+             next_publication: date | None = None) -> int:  # fmt: skip
     """Produce and publish the quarterly pack in ``<output_dir>/<force>/<quarter>/``; return the
-    exit code. Bad parameters raise :class:`analysis.params.ParameterError`, unusable input
+    exit code. ``published`` and ``next_publication`` are the dates printed on the cover and
+    recorded in the manifest (default: the run date, and the rule of ``config/publication.yml``).
+    Bad parameters raise :class:`analysis.params.ParameterError`, unusable input
     :class:`PackInputError` (both exit code 2), before anything is published."""
     from rich.console import Console
 
@@ -66,18 +71,24 @@ def run_pack(quarter: str | None, force: str, raw_dir: Path | None, processed_di
             console.print(f"Quarterly pack: {force} {period} -> {run_dir}\n{update.note}; "
                           f"store snapshot {store.snapshot_id}")  # fmt: skip
             code = code_version()
-            published = {**run.as_papermill(), "output_dir": str(run_dir)}
-            key = {k: v for k, v in published.items() if k != "output_dir"}  # not in outputs
+            run_params = {**run.as_papermill(), "output_dir": str(run_dir)}
+            key = {k: v for k, v in run_params.items() if k != "output_dir"}  # not in outputs
             reports = plan.plan_reports(request, run, store, pub.previous, pub.staging,
                                         code["fingerprint"], key)  # fmt: skip
-            context = documents.pack_context(store, run, store.inputs(), code, store.snapshot_id, started)  # fmt: skip
+            context = documents.pack_context(store, run, store.inputs(), code, store.snapshot_id,
+                                             started, published, next_publication)  # fmt: skip
             combined = _produce(request, run, reports, context, pub, code["fingerprint"], console)
             results = reports.ordered()
-            documents.write_index(pub.staging, results, context, [pub.staging / f for f in combined["outputs"]])  # fmt: skip
+            workbook = documents.write_tables_workbook(pub.staging, results, context)
+            combined["workbook"] = (
+                workbook.relative_to(pub.staging).as_posix() if workbook else None
+            )
+            documents.write_index(pub.staging, results, context, [pub.staging / f for f in combined["outputs"]], workbook)  # fmt: skip
             ran = [r for r in results if not r.kept]  # the exit code speaks for this run's reports
             exit_code = EXIT_FAILED if combined["error"] else pack_exit_code(ran)
-            manifest = _manifest(request, published, store, update, code, results, combined,
+            manifest = _manifest(request, run_params, store, update, code, results, combined,
                                  exit_code, started, t0, pub.staging)  # fmt: skip
+            manifest["publication"] = documents.publication_facts(context)
             pub.publish(manifest)
     finally:
         store.close()
@@ -130,7 +141,8 @@ def _produce(request, run, reports, context, pub, fingerprint, console) -> dict:
     names = sorted(reports.to_run, key=lambda n: -took.get(n, 0.0))  # longest first
     tasks = [scheduler.ExecuteTask(n, request.notebooks_dir, run, staging, context, request.timeout) for n in names]  # fmt: skip
     progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console)  # fmt: skip
-    bar = progress.add_task(f"Running {len(tasks)} report(s)", total=len(tasks) * (1 + request.pdf) + 1)  # fmt: skip
+    bar = progress.add_task(f"Running {len(tasks)} report(s)", total=len(tasks) + 1)
+    printing: list[str] = []  # reports whose PDF the combined pack writes
 
     def note(r: ReportResult, what: str) -> None:
         progress.console.print(f"  {r.name}: {what}" + (f" ({r.error})" if r.error else ""))
@@ -141,17 +153,15 @@ def _produce(request, run, reports, context, pub, fingerprint, console) -> dict:
             entry.update(seconds=round(result.seconds, 2), error=result.error)
             entry["outputs"] = list(result.outputs) if not result.error else []
             progress.console.print(f"  combined pack: {'failed: ' + result.error if result.error else 'done'}")  # fmt: skip
+            for name in printing:  # a report is published with its PDF or not at all
+                r = results[name]
+                if name not in result.reports:
+                    r.status, r.reason = FAILED, "its PDF could not be printed (details in manifest.json)"  # fmt: skip
+                    r.error = result.error or "no pages of this report in the combined pack"
+                    plan.remove_report_files(r.name, staging)
+                r.outputs = plan.relative(plan.report_files(r.name, staging), staging)
             return []
         r = results[result.name]
-        if isinstance(result, scheduler.PdfResult):
-            r.render_seconds += result.seconds
-            r.seconds += result.seconds
-            if result.error:
-                r.status, r.reason, r.error = FAILED, "its PDF could not be printed (details in manifest.json)", result.error  # fmt: skip
-                plan.remove_report_files(r.name, staging)
-            r.outputs = plan.relative(plan.report_files(r.name, staging), staging)
-            note(r, "PDF " + ("failed" if result.error else "printed"))
-            return []
         r.execute_seconds, r.render_seconds = result.execute_seconds, result.render_seconds
         r.seconds = result.execute_seconds + result.render_seconds
         if result.ok:
@@ -160,20 +170,25 @@ def _produce(request, run, reports, context, pub, fingerprint, console) -> dict:
             r.status, r.error = FAILED, result.error
             r.reason = "the notebook stopped with an error (details in manifest.json)"
             plan.remove_report_files(r.name, staging)  # nothing of a failed report is published
-            progress.advance(bar, request.pdf)
         r.outputs = plan.relative(plan.report_files(r.name, staging), staging)
         note(r, f"{r.status} (notebook {r.execute_seconds:.1f} s)")
-        return [scheduler.PdfTask(r.name, staging)] if result.ok and request.pdf else []
+        return []
 
     def on_all_executed() -> list:
         ordered = reports.ordered()
-        combined = plan.plan_combined(staging, ordered, stem, request.pdf, fingerprint, pub.previous)  # fmt: skip
+        # the dates on the cover are part of what the combined pack depends on
+        cover = json.dumps(documents.publication_facts(context), sort_keys=True)
+        combined = plan.plan_combined(staging, ordered, stem, request.pdf, f"{fingerprint}|{cover}", pub.previous)  # fmt: skip
         entry.update(cache_key=combined.key, outputs=combined.files, reused=combined.key is not None and not combined.render)  # fmt: skip
-        if not combined.render:
+        if request.pdf:
+            printing[:] = [r.name for r in ordered if r.status == PRODUCED and r.name in names]
+        if not (combined.render or printing):
             progress.advance(bar)
             return []
-        listed = tuple(scheduler.CombinedEntry(r.name, r.title or r.name, r.included, r.status, r.reason or "") for r in ordered)  # fmt: skip
-        return [scheduler.CombinedTask(staging, listed, context, request.pdf)]
+        entry["reused"] = False
+        titles = {spec.notebook: spec.title for spec in REPORTS}
+        listed = tuple(scheduler.CombinedEntry(r.name, r.title or titles.get(r.name, r.name), r.included, r.status, r.reason or "") for r in ordered)  # fmt: skip
+        return [scheduler.CombinedTask(staging, listed, context, request.pdf, tuple(printing))]
 
     with progress:
         scheduler.run(tasks, max(1, min(request.jobs, len(tasks) * 2 or 1)), on_result, on_all_executed)  # fmt: skip
@@ -184,6 +199,7 @@ def _manifest(request, published, store, update, code, results, combined, exit_c
               started, t0, staging) -> dict:  # fmt: skip
     """The run's manifest; its ``files`` are the sha256 of every file of the publication."""
     keep = {o for r in results for o in r.outputs} | set(combined["outputs"]) | {"index.html"}
+    keep |= {combined["workbook"]} if combined.get("workbook") else set()
     for path in staging.rglob("*"):  # nothing unaccounted for is published
         if path.is_file() and path.relative_to(staging).as_posix() not in keep:
             path.unlink()

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from analysis.pack.plan import BUILD_DIR, FAILED, PRODUCED, REUSED, SKIPPED, ReportResult
 from analysis.params import RunParameters
-from analysis.pdf import PackContext
+from analysis.pdf import PackContext, annex_letter
+
+FILE_KINDS = {"street": "Street crime", "outcomes": "Outcomes", "stop_search": "Stop and search"}
 
 
 def combined_pack_name(force: str, quarter: str) -> str:
@@ -24,9 +26,21 @@ def combined_pack_name(force: str, quarter: str) -> str:
 
 
 def pack_context(
-    store, run: RunParameters, inputs, code: dict, snapshot: str, started: datetime
+    store,
+    run: RunParameters,
+    inputs,
+    code: dict,
+    snapshot: str,
+    started: datetime,
+    published: date | None = None,
+    next_publication: date | None = None,
 ) -> PackContext:
     """:class:`analysis.pdf.PackContext` for this run: cover facts and the appendix tables.
+
+    Cover facts: the publication date (``published``, default the run date) and the next one
+    (default by the rule of ``config/publication.yml``), the date the data was extracted (the
+    store snapshot's creation date) with the latest month of police data, producer, contact and
+    status line from ``config/publication.yml``.
 
     Appendix tables: the store's data-quality facts (``quality``) and ledger rows of the quarter's
     months for the force, the run's provenance, and the police input files of the quarter with
@@ -34,14 +48,20 @@ def pack_context(
     """
     import pandas as pd
 
-    from analysis.pdf import html_table
+    from analysis.pdf import html_table, load_publication, long_date
 
+    publication = load_publication()
+    published = published or started.date()
+    next_publication = next_publication or publication.next_publication(published)
+    extracted, latest = _extraction(store, run.force)
     quarter = run.period
     quality = store.quality(run.force, months=quarter.months)
     quality = quality.drop(columns=[c for c in ("force",) if c in quality.columns])
     ledger = store.ledger()
     ledger = ledger[(ledger["force"] == run.force) & ledger["month"].isin(quarter.months)]
     ledger = ledger.drop(columns=[c for c in ("force", "sha256") if c in ledger.columns])
+    if "kind" in ledger.columns:  # plain words, not the store's table names
+        ledger = ledger.assign(kind=ledger["kind"].map(FILE_KINDS).fillna(ledger["kind"]))
     commit = str(code.get("git_commit") or "not a git checkout")
     provenance = pd.DataFrame(
         [
@@ -51,8 +71,11 @@ def pack_context(
             ("Package version", str(code.get("version"))),
             ("Git commit", commit + (" (with local changes)" if code.get("git_dirty") else "")),
             ("Code fingerprint (sha256)", code["fingerprint"][:16]),
-            ("Store snapshot", snapshot),
+            ("Data snapshot", snapshot),
+            ("Data extracted", long_date(extracted) or "not recorded"),
             ("Run started (UTC)", started.strftime("%Y-%m-%d %H:%M")),
+            ("Publication date", long_date(published)),
+            ("Next publication", long_date(next_publication)),
         ],
         columns=["Item", "Value"],
     )
@@ -65,10 +88,15 @@ def pack_context(
         force_name=force_name,
         quarter=str(quarter),
         quarter_label=quarter.label(),
-        published=started.date(),
-        quality_table=html_table(
-            quality, f"Data-quality facts, {force_name}, {quarter} (store table quality)"
-        ),
+        published=published,
+        next_publication=next_publication,
+        extracted=long_date(extracted),
+        latest_month=latest,
+        contact=publication.contact,
+        status=publication.status,
+        glossary=publication.glossary,
+        publisher=publication.producer,
+        quality_table=html_table(quality, f"Data-quality facts, {force_name}, {quarter}"),
         ledger_table=html_table(
             ledger, "Row ledger of the quarter's source files: rows read = loaded + quarantined"
         ),
@@ -86,6 +114,35 @@ def pack_context(
             "status and timing are listed in manifest.json beside this document."
         ),
     )
+
+
+def publication_facts(context: PackContext) -> dict:
+    """The publication facts of the cover, for ``manifest.json``."""
+    return {
+        "published": context.published.isoformat(),
+        "next_publication": context.next_publication.isoformat()
+        if context.next_publication
+        else None,
+        "period": f"{context.quarter} ({context.quarter_label})",
+        "data_extracted": context.extracted,
+        "latest_police_month": context.latest_month,
+        "producer": context.publisher,
+        "contact": context.contact,
+        "status": context.status,
+    }
+
+
+def _extraction(store, force: str) -> tuple[date | None, str]:
+    """The date the store snapshot was built (its ``manifest.json``) and the latest month of the
+    force's police files in it, e.g. ``December 2022``."""
+    created = None
+    manifest = Path(store.snapshot_dir) / "manifest.json"
+    if manifest.is_file():
+        stamp = json.loads(manifest.read_text(encoding="utf-8")).get("created")
+        created = datetime.fromisoformat(stamp).date() if stamp else None
+    months = store.months(force, "street")
+    latest = datetime.strptime(months[-1], "%Y-%m").strftime("%B %Y") if months else ""
+    return created, latest
 
 
 def _force_name(store, force: str) -> str:
@@ -124,14 +181,6 @@ def write_report_html(executed: Path, name: str, staging: Path, context: PackCon
     return fragment.title
 
 
-def write_report_pdf(staging: Path, name: str) -> Path:
-    """Print report ``name``'s web page to ``<name>.pdf`` (tagged PDF/UA-1)."""
-    from analysis.pdf import write_pdf
-
-    page = (staging / f"{name}.html").read_text(encoding="utf-8")
-    return write_pdf(page, staging / f"{name}.pdf")
-
-
 def load_fragment(staging: Path, name: str):
     """The :class:`analysis.pdf.ReportFragment` :func:`write_report_html` cached."""
     from analysis.pdf import Heading, ReportFragment
@@ -144,10 +193,29 @@ def load_fragment(staging: Path, name: str):
 # --- the whole pack -----------------------------------------------------------------------------
 
 
-def write_combined(staging: Path, entries: Iterable, context: PackContext, pdf: bool) -> list[Path]:
-    """The combined pack (HTML and, when ``pdf``, PDF): included reports in pack order,
-    scorecard first; the others are named on its contents page with their plain reason."""
-    from analysis.pdf import document_html, write_pdf, write_text
+def front_section(names: Iterable[str]) -> str | None:
+    """The report printed first as the front section (the scorecard, notebook ``00_...``)."""
+    return next((n for n in names if n.startswith("00_")), None)
+
+
+def write_combined(
+    staging: Path, entries: Iterable, context: PackContext, pdf: bool, reports: Iterable[str] = ()
+) -> tuple[list[Path], list[Path]]:
+    """The combined pack (HTML and, when ``pdf``, PDF) and the PDFs of ``reports``.
+
+    Included reports in pack order: the front section (scorecard) first, every other report as
+    an annex chapter, then the glossary and the technical appendix; the reports left out are
+    named on its contents page with their plain reason. The pack is laid out once: each report's
+    PDF is the cover and that report's pages of the same layout (so its page numbers are the
+    pack's). Returns the combined files and the report PDFs written.
+    """
+    from analysis.pdf import (
+        document_html,
+        render_document,
+        section_pages,
+        write_rendered,
+        write_text,
+    )
 
     entries = list(entries)
     fragments = [load_fragment(staging, e.name) for e in entries if e.included]
@@ -163,11 +231,73 @@ def write_combined(staging: Path, entries: Iterable, context: PackContext, pdf: 
         fragments,
         context,
         not_included=missing,
+        front=front_section(f.name for f in fragments),
     )
     written = [write_text(document, staging / f"{stem}.html")]
+    printed: list[Path] = []
     if pdf:
-        written.append(write_pdf(document, staging / f"{stem}.pdf"))
-    return written
+        rendered = render_document(document, staging)
+        written.append(write_rendered(rendered, staging / f"{stem}.pdf"))
+        anchors = [f"report-{f.name}" for f in fragments] + ["glossary", "appendix"]
+        pages = section_pages(rendered, anchors)
+        for name in reports:
+            if f"report-{name}" in pages:
+                chapter = [0, *pages[f"report-{name}"]]
+                printed.append(write_rendered(rendered, staging / f"{name}.pdf", chapter))
+    return written, printed
+
+
+def workbook_name(force: str, quarter: str) -> str:
+    """Path of the run's Excel workbook inside the publication."""
+    return f"tables/{force}_{quarter}_tables.xlsx"
+
+
+def published_csvs(staging: Path, name: str) -> list[Path]:
+    """The data CSVs of report ``name`` (not their ``.meta.csv`` descriptions)."""
+    folder = staging / "tables" / name
+    return sorted(p for p in folder.rglob("*.csv") if not p.name.endswith(".meta.csv"))
+
+
+def _cell(value: str):
+    """A CSV cell for the workbook: a number when it is one, else the text (symbols)."""
+    try:
+        number = float(value)
+    except ValueError:
+        return value
+    return int(number) if number.is_integer() and "." not in value else number
+
+
+def write_tables_workbook(
+    staging: Path, results: list[ReportResult], context: PackContext
+) -> Path | None:
+    """One accessible Excel workbook of every published table of the run (cover, contents, notes
+    and one sheet per table: :func:`analysis.tidy.write_workbook`); ``None`` without tables."""
+    import pandas as pd
+
+    from analysis.tidy import write_workbook
+
+    tables = {}
+    for r in results:
+        if not r.included:
+            continue
+        number = r.name.split("_", 1)[0]
+        for path in published_csvs(staging, r.name):
+            table = pd.read_csv(path, dtype=str, keep_default_na=False)
+            tables[f"r{number}_{path.stem}"] = table.map(_cell)
+    if not tables:
+        return None
+    return write_workbook(
+        tables,
+        staging / workbook_name(context.force, context.quarter),
+        title=f"Quarterly evidence pack tables: {context.force_name}, {context.quarter}",
+        about=[
+            f"Every table of the quarterly evidence pack for {context.force_name}, "
+            f"{context.quarter} ({context.quarter_label}), one per sheet.",
+            f"Publication date: {context.published.isoformat()}. {context.status}",
+        ],
+        contact=[context.contact] if context.contact else [],
+        source="Police open data (data.police.uk); ONS and Ministry of Justice reference data",
+    )
 
 
 def _size(path: Path) -> str:
@@ -175,30 +305,86 @@ def _size(path: Path) -> str:
     return f"{n / 1_048_576:.1f} MB" if n >= 1_048_576 else f"{max(1, round(n / 1024))} KB"
 
 
+def front_summary(staging: Path, results: list[ReportResult]) -> tuple[str, str]:
+    """``(heading, html)`` for the index page from the front section's body: its "Main points"
+    part when it has one, else its first table (the scorecard); empty when neither exists."""
+    import re
+
+    front = front_section(r.name for r in results if r.included)
+    path = staging / BUILD_DIR / f"{front}.fragment.json"
+    if front is None or not path.is_file():
+        return "", ""
+    body = load_fragment(staging, front).body
+    heads = list(re.finditer(r"<h([1-3])[^>]*>(.*?)</h\1>", body, re.DOTALL))
+    for i, head in enumerate(heads):
+        if "main points" in re.sub(r"<[^>]+>", "", head.group(2)).lower():
+            stop = next((h.start() for h in heads[i + 1 :] if h.group(1) <= head.group(1)), None)
+            return "Main points", body[head.end() : stop]
+    table = re.search(r"<table.*?</table>", body, re.DOTALL)
+    return ("Scorecard", table.group(0)) if table else ("", "")
+
+
+def table_description(path: Path) -> str:
+    """One line describing a published CSV from its ``.meta.csv``: rows and figures given."""
+    import csv
+
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = sum(1 for _ in handle) - 1
+    meta = path.with_name(f"{path.stem}.meta.csv")
+    figures = []
+    if meta.is_file():
+        with meta.open(encoding="utf-8", newline="") as handle:
+            figures = [r["label"] for r in csv.DictReader(handle) if r["col_type"] == "Indicator"]
+    shown = ", ".join(f.lower() for f in figures[:4]) + (", ..." if len(figures) > 4 else "")
+    return f"{rows:,} rows" + (f" of {shown}" if shown else "")
+
+
 def write_index(
-    staging: Path, results: list[ReportResult], context: PackContext, combined: list[Path]
+    staging: Path,
+    results: list[ReportResult],
+    context: PackContext,
+    combined: list[Path],
+    workbook: Path | None = None,
 ) -> Path:
-    """Accessible ``index.html`` (``templates/pack/index.html.j2``): language, title, headings,
-    descriptive link text (format and size), every report's status and plain reason, and every
-    published table as a CSV link."""
-    from analysis.pdf import jinja_environment, write_text
+    """The HTML edition, ``index.html`` (``templates/pack/index.html.j2``): publication dates and
+    contact, the main points (or the scorecard) of the front section, each chapter's web page and
+    PDF, every published table as a CSV with a one-line description, and the Excel workbook."""
+    from markupsafe import Markup
+
+    from analysis.pdf import jinja_environment, long_date, write_text
 
     def doc(path: Path, kind: str) -> dict:
         return {"href": path.relative_to(staging).as_posix(), "kind": kind, "size": _size(path)}
 
-    reports = []
+    from analysis.reports import REPORTS
+
+    titles = {spec.notebook: spec.title for spec in REPORTS}
+    front = front_section(r.name for r in results if r.included)
+    reports, annexes = [], 0
     for r in results:
-        files = [(staging / f"{r.name}{sfx}", kind) for sfx, kind in ((".pdf", "PDF"), (".html", "web page"))]  # fmt: skip
-        tables = sorted((staging / "tables" / r.name).rglob("*.csv")) if r.included else []
+        files = [(staging / f"{r.name}{sfx}", kind) for sfx, kind in ((".html", "web page"), (".pdf", "PDF"))]  # fmt: skip
+        tables = published_csvs(staging, r.name) if r.included else []
+        label = ""
+        if r.included and front is not None and r.name != front:
+            label, annexes = f"Annex {annex_letter(annexes)}", annexes + 1
         reports.append(
             {
-                "title": r.title or r.name,
+                "title": r.title or titles.get(r.name, r.name),
+                "label": label,
                 "status": "produced" if r.included else r.status,
                 "reason": None if r.included else r.reason,
                 "documents": [doc(p, k) for p, k in files if r.included and p.is_file()],
-                "tables": [{**doc(p, "CSV"), "label": p.stem.replace("_", " ")} for p in tables],
+                "tables": [
+                    {
+                        **doc(p, "CSV"),
+                        "label": p.stem.replace("_", " ").capitalize(),
+                        "description": table_description(p),
+                    }
+                    for p in tables
+                ],
             }
         )
+    heading, summary = front_summary(staging, results)
     ordered = sorted((p for p in combined if p.is_file()), key=lambda p: p.suffix != ".pdf")
     page = (
         jinja_environment()
@@ -207,8 +393,16 @@ def write_index(
             force_name=context.force_name,
             quarter=context.quarter,
             quarter_label=context.quarter_label,
-            published=context.published.isoformat(),
+            published=long_date(context.published),
+            next_publication=long_date(context.next_publication),
+            extracted=context.extracted,
+            producer=context.publisher,
+            contact=context.contact,
+            status=context.status,
+            summary_heading=heading,
+            summary=Markup(summary),
             combined=[doc(p, "PDF" if p.suffix == ".pdf" else "web page") for p in ordered],
+            workbook=doc(workbook, "Excel workbook") if workbook and workbook.is_file() else None,
             reports=reports,
         )
     )

@@ -1,9 +1,9 @@
-"""Run the work of a pack on worker processes: notebooks, their PDFs and the combined pack.
+"""Run the work of a pack on worker processes: the notebooks, then the combined pack.
 
 Tasks and results crossing between processes are frozen dataclasses: :class:`ExecuteTask` ->
-:class:`ExecuteResult`, :class:`PdfTask` -> :class:`PdfResult`, :class:`CombinedTask` ->
-:class:`CombinedResult`. A report's PDF starts as soon as its notebook has run and the combined
-pack as soon as every notebook has, so the last PDFs and the combined pack render side by side.
+:class:`ExecuteResult`, :class:`CombinedTask` -> :class:`CombinedResult`. Notebooks run side by
+side; once every notebook has run, the combined pack is laid out once and every report's PDF is
+written from that same layout (no report is laid out twice).
 Workers are spawned (no fork of a process holding DuckDB threads) and die with their parent
 (:func:`analysis.pack.publish.die_with_parent`).
 """
@@ -45,21 +45,6 @@ class ExecuteResult:
 
 
 @dataclass(frozen=True)
-class PdfTask:
-    """Print report ``name``'s web page in ``staging`` to its PDF."""
-
-    name: str
-    staging: Path
-
-
-@dataclass(frozen=True)
-class PdfResult:
-    name: str
-    seconds: float
-    error: str | None = None
-
-
-@dataclass(frozen=True)
 class CombinedEntry:
     """One report as the combined pack lists it."""
 
@@ -72,12 +57,13 @@ class CombinedEntry:
 
 @dataclass(frozen=True)
 class CombinedTask:
-    """Write the combined pack of ``entries`` into ``staging``."""
+    """Write the combined pack of ``entries`` into ``staging`` and the PDFs of ``reports``."""
 
     staging: Path
     entries: tuple[CombinedEntry, ...]
     context: PackContext
     pdf: bool
+    reports: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -85,10 +71,11 @@ class CombinedResult:
     outputs: tuple[str, ...]
     seconds: float
     error: str | None = None
+    reports: tuple[str, ...] = ()  # reports whose PDF was written
 
 
-Task = ExecuteTask | PdfTask | CombinedTask
-Result = ExecuteResult | PdfResult | CombinedResult
+Task = ExecuteTask | CombinedTask
+Result = ExecuteResult | CombinedResult
 
 
 def _first_line(err: BaseException) -> str:
@@ -117,31 +104,25 @@ def execute(task: ExecuteTask) -> ExecuteResult:
     return ExecuteResult(task.name, True, title, None, ran, time.perf_counter() - started - ran)
 
 
-def print_pdf(task: PdfTask) -> PdfResult:
-    """Worker entry point: print one report's PDF."""
-    from analysis.pack import documents
-
-    started = time.perf_counter()
-    try:
-        documents.write_report_pdf(task.staging, task.name)
-    except Exception as err:  # recorded against the report; the others carry on
-        return PdfResult(task.name, time.perf_counter() - started, _first_line(err))
-    return PdfResult(task.name, time.perf_counter() - started)
-
-
 def combine(task: CombinedTask) -> CombinedResult:
-    """Worker entry point: write the combined pack (HTML, and PDF when asked)."""
+    """Worker entry point: write the combined pack (HTML, and PDF when asked) and the reports'
+    PDFs."""
     from analysis.pack import documents
 
     started = time.perf_counter()
     try:
-        files = documents.write_combined(task.staging, task.entries, task.context, task.pdf)
+        files, printed = documents.write_combined(
+            task.staging, task.entries, task.context, task.pdf, task.reports
+        )
     except Exception as err:  # recorded in the manifest and the exit code
         return CombinedResult((), time.perf_counter() - started, _first_line(err))
-    return CombinedResult(tuple(p.name for p in files), time.perf_counter() - started)
+    reports = tuple(p.stem for p in printed)
+    return CombinedResult(
+        tuple(p.name for p in files), time.perf_counter() - started, None, reports
+    )
 
 
-WORKERS: dict[type, Callable] = {ExecuteTask: execute, PdfTask: print_pdf, CombinedTask: combine}
+WORKERS: dict[type, Callable] = {ExecuteTask: execute, CombinedTask: combine}
 
 
 def crashed(task: Task, err: BaseException) -> Result:
@@ -149,8 +130,6 @@ def crashed(task: Task, err: BaseException) -> Result:
     message = f"worker crashed: {type(err).__name__}: {err}".splitlines()[0]
     if isinstance(task, ExecuteTask):
         return ExecuteResult(task.name, False, error=message)
-    if isinstance(task, PdfTask):
-        return PdfResult(task.name, 0.0, message)
     return CombinedResult((), 0.0, message)
 
 
@@ -168,7 +147,7 @@ def run(
 ) -> None:
     """Run ``tasks`` and whatever follows them on up to ``jobs`` processes.
 
-    ``on_result(task, result)`` returns follow-up tasks (a report's PDF);
+    ``on_result(task, result)`` returns follow-up tasks (none today);
     ``on_all_executed()`` is called once every notebook has run and returns the last tasks (the
     combined pack). With one job everything runs in this process.
     """
