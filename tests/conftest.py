@@ -48,3 +48,49 @@ def real_store_dir(real_raw_dir: Path, tmp_path_factory: pytest.TempPathFactory)
         processed = tmp_path_factory.mktemp("real_store")
     ingest(real_raw_dir, processed)
     return processed
+
+
+def read_report_table(path, quarter: str, columns: list[str], force: str = "northumbria"):
+    """A published (tidy) CSV read back into the report's own columns, for tests that check a
+    notebook's tables: time columns back to ``window``/``month``, ``geographic_level`` back to
+    ``area_level`` (force rows keep the force slug as code), symbols to missing, numbers typed.
+    Figures keep their publication precision, so compare them with that tolerance."""
+    import numpy as np
+    import pandas as pd
+
+    from analysis.params import Quarter
+    from analysis.tidy import LEVELS, MONTHS, SYMBOLS, window_time
+
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    table = table.replace(dict.fromkeys(SYMBOLS, np.nan))
+    q = Quarter.parse(quarter)
+    if "window" in columns:
+        back = {
+            window_time(w, q): w
+            for w in ("quarter", "previous_quarter", "year_earlier_quarter", "12m")
+        }
+        table["window"] = [
+            back[(p, i)]
+            for p, i in zip(table["time_period"], table["time_identifier"], strict=True)
+        ]
+    if "month" in columns:
+        table["month"] = [
+            f"{p}-{MONTHS.index(i) + 1:02d}"
+            for p, i in zip(table["time_period"], table["time_identifier"], strict=True)
+        ]
+    if "area_level" in columns:
+        levels = {v: k for k, v in LEVELS.items() if k not in ("pfa",)}
+        table["area_level"] = table["geographic_level"].map(levels)
+        at_force = table["area_level"] == "force"
+        table.loc[at_force, "area_code"] = force
+    for column in table.columns:
+        if column in ("area_code", "time_period"):
+            continue
+        values = table[column]
+        if values.isin(["true", "false"]).all():
+            table[column] = values == "true"
+            continue
+        numbers = pd.to_numeric(values, errors="coerce")
+        if numbers.notna().sum() == values.notna().sum():
+            table[column] = numbers
+    return table[columns]

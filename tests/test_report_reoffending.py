@@ -517,8 +517,8 @@ def test_published_tables_stems_and_columns():
     assert list(tables) == ["reoffending_rates"]
     assert list(tables["reoffending_rates"].columns) == rm.PUBLISHED_COLUMNS
     assert len(tables["reoffending_rates"]) == len(data.national)
-    listing = rs.published(tables).tables["Published tables"]
-    assert listing["file"].tolist() == ["tables/04_reoffending/reoffending_rates.csv"]
+    listing = next(iter(rs.published(tables).tables.values()))
+    assert listing["file"].tolist() == ["reoffending_rates.csv"]
 
 
 def _no_writes(monkeypatch):

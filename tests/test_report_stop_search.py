@@ -985,9 +985,9 @@ def test_sections_build_sections_and_write_no_file(tmp_path, monkeypatch):
 def test_published_section_lists_files_rows_and_columns():
     tables = {"a": pd.DataFrame({"x": [1, 2, 3], "y": [4, 5, 6]}), "b": pd.DataFrame({"z": []})}
     (listing,) = sections.published(tables).tables.values()
-    assert listing["table"].tolist() == ["a.csv", "b.csv"]
+    assert listing["file"].tolist() == ["a.csv", "b.csv"]
     assert listing["rows"].tolist() == [3, 0]
-    assert listing["columns"].tolist() == ["x, y", "z"]
+    assert listing["columns"].tolist() == [2, 1]
 
 
 @pytest.mark.realdata

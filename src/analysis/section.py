@@ -93,22 +93,29 @@ class Section:
 
 
 def published_section(tables: dict[str, pd.DataFrame], report: str) -> Section:
-    """The "Published tables" section of a report: one row per CSV (file, rows, columns).
+    """The "Published tables" section of a report: one row per CSV file (its name, rows, columns).
 
     ``tables`` is the report's ``metrics.published_tables(data)``; ``report`` its notebook stem.
-    Lists what :func:`analysis.outputs.write_tables` writes; writes nothing itself.
+    Lists what :func:`analysis.outputs.write_tables` writes; writes nothing itself. The reader
+    sees each table's plain name; the frame behind the table (``.tables``) keeps the file name.
     """
     listing = pd.DataFrame(
         {
-            "file": [f"tables/{report}/{name}.csv" for name in tables],
+            "file": [f"{name}.csv" for name in tables],
+            "name": [name.replace("_", " ").capitalize() for name in tables],
             "rows": [len(table) for table in tables.values()],
-            "columns": [", ".join(map(str, table.columns)) for table in tables.values()],
+            "columns": [len(table.columns) for table in tables.values()],
         }
     )
     table = report_table(
         listing,
-        columns={"file": "File", "rows": "Rows", "columns": "Columns"},
-        caption="Published tables",
-        counts=["rows"],
+        columns={"name": "Table", "rows": "Rows", "columns": "Columns"},
+        caption="Tables published with this report",
+        counts=["rows", "columns"],
+        notes=[
+            "Each table is published as a CSV file with a guide to its columns, and all the "
+            "tables of the pack are also in one spreadsheet workbook."
+        ],
     )
+    table.data = listing
     return Section("Published tables", items=[table])

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analysis import charts, stats, tables
+from analysis import charts, reports, stats, tables
 from analysis.params import Quarter, months_missing_between
-from analysis.section import Section
+from analysis.section import Section, published_section
 from analysis.stats import hotspots as hs
 
 from . import metrics as m
@@ -715,27 +715,10 @@ def data_quality(quality: pd.DataFrame, data: CrimeByAreaData) -> Section:
 
 
 def published(tables_: dict[str, pd.DataFrame]) -> Section:
-    """The CSV files this report publishes (``tables_``: :func:`.metrics.published_tables`):
-    file, rows and columns of each."""
-    listing = pd.DataFrame(
-        {
-            "file": [f"{name}.csv" for name in tables_],
-            "rows": [len(t) for t in tables_.values()],
-            "columns": [", ".join(map(str, t.columns)) for t in tables_.values()],
-        }
+    """The tables this report publishes (``tables_``: :func:`.metrics.published_tables`)."""
+    section = published_section(tables_, reports.get("crime_by_area").notebook)
+    section.caveats.append(
+        "Counts are public data.police.uk counts of crimes, not of people, so no small-count "
+        "suppression is applied."
     )
-    report = tables.report_table(
-        listing,
-        columns={"file": "File", "rows": "Rows", "columns": "Columns"},
-        caption="Published tables (CSV)",
-        counts=["rows"],
-        notes=[
-            "Counts are public data.police.uk counts of crimes, not of people, so no small-count "
-            "suppression is applied. Definitions are in the methodology notes.",
-        ],
-    )
-    return Section(
-        title="Published tables",
-        findings=[f"This report publishes {len(tables_)} tables: {', '.join(listing['file'])}."],
-        items=[report],
-    )
+    return section

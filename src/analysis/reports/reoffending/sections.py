@@ -48,7 +48,7 @@ DISPOSAL_CAUTION = (
     "so raw rates are not like-for-like."
 )
 NO_SERIES = (
-    "**No national 3-month cohort series for all offenders (new measure) in the store**, so "
+    "**No national 3-month cohort series for all offenders (new measure) in the data held**, so "
     "there is no {what}."
 )
 

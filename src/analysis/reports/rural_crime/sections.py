@@ -264,7 +264,7 @@ def rural_spc(xmr: pd.DataFrame, data: RuralData | None = None) -> Section:
     months = sorted(set(xmr["month"]))
     gaps = ", ".join(months_missing_between(months))
     if gaps:
-        items.append(f"Months absent from the store (a gap in the line, not bridged): {gaps}.")
+        items.append(f"Months with no published data (a gap in the line, not bridged): {gaps}.")
     return Section(title, findings=findings, items=items)
 
 

@@ -15,9 +15,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from analysis import charts, stats, tables
+from analysis import charts, reports, stats, tables
 from analysis.params import months_missing_between
-from analysis.section import Section
+from analysis.section import Section, published_section
 
 from . import metrics
 from .data import StopSearchData
@@ -528,22 +528,5 @@ def data_quality(quality: pd.DataFrame) -> Section:
 
 
 def published(published_tables: dict[str, pd.DataFrame]) -> Section:
-    """The CSV tables the report publishes: file, rows and columns of each.
-
-    Parameters
-    ----------
-    published_tables : dict of str to DataFrame
-        :func:`.metrics.published_tables` (``{file stem: table}``).
-    """
-    listing = pd.DataFrame(
-        {
-            "table": [f"{name}.csv" for name in published_tables],
-            "rows": [len(t) for t in published_tables.values()],
-            "columns": [", ".join(map(str, t.columns)) for t in published_tables.values()],
-        }
-    )
-    table = tables.report_table(
-        listing, columns={"table": "Published table", "rows": "Rows", "columns": "Columns"},
-        caption="Tables published with this report (CSV files)", counts=["rows"],
-    )  # fmt: skip
-    return Section("Published tables", [], [table])
+    """The tables the report publishes (``published_tables``: :func:`.metrics.published_tables`)."""
+    return published_section(published_tables, reports.get("stop_search").notebook)
