@@ -138,7 +138,10 @@ def main_points(changes: pd.DataFrame, data: MainPointsData) -> pd.DataFrame:
        crime (excluding ASB) in the quarter and its year-on-year change, largest count first.
 
     Every number in a statement is a column of the row it comes from (``count_after``,
-    ``count_before``, ``ratio``, ``verdict_adjusted``): nothing is recomputed.
+    ``count_before``, ``ratio``, ``verdict_adjusted``): nothing is recomputed. When the
+    same quarter a year earlier is not held, the quarter's count is report 01's
+    (:func:`analysis.reports.crime_by_area.metrics.crime_by_area_table`) and the statement
+    says the change was not compared.
 
     Returns
     -------
@@ -161,9 +164,14 @@ def main_points(changes: pd.DataFrame, data: MainPointsData) -> pd.DataFrame:
         [sig, force.assign(kind="crime type"), lads.assign(kind="local authority")],
         ignore_index=True,
     )
-    out["statement"] = [
-        _statement(row, quarter) for row in out.itertuples(index=False)
-    ]
+    # a quarter with no comparison quarter held: its count from report 01's counts table
+    table = cba.crime_by_area_table(data.crime, LEVELS)
+    table = table[table["window"] == "quarter"].set_index(["area_level", "area_code", "crime_type"])
+    keys = pd.MultiIndex.from_frame(out[["area_level", "area_code", "crime_type"]])
+    quarter_count = table["count"].reindex(keys).to_numpy()
+    gap = out["count_after"].isna() & (out["comparison"] == "year_earlier_quarter")
+    out.loc[gap, "count_after"] = quarter_count[gap.to_numpy()]
+    out["statement"] = [_statement(row, quarter) for row in out.itertuples(index=False)]
     return out[POINT_COLUMNS].reset_index(drop=True)
 
 

@@ -87,9 +87,9 @@ def stop_search_and_outcomes(
             )
         caveats.append(
             "Outcomes are as recorded so far: many crimes of the quarter are still under "
-            "investigation. The source files hardly ever use the outcome \"unable to "
-            "prosecute or no further action\", so crimes closed without action are recorded "
-            "under other outcomes (mostly \"no suspect identified\"); read the split between "
+            'investigation. The source files hardly ever use the outcome "unable to '
+            'prosecute or no further action", so crimes closed without action are recorded '
+            'under other outcomes (mostly "no suspect identified"); read the split between '
             "those outcomes with care."
         )
     return Section(title="Stop and search and outcomes", findings=findings, caveats=caveats)
