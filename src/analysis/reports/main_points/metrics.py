@@ -36,12 +36,22 @@ LEVELS = ("force", "lad")
 """Area levels tested for the main points (ward tests are left to report 01: they are slow)."""
 COMPARISON_WORDS = {
     "year_earlier_quarter": "the same quarter a year earlier",
-    "year_ending": "the year before",
+    "year_ending": "the same months a year earlier",
 }
 """The comparisons the main points use (same-season only), and how they are said."""
 SIGNIFICANT = (stats.change.SIG_UP, stats.change.SIG_DOWN)
-TREND_MEASURES = cba.CALLED_OUT
-"""Measures drawn as small-multiple trends: the categories the Police and Crime Plan asks about."""
+TREND_MEASURES = (
+    cba.ALL_CRIME,
+    cba.ASB,
+    *(t for t in cba.CALLED_OUT if t not in cba.HEADLINE_MEASURES),
+)
+"""Measures drawn as small-multiple trends: crime, ASB, then the categories the Police and Crime
+Plan asks about."""
+PANEL_NAMES = {
+    cba.ALL_CRIME: "All crime (not anti-social behaviour)",
+    cba.ASB: "Anti-social behaviour",
+}
+"""Short panel titles of the trend charts."""
 POINT_COLUMNS = [
     "kind",
     "area_level",
@@ -180,7 +190,7 @@ def rule_note() -> str:
     return (
         "How these points were chosen: first, every change for the force or a local "
         "authority that is statistically significant, comparing this quarter with the same "
-        "quarter a year earlier or the last 12 months with the 12 before, force first and "
+        "quarter a year earlier or the last 12 months with the 12 before them, force first and "
         "then largest first; then every crime type for the force, and crime in every local "
         "authority, this quarter against the same quarter a year earlier, whether or not the "
         "change is significant. A change is called statistically significant only when it is "

@@ -131,7 +131,7 @@ def trends(table: pd.DataFrame, data: MainPointsData) -> Section:
     end = quarter.months[-1]
     last = table[table["month"] == end].set_index("crime_type")["count"]
     chart = charts.small_multiples(
-        table.assign(crime_type=table["crime_type"].map(lambda t: m.WHAT.get(t, t))),
+        table.assign(crime_type=table["crime_type"].map(lambda t: m.PANEL_NAMES.get(t, t))),
         "month",
         "count",
         "crime_type",
