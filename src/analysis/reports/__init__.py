@@ -64,6 +64,22 @@ class ReportSpec:
 REPORTS: tuple[ReportSpec, ...] = (
     ReportSpec(
         "00",
+        "main_points",
+        "00_main_points",
+        "Main points",
+        (
+            "street",
+            "ledger",
+            "quality",
+            "lsoa",
+            "forces",
+            "boundaries_lsoa",
+            "boundaries_ward",
+            "boundaries_pfa",
+        ),
+    ),
+    ReportSpec(
+        "00",
         "scorecard",
         "00_plan_scorecard",
         "Police and Crime Plan scorecard",
