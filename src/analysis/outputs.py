@@ -66,13 +66,15 @@ def write_table(
 def write_tables(tables: dict[str, pd.DataFrame], run, report: str) -> list[Path]:
     """Write every table of one report (``{file stem: DataFrame}``) for ``run``; return the paths.
 
-    Each table is published in its tidy form (:func:`analysis.tidy.tidy_table`: time and
-    geography columns, publication precision, symbols for missing cells) with
-    ``<name>.meta.csv`` beside it describing each column (:func:`analysis.tidy.meta_table`).
+    Each table is published as the report's metrics return it, with ``<name>.meta.csv`` beside
+    it describing each column (:func:`analysis.tidy.meta_table`). The tidy form
+    (:func:`analysis.tidy.tidy_table`: time and geography columns, publication precision,
+    symbols) goes into the run's Excel workbook; making the CSVs themselves tidy is still to do
+    (the tests of every report read the report's own columns back from them).
     Tables of ``report`` left from an earlier execution into the same folder are removed first,
     so the folder holds exactly the tables this execution published.
     """
-    from analysis.tidy import meta_table, tidy_table
+    from analysis.tidy import meta_table
 
     output_dir = run.output_path
     _guard(output_dir)
@@ -82,8 +84,7 @@ def write_tables(tables: dict[str, pd.DataFrame], run, report: str) -> list[Path
             old.unlink()
     paths = []
     for name, table in tables.items():
-        tidy = tidy_table(table, run)
-        write_table(tidy, output_dir, report, name)
-        write_table(meta_table(tidy), output_dir, report, f"{name}.meta")
+        write_table(table, output_dir, report, name)
+        write_table(meta_table(table), output_dir, report, f"{name}.meta")
         paths.append(folder / f"{name}.csv")
     return paths

@@ -274,16 +274,18 @@ def write_tables_workbook(
     and one sheet per table: :func:`analysis.tidy.write_workbook`); ``None`` without tables."""
     import pandas as pd
 
-    from analysis.tidy import write_workbook
+    from analysis.params import RunParameters
+    from analysis.tidy import tidy_table, write_workbook
 
+    run = RunParameters(force=context.force, quarter=context.quarter)
     tables = {}
     for r in results:
         if not r.included:
             continue
         number = r.name.split("_", 1)[0]
         for path in published_csvs(staging, r.name):
-            table = pd.read_csv(path, dtype=str, keep_default_na=False)
-            tables[f"r{number}_{path.stem}"] = table.map(_cell)
+            tidy = tidy_table(pd.read_csv(path), run)  # time, geography, precision, symbols
+            tables[f"r{number}_{path.stem}"] = tidy.map(_cell)
     if not tables:
         return None
     return write_workbook(
