@@ -474,7 +474,7 @@ def test_real_pack_for_2022_q4(tmp_path, real_raw_dir, real_store_dir):
     failed = {n["name"]: n["reason"] for n in manifest["notebooks"] if n["status"] == "failed"}
     assert not failed, failed
     assert code in (EXIT_OK, EXIT_SKIPPED)
-    assert manifest["notebooks"][0]["name"] == "00_plan_scorecard"
+    assert manifest["notebooks"][0]["name"] == "00_main_points"
 
     # the quarter's raw files: the manifest checksums and the appendix row ledger, both recomputed
     police = SHARED_DATA_DIR / "police" / "northumbria"
