@@ -260,6 +260,8 @@ def published_csvs(staging: Path, name: str) -> list[Path]:
 
 def _cell(value: str):
     """A CSV cell for the workbook: a number when it is one, else the text (symbols)."""
+    if not isinstance(value, str):
+        return value
     try:
         number = float(value)
     except ValueError:
