@@ -6,15 +6,15 @@ import os
 from pathlib import Path
 
 import pytest
+from fixture_tree import write_fixture_raw
 
-from analysis.fixtures import write_fixture_raw
 from analysis.ingest import ingest
 from analysis.paths import SHARED_DATA_DIR
 
 
 @pytest.fixture(scope="session")
 def fixture_raw_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A small synthetic raw tree (``analysis.fixtures.write_fixture_raw``); treat as read-only."""
+    """A small synthetic raw tree (``fixture_tree.write_fixture_raw``); treat as read-only."""
     return write_fixture_raw(tmp_path_factory.mktemp("fixture_raw"))
 
 

@@ -7,15 +7,15 @@ import time
 from pathlib import Path
 
 import pytest
-
-from analysis.catalog import load_catalog
-from analysis.fixtures import (
+from fixture_tree import (
     CRIME_TYPES,
     DEFAULT_MONTHS,
     MERGED_2011,
     SPLIT_2011,
     write_fixture_raw,
 )
+
+from analysis.catalog import load_catalog
 from analysis.paths import SHARED_DATA_DIR
 
 

@@ -14,12 +14,12 @@ import shutil
 from pathlib import Path
 
 import pytest
+from fixture_tree import write_local_pins
 from typer.testing import CliRunner
 
 from analysis.catalog import load_catalog
 from analysis.cli import app
 from analysis.errors import InputError
-from analysis.fixtures import write_local_pins
 from analysis.ingest import build, checks, files, ingest
 from analysis.store import Store
 

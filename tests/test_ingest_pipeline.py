@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from fixture_tree import MERGED_2011, MERGED_CHILD, SPLIT_2011, SPLIT_CHILDREN
 from shapely.geometry import Point, shape
 
 from analysis.catalog import load_catalog
-from analysis.fixtures import MERGED_2011, MERGED_CHILD, SPLIT_2011, SPLIT_CHILDREN
 from analysis.ingest import build, ingest
 from analysis.store import Store
 

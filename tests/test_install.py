@@ -10,8 +10,8 @@ import venv
 from pathlib import Path
 
 import pytest
+from fixture_tree import write_fixture_raw
 
-from analysis.fixtures import write_fixture_raw
 from analysis.paths import PACKAGE_DIR
 
 CHECKOUT = PACKAGE_DIR.parents[1]

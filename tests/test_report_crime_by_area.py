@@ -684,7 +684,8 @@ def test_notebook_runs_on_the_fixture_store(fixture_store_dir, tmp_path):
 def store_with_neighbour_quarter(tmp_path_factory) -> tuple[Path, Path]:
     """The synthetic raw tree plus a third Durham month (2022-12, a copy of 2022-11 with its
     Month changed), so Durham holds all of 2022-Q4; returns (raw root, ingested store)."""
-    from analysis.fixtures import write_fixture_raw
+    from fixture_tree import write_fixture_raw
+
     from analysis.ingest import ingest
 
     root = tmp_path_factory.mktemp("raw_neighbour")

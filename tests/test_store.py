@@ -122,7 +122,8 @@ def test_print_status_shows_coverage(fixture_raw_dir, tmp_path, capsys):
 
 def test_ingest_keeps_a_snapshot_a_reader_holds(tmp_path):
     """A run reading snapshot A while an ingest makes snapshot B: A survives until released."""
-    from analysis.fixtures import write_fixture_raw
+    from fixture_tree import write_fixture_raw
+
     from analysis.ingest import ingest
 
     raw = write_fixture_raw(tmp_path / "raw")
