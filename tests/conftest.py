@@ -48,3 +48,27 @@ def real_store_dir(real_raw_dir: Path, tmp_path_factory: pytest.TempPathFactory)
         processed = tmp_path_factory.mktemp("real_store")
     ingest(real_raw_dir, processed)
     return processed
+
+
+def forbid_writes(monkeypatch) -> None:
+    """Make every usual way of writing a file fail (for tests that sections write nothing)."""
+    import builtins
+    import pathlib
+
+    import pandas as pd
+
+    real_open = builtins.open
+
+    def guarded_open(file, mode="r", *args, **kwargs):
+        if any(c in mode for c in "wax+"):
+            raise AssertionError(f"a section opened {file} for writing")
+        return real_open(file, mode, *args, **kwargs)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a section tried to write a file")
+
+    monkeypatch.setattr(builtins, "open", guarded_open)
+    for name in ("write_text", "write_bytes", "mkdir", "touch"):
+        monkeypatch.setattr(pathlib.Path, name, refuse)
+    monkeypatch.setattr(pd.DataFrame, "to_csv", refuse)
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", refuse)

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import forbid_writes
 from statsmodels.stats.proportion import proportion_confint
 
 from analysis.errors import CrimeplanError
@@ -559,28 +560,6 @@ def test_published_tables_stems_and_columns():
     assert listing["rows"].tolist() == [len(table), len(tables["positive_outcomes"])]
 
 
-def _no_writes(monkeypatch):
-    """Make every usual way of writing a file fail."""
-    import builtins
-    import pathlib
-
-    real_open = builtins.open
-
-    def guarded_open(file, mode="r", *args, **kwargs):
-        if any(c in mode for c in "wax+"):
-            raise AssertionError(f"a section opened {file} for writing")
-        return real_open(file, mode, *args, **kwargs)
-
-    def refuse(*args, **kwargs):
-        raise AssertionError("a section tried to write a file")
-
-    monkeypatch.setattr(builtins, "open", guarded_open)
-    for name in ("write_text", "write_bytes", "mkdir", "touch"):
-        monkeypatch.setattr(pathlib.Path, name, refuse)
-    monkeypatch.setattr(pd.DataFrame, "to_csv", refuse)
-    monkeypatch.setattr(pd.DataFrame, "to_parquet", refuse)
-
-
 def _listing(*folders: Path) -> list[str]:
     return sorted(str(p) for folder in folders for p in folder.rglob("*"))
 
@@ -594,7 +573,7 @@ def test_sections_write_no_file(fixture_store_dir, tmp_path, monkeypatch):
     )
     data = jd.load(run)
     before = _listing(tmp_path, fixture_store_dir)
-    _no_writes(monkeypatch)
+    forbid_writes(monkeypatch)
     shown = [
         js.headline(jm.headline_figures(data), data),
         js.outcome_groups(jm.outcome_rates(data), data),

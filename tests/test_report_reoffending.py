@@ -7,6 +7,7 @@ import math
 
 import pandas as pd
 import pytest
+from conftest import forbid_writes
 
 from analysis.params import RunParameters
 from analysis.paths import SHARED_DATA_DIR
@@ -521,27 +522,6 @@ def test_published_tables_stems_and_columns():
     assert listing["file"].tolist() == ["reoffending_rates.csv"]
 
 
-def _no_writes(monkeypatch):
-    """Make every usual way of writing a file fail."""
-    import builtins
-    import pathlib
-
-    real_open = builtins.open
-
-    def guarded_open(file, mode="r", *args, **kwargs):
-        if any(c in mode for c in "wax+"):
-            raise AssertionError(f"a section opened {file} for writing")
-        return real_open(file, mode, *args, **kwargs)
-
-    def refuse(*args, **kwargs):
-        raise AssertionError("a section tried to write a file")
-
-    monkeypatch.setattr(builtins, "open", guarded_open)
-    for name in ("write_text", "write_bytes", "mkdir", "touch"):
-        monkeypatch.setattr(pathlib.Path, name, refuse)
-    monkeypatch.setattr(pd.DataFrame, "to_csv", refuse)
-
-
 def test_sections_write_no_file(fixture_store_dir, tmp_path, monkeypatch):
     out = tmp_path / "out"
     out.mkdir()
@@ -560,7 +540,7 @@ def test_sections_write_no_file(fixture_store_dir, tmp_path, monkeypatch):
         ]
     )
     before = sorted(str(p) for p in tmp_path.rglob("*"))
-    _no_writes(monkeypatch)
+    forbid_writes(monkeypatch)
     shown = []
     for data in (stored, data_with(local)):
         shown += [

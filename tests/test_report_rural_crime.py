@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import forbid_writes
 from scipy import stats as sps
 
 from analysis.errors import CrimeplanError
@@ -666,27 +667,6 @@ def test_published_tables_stems_and_columns():
     assert listing["rows"].tolist() == [len(table)]
 
 
-def _no_writes(monkeypatch):
-    """Make every usual way of writing a file fail."""
-    import builtins
-    import pathlib
-
-    real_open = builtins.open
-
-    def guarded_open(file, mode="r", *args, **kwargs):
-        if any(c in mode for c in "wax+"):
-            raise AssertionError(f"a section opened {file} for writing")
-        return real_open(file, mode, *args, **kwargs)
-
-    def refuse(*args, **kwargs):
-        raise AssertionError("a section tried to write a file")
-
-    monkeypatch.setattr(builtins, "open", guarded_open)
-    for name in ("write_text", "write_bytes", "mkdir", "touch"):
-        monkeypatch.setattr(pathlib.Path, name, refuse)
-    monkeypatch.setattr(pd.DataFrame, "to_csv", refuse)
-
-
 def test_sections_write_no_file(fixture_store_dir, tmp_path, monkeypatch):
     out = tmp_path / "out"
     out.mkdir()
@@ -696,7 +676,7 @@ def test_sections_write_no_file(fixture_store_dir, tmp_path, monkeypatch):
     )
     data = rd.load(run)
     before = sorted(str(p) for p in tmp_path.rglob("*"))
-    _no_writes(monkeypatch)
+    forbid_writes(monkeypatch)
     shown = [
         rs.class_rates(rc.class_rates(data), data),
         rs.rural_types(rc.rural_types(data), data),

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import forbid_writes
 
 from analysis.errors import CrimeplanError
 from analysis.params import Quarter, RunParameters
@@ -186,26 +187,6 @@ def test_no_text_a_reader_sees_names_code_or_files():
 # ------------------------------------------------------------------ sections write nothing
 
 
-def _no_writes(monkeypatch):
-    import builtins
-    import pathlib
-
-    real_open = builtins.open
-
-    def guarded_open(file, mode="r", *args, **kwargs):
-        if any(c in mode for c in "wax+"):
-            raise AssertionError(f"a section opened {file} for writing")
-        return real_open(file, mode, *args, **kwargs)
-
-    def refuse(*args, **kwargs):
-        raise AssertionError("a section tried to write a file")
-
-    monkeypatch.setattr(builtins, "open", guarded_open)
-    for name in ("write_text", "write_bytes", "mkdir", "touch"):
-        monkeypatch.setattr(pathlib.Path, name, refuse)
-    monkeypatch.setattr(pd.DataFrame, "to_csv", refuse)
-
-
 def test_sections_write_no_file(tmp_path, monkeypatch):
     plan, config = sd.load_plan("northumbria")
     plan = {**plan, "indicators": [BURGLARY]}
@@ -218,7 +199,7 @@ def test_sections_write_no_file(tmp_path, monkeypatch):
     )
     table = sm.scorecard_table(data, {"crime_by_area": _count_figures(SIG_NONE)})
     monkeypatch.chdir(tmp_path)
-    _no_writes(monkeypatch)
+    forbid_writes(monkeypatch)
     made = [
         ss.headline(table, data),
         ss.scorecard(table, data),
