@@ -161,6 +161,12 @@ class Store:
         """Every raw input file used: ``path`` (relative to the raw folder), ``sha256``, ``bytes``."""
         return self.table("inputs")
 
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def close(self) -> None:
         self._con.close()
         if self._lock is not None:

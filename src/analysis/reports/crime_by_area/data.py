@@ -101,11 +101,8 @@ def load(run: RunParameters) -> CrimeByAreaData:
     """
     from analysis.store import Store
 
-    store = Store(run.processed_path)
-    try:
+    with Store(run.processed_path) as store:
         return _load_from(store, run)
-    finally:
-        store.close()
 
 
 def _load_from(store, run: RunParameters) -> CrimeByAreaData:

@@ -77,8 +77,7 @@ def load(run: RunParameters) -> JusticeData:
     from analysis.reports.justice_outcomes.metrics import latest_outcomes
     from analysis.store import Store
 
-    store = Store(run.processed_path)
-    try:
+    with Store(run.processed_path) as store:
         reason = missing_data_reason(store, run)
         if reason:
             raise CrimeplanError(f"justice outcomes report cannot run: {reason}")
@@ -104,8 +103,6 @@ def load(run: RunParameters) -> JusticeData:
         lads = store.lsoa(run.force)[["lad_code", "lad_name"]].drop_duplicates()
         street_months = store.months(run.force, "street")
         outcome_months = store.months(run.force, "outcomes")
-    finally:
-        store.close()
     return JusticeData(
         joined=latest_outcomes(crimes, outcomes),
         run=run,

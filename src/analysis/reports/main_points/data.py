@@ -50,12 +50,9 @@ def load(run: RunParameters) -> MainPointsData:
     from analysis.store import Store
 
     crime = crime_data.load(run)
-    store = Store(run.processed_path)
-    try:
+    with Store(run.processed_path) as store:
         search_ok = search_data.missing_data_reason(store, run) is None
         justice_ok = justice_data.missing_data_reason(store, run) is None
-    finally:
-        store.close()
     return MainPointsData(
         crime=crime,
         stop_search=search_data.load(run) if search_ok else None,

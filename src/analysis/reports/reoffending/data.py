@@ -156,13 +156,10 @@ def load(run: RunParameters) -> ReoffendingData:
     """
     from analysis.store import Store
 
-    store = Store(run.processed_path)
-    try:
+    with Store(run.processed_path) as store:
         reason = missing_data_reason(store, run)
         if reason:
             raise CrimeplanError(reason)
         national = read_national(store)
         local = read_local(store)
-    finally:
-        store.close()
     return ReoffendingData(run=run, national=national, local=local)

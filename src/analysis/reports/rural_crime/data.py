@@ -76,8 +76,7 @@ def load(run: RunParameters) -> RuralData:
     """
     from analysis.store import Store
 
-    store = Store(run.processed_path)
-    try:
+    with Store(run.processed_path) as store:
         reason = missing_data_reason(store, run)
         if reason:
             raise CrimeplanError(f"rural crime report cannot run: {reason}")
@@ -112,8 +111,6 @@ def load(run: RunParameters) -> RuralData:
         except CrimeplanError:
             boundaries = lad_boundaries = None
         street_months = store.months(run.force, "street")
-    finally:
-        store.close()
     return RuralData(
         run=run,
         lsoa=lsoa,

@@ -187,8 +187,7 @@ def load(run: RunParameters) -> ScorecardData:
 
     plan, config = load_plan(run.force)
     needed = [s for s in SOURCES if any(KINDS[i["kind"]] == s for i in plan["indicators"])]
-    store = Store(run.processed_path)
-    try:
+    with Store(run.processed_path) as store:
         reason = missing_data_reason(store, run)
         if reason:
             raise CrimeplanError(reason[0].upper() + reason[1:] + ".")
@@ -197,8 +196,6 @@ def load(run: RunParameters) -> ScorecardData:
             why = get(name).missing_data_reason(store, run)
             if why:
                 reasons[name] = (why[0].lower() + why[1:]).rstrip(".")
-    finally:
-        store.close()
     sources = {}
     for name in needed:
         if name not in reasons:

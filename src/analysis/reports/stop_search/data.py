@@ -96,11 +96,8 @@ def load(run: RunParameters) -> StopSearchData:
     """
     from analysis.store import Store
 
-    store = Store(run.processed_path)
-    try:
+    with Store(run.processed_path) as store:
         return _read(store, run)
-    finally:
-        store.close()
 
 
 def _read(store, run: RunParameters) -> StopSearchData:
