@@ -100,22 +100,41 @@ def test_field_of_50_mb_on_one_line_is_refused_not_dropped(raw, store):
     _fails(raw, store, "over the 1,048,576-byte line limit", line=6)
 
 
-def test_parser_and_independent_count_must_agree(raw, store, monkeypatch):
+@pytest.mark.parametrize(
+    "step, view, expected",
+    [
+        # the checking read gives rows_read: compared with the independent line count
+        ("stage_files", "scan", "the CSV parser read"),
+        # the numbered read that classifies and writes: rows_read no longer balances
+        ("number_rows", "stage", "rows read != rows loaded + quarantined"),
+    ],
+)
+def test_parser_and_independent_count_must_agree(raw, store, monkeypatch, step, view, expected):
     """A parser that silently loses a row (as DuckDB did with a 50 MB field) is caught."""
     from analysis.ingest import police
 
-    real = police.stage_files
+    real = getattr(police, step)
+    ids = [line.split(b",")[0].decode() for line in _lines(raw / STREET)[1:]]
+    lost = next(i for i in ids if i and ids.count(i) == 1 and i != ids[-1])  # a unique Crime ID
 
-    def lossy(con, kind, batch, *args, **kwargs):
-        real(con, kind, batch, *args, **kwargs)
-        if kind == "street":
-            con.execute(f"DELETE FROM staged_{kind} WHERE rowid = 3")
+    def lossy(con, kind, *args, **kwargs):
+        real(con, kind, *args, **kwargs)
+        if kind == "street":  # this read of the street files loses one row
+            sql = con.execute(
+                "SELECT sql FROM duckdb_views() WHERE view_name = ?", [f"{view}_{kind}"]
+            ).fetchone()[0]
+            con.execute(
+                f"CREATE OR REPLACE VIEW {view}_{kind} AS SELECT * FROM ("
+                + sql.split(" AS ", 1)[1].rstrip().rstrip(";")
+                + f") WHERE c_crime_id IS DISTINCT FROM '{lost}'"
+            )
 
-    monkeypatch.setattr(police, "stage_files", lossy)
+    monkeypatch.setattr(police, step, lossy)
     (raw / STREET).write_bytes((raw / STREET).read_bytes() + _lines(raw / STREET)[-1] + b"\r\n")
-    err = _fails(raw, store, "the CSV parser read")
+    err = _fails(raw, store, expected)
     assert err.path.endswith(str(STREET))
-    assert f"{len(_lines(raw / STREET)) - 1:,} data lines" in err.message
+    if step == "stage_files":
+        assert f"{len(_lines(raw / STREET)) - 1:,} data lines" in err.message
 
 
 def test_independent_count_equals_the_csv_module(fixture_raw_dir):

@@ -91,7 +91,7 @@ def test_changed_reference_is_rebuilt(raw, tmp_path, monkeypatch):
 
 
 def test_each_police_csv_is_parsed_once(raw, tmp_path, monkeypatch):
-    """Checks, write and quarantine read the staged table; no CSV is staged twice."""
+    """Every police file is in exactly one batch (one stage_files call), whatever its reads."""
     staged = []
     real = police.stage_files
 

@@ -21,7 +21,7 @@ def _street_copy(fixture_store_dir: Path, tmp_path: Path) -> tuple[pl.DataFrame,
 def test_fixture_store_street_passes(fixture_store_dir, tmp_path):
     frame, out = _street_copy(fixture_store_dir, tmp_path)
     frame.write_parquet(out / "part.parquet")
-    schemas.validate_police("street", out, rows_per_chunk=50)  # many chunks
+    schemas.validate_police("street", out)
 
 
 @pytest.mark.parametrize(

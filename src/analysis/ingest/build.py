@@ -479,7 +479,7 @@ def _build(
         raw_dir, catalog, reference, {pf.force for pf in files}, warnings
     )
 
-    ledger_parts, quarantine_parts = [], []
+    ledger_parts, quarantine_parts, fact_parts = [], [], []
     prev_ledger = pd.read_parquet(prev_dir / "ledger.parquet") if prev_dir and reuse else None
     prev_quarantine = (
         pd.read_parquet(prev_dir / "quarantine.parquet") if prev_dir and reuse else None
@@ -489,7 +489,6 @@ def _build(
         quarantine_parts.append(prev_quarantine[prev_quarantine["source_file"].isin(reuse)])
     parsed = 0
     parts: dict[str, str] = {}  # source file -> part file (relative to the snapshot)
-    new_part_files: list[Path] = []
     for kind in KINDS:
         kind_dir = snap / kind
         kind_dir.mkdir()
@@ -508,9 +507,9 @@ def _build(
             for pf in batch:  # independent checks and row count (raise before parsing)
                 facts_of(pf.rel)
             part = kind_dir / f"part-{snap.name}-{i:04d}.parquet"
-            quarantined, led = _parse_batch(con, kind, batch, header, reference, part)
+            quarantined, led, facts = _parse_batch(con, kind, batch, header, reference, part)
+            fact_parts.append(facts)
             if part.exists():
-                new_part_files.append(part)
                 parts.update(
                     {rel: part.relative_to(snap).as_posix() for rel, n in
                      zip(led["source_file"], led["rows_loaded"], strict=True) if n}
@@ -550,15 +549,11 @@ def _build(
     ledger.to_parquet(snap / "ledger.parquet", index=False)
     quarantine.to_parquet(snap / "quarantine.parquet", index=False)
     # part files linked or rewritten from the previous snapshot were validated and measured
-    # when first written: only the new ones are read back
-    for kind in KINDS:
-        schemas.validate_police(
-            kind, snap / kind, files=[p for p in new_part_files if p.parent.name == kind]
-        )
+    # when first written; the new ones were validated and measured as each was written
     prev_quality = (
         pd.read_parquet(prev_dir / "quality.parquet") if prev_dir is not None and reuse else None
     )
-    quality = quality_table(snap, ledger, new_part_files, prev_quality)
+    quality = quality_table(ledger, fact_parts, prev_quality)
     quality.to_parquet(snap / "quality.parquet", index=False)
 
     report = IngestReport(snap.parent.parent, snap.name, changed=True, files=len(files))
@@ -625,46 +620,92 @@ def _parse_batch(
     header: list[str],
     reference: dict[str, pd.DataFrame],
     part: Path,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Check, classify and write one batch of police files of ``kind`` to the part file ``part``.
 
-    Returns the batch's quarantined rows and its ledger rows (without sha256); ``rows_loaded``
-    is counted from the written file.
+    Returns the batch's quarantined rows, its ledger rows (without sha256) and the quality
+    facts of its files (:func:`_part_facts`); ``rows_loaded`` is counted from the written file,
+    which is validated row by row in the same read.
     """
     police.stage_files(con, kind, batch, header)
-    points, n_quarantined, rows = police.scan_checks(con, kind, header)
+    points, n_quarantined, rows, codes = police.scan_checks(con, kind, header)
     if kind == "stop_search":
         police.stop_search_points(con, points, reference.get("boundaries_lsoa"))
     else:
         police.split_points(
             con, kind, points, reference.get("boundaries_lsoa"), reference["lsoa_2011_2021"]
         )
+    police.batch_domains(con, kind, codes)
+    police.number_rows(con, kind, batch, header)
     police.classify(con, kind, header)
     _write_partitions(con, kind, batch, rows, n_quarantined, part)
+    police.raise_rejects(con, kind)  # the write read columns the checks did not
     with_bad = [pf.rel for pf in batch if n_quarantined.get(pf.rel, 0) > 0]
-    if with_bad:  # classify again only the staged rows of files that have quarantined rows
+    if with_bad:  # read and classify again only the files that have quarantined rows
+        police.number_rows(con, kind, batch, header, only=with_bad)
         quarantined = con.execute(police.quarantine_sql(kind, with_bad)).df()
     else:
         quarantined = pd.DataFrame({c: pd.Series(dtype=object) for c in police.QUARANTINE_COLUMNS})
+    facts = _part_facts(con, kind, part) if part.exists() else _empty_facts()
     con.register("quarantined_df", quarantined[["source_file"]])
-    loaded = (
-        f"SELECT source_file, count(*) AS n FROM read_parquet({_sql_string(part)}) GROUP BY 1"
-        if part.exists()
-        else "SELECT ''::VARCHAR AS source_file, 0 AS n"
-    )
+    con.register("facts_df", facts[["source_file", "rows"]])
     led = con.execute(
         f"""SELECT '{kind}' AS kind, m.force, m.month, m.source_file, m.data_rows AS rows_read,
-                   coalesce(l.n, 0) AS rows_loaded, coalesce(q.n, 0) AS rows_quarantined
+                   coalesce(l.rows, 0) AS rows_loaded, coalesce(q.n, 0) AS rows_quarantined
             FROM files_{kind} m
-            LEFT JOIN ({loaded}) l USING (source_file)
+            LEFT JOIN facts_df l USING (source_file)
             LEFT JOIN (SELECT source_file, count(*) AS n FROM quarantined_df GROUP BY 1) q
               USING (source_file)
             ORDER BY m.source_file"""
     ).df()
     con.unregister("quarantined_df")
+    con.unregister("facts_df")
     con.execute(f"DROP VIEW stage_{kind}")
-    con.execute(f"DROP TABLE staged_{kind}")  # frees the batch before the next one is parsed
-    return quarantined, led
+    con.execute(f"DROP VIEW scan_{kind}")
+    return quarantined, led, facts.assign(kind=kind)
+
+
+FACT_COLUMNS = ["rows", "outside_force_rows", "no_location_rows", "duplicate_crime_ids",
+                "asb_rows", "lsoa_vintage"]  # fmt: skip
+"""Quality facts per source file (:func:`_part_facts`), one file per force x month x kind."""
+
+
+def _empty_facts() -> pd.DataFrame:
+    return pd.DataFrame(
+        {"source_file": pd.Series(dtype=object), "force": pd.Series(dtype=object),
+         "month": pd.Series(dtype=object), **{c: pd.Series(dtype="int64") for c in FACT_COLUMNS}}
+    )  # fmt: skip
+
+
+def _part_facts(con: duckdb.DuckDBPyConnection, kind: str, part: Path) -> pd.DataFrame:
+    """Read the part file ``part`` back once: its schema, every row rule, and quality facts.
+
+    Raises :class:`CrimeplanError` when a column or type differs from
+    :data:`schemas.POLICE` or a row breaks one of its rules. Returns one row per source file:
+    ``source_file, force, month`` and :data:`FACT_COLUMNS` (see :func:`quality_table`).
+    """
+    schemas.check_police_schema(con, kind, part)
+    if kind == "stop_search":
+        extra = """count(*) FILTER (WHERE longitude IS NULL) AS no_location_rows,
+                   0::BIGINT AS duplicate_crime_ids, 0::BIGINT AS asb_rows,
+                   NULL::SMALLINT AS lsoa_vintage"""
+    else:
+        asb = "count(*) FILTER (WHERE is_asb)" if kind == "street" else "0::BIGINT"
+        extra = f"""count(*) FILTER (WHERE lsoa_code_raw IS NULL) AS no_location_rows,
+                    (count(crime_id) - count(DISTINCT crime_id)) AS duplicate_crime_ids,
+                    {asb} AS asb_rows,
+                    CASE WHEN min(lsoa_vintage) = max(lsoa_vintage) THEN min(lsoa_vintage) END
+                      AS lsoa_vintage"""
+    result = con.execute(
+        f"""SELECT source_file, any_value(force) AS force, any_value(month) AS month,
+                   count(*) AS rows,
+                   count(*) FILTER (WHERE in_force_area = false) AS outside_force_rows, {extra},
+                   {schemas.police_rule_counts_sql(kind)}
+            FROM read_parquet({_sql_string(part)}) GROUP BY source_file ORDER BY source_file"""
+    ).df()
+    rules = [c for c in result.columns if c.startswith("rule_")]
+    schemas.raise_rule_failures(kind, part, result[rules].sum().to_dict())
+    return result.drop(columns=rules)
 
 
 def _write_partitions(
@@ -757,7 +798,8 @@ def _write_empty(
     """Write ``<kind>/_schema.parquet`` (0 rows, full schema) so the table exists without data."""
     target = kind_dir / "_schema.parquet"
     views = set(con.execute("SELECT view_name FROM duckdb_views()").df()["view_name"])
-    if f"stage_{kind}" not in views:
+    tables = set(con.execute("SELECT table_name FROM duckdb_tables()").df()["table_name"])
+    if f"stage_{kind}" not in views and f"files_{kind}" not in tables:
         con.execute(
             f"CREATE VIEW stage_{kind} AS SELECT 0::INTEGER AS file_index, 0::BIGINT AS rn, "
             + ", ".join(f"NULL::VARCHAR AS {police.raw_column(h)}" for h in header)
@@ -766,9 +808,15 @@ def _write_empty(
         con.execute(
             f"""CREATE OR REPLACE TABLE files_{kind} AS
                 SELECT 0 AS file_index, ''::VARCHAR AS source_file, ''::VARCHAR AS path,
-                       ''::VARCHAR AS force, ''::VARCHAR AS month, 0::BIGINT AS row_offset,
-                       0::BIGINT AS data_rows, false AS force_known,
+                       ''::VARCHAR AS force, ''::VARCHAR AS month, 0::BIGINT AS data_rows, NULL::SMALLINT AS vintage, false AS force_known,
                        []::VARCHAR[] AS force_lads WHERE false"""
+        )
+        police.batch_domains(con, kind, [])
+    elif f"stage_{kind}" not in views:  # the last batch's tables remain: an empty stage
+        con.execute(
+            f"CREATE VIEW stage_{kind} AS SELECT 0::INTEGER AS file_index, 0::BIGINT AS rn, "
+            + ", ".join(f"NULL::VARCHAR AS {police.raw_column(h)}" for h in header)
+            + " WHERE false"
         )
     if kind == "stop_search":
         con.execute(
@@ -777,29 +825,19 @@ def _write_empty(
                ''::VARCHAR AS ward_name, ''::VARCHAR AS lad_code, ''::VARCHAR AS lad_name
                WHERE false"""
         )
-    else:
-        con.execute(
-            f"""CREATE TABLE IF NOT EXISTS vintage_{kind} AS
-                SELECT ''::VARCHAR AS source_file, 0::SMALLINT AS vintage WHERE false"""
-        )
-        con.execute(
-            f"""CREATE TABLE IF NOT EXISTS split_{kind} AS SELECT ''::VARCHAR AS code,
-                0.0::DOUBLE AS longitude, 0.0::DOUBLE AS latitude, ''::VARCHAR AS lsoa21_code,
-                ''::VARCHAR AS ward_code, ''::VARCHAR AS ward_name, ''::VARCHAR AS lad_code,
-                ''::VARCHAR AS lad_name WHERE false"""
-        )
     police.classify(con, kind, header)
     cols = ", ".join(police.COLUMNS[kind])
     con.execute(
         f"COPY (SELECT {cols} FROM classified_{kind} WHERE false) TO {_sql_string(target)} "
         "(FORMAT parquet)"
     )
+    con.execute(f"DROP VIEW stage_{kind}")
+    schemas.check_police_schema(con, kind, target)
 
 
 def quality_table(
-    snap: Path,
     ledger: pd.DataFrame,
-    new_parts: list[Path] | None = None,
+    new_facts: list[pd.DataFrame] | None = None,
     prev_quality: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Data-quality facts per force x month x kind, including months missing inside each range.
@@ -810,38 +848,16 @@ def quality_table(
     Crime ID repeats an earlier row of the same file), ``asb_rows``, ``lsoa_vintage`` (the one
     vintage of the month's LSOA codes; null if none or mixed).
 
-    Facts are computed from the part files ``new_parts`` (default: every part file of the
-    snapshot), one at a time (a part holds one batch, so its distinct Crime IDs fit in memory);
-    the files of other parts take theirs from ``prev_quality`` (the previous snapshot's table:
-    their rows are the same).
+    ``new_facts`` are the facts measured from the part files written by this ingest, one row
+    per source file (:func:`_part_facts`, computed as each part is read back); files of other
+    parts take theirs from ``prev_quality`` (the previous snapshot's table: their rows are the
+    same).
     """
-    if new_parts is None:
-        new_parts = [p for k in KINDS for p in sorted((snap / k).glob("part-*.parquet"))]
-    con = duckdb.connect()
-    con.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
-    parts = []
-    measured: set[tuple[str, str, str]] = set()
-    for part in new_parts:
-        kind = part.parent.name
-        if kind == "stop_search":
-            extra = """count(*) FILTER (WHERE longitude IS NULL) AS no_location_rows,
-                       0::BIGINT AS duplicate_crime_ids, 0::BIGINT AS asb_rows, NULL::SMALLINT AS lsoa_vintage"""
-        else:
-            asb = "count(*) FILTER (WHERE is_asb)" if kind == "street" else "0::BIGINT"
-            extra = f"""count(*) FILTER (WHERE lsoa_code_raw IS NULL) AS no_location_rows,
-                        (count(crime_id) - count(DISTINCT crime_id)) AS duplicate_crime_ids,
-                        {asb} AS asb_rows,
-                        CASE WHEN min(lsoa_vintage) = max(lsoa_vintage) THEN min(lsoa_vintage) END AS lsoa_vintage"""
-        facts = con.execute(
-            f"""SELECT force, month, '{kind}' AS kind, count(*) AS rows,
-                       count(*) FILTER (WHERE in_force_area = false) AS outside_force_rows, {extra}
-                FROM read_parquet({_sql_string(part)}) GROUP BY force, month"""
-        ).df()
-        measured |= set(zip(facts["kind"], facts["force"], facts["month"], strict=True))
-        parts.append(facts)
-    con.close()
-    fact_cols = ["force", "month", "kind", "rows", "outside_force_rows", "no_location_rows",
-                 "duplicate_crime_ids", "asb_rows", "lsoa_vintage"]  # fmt: skip
+    fact_cols = ["force", "month", "kind", *FACT_COLUMNS]
+    parts = [f[fact_cols] for f in new_facts or [] if len(f)]
+    measured = {
+        (k, f, m) for p in parts for k, f, m in zip(p["kind"], p["force"], p["month"], strict=True)
+    }
     if prev_quality is not None and len(prev_quality):
         old = prev_quality[prev_quality["present"]].copy()
         keep = [
@@ -849,7 +865,7 @@ def quality_table(
             for k, f, m in zip(old["kind"], old["force"], old["month"], strict=True)
         ]
         parts.append(old.loc[keep, fact_cols])
-    parts = [p for p in parts if len(p)]
+    parts = [p.astype({"lsoa_vintage": "Int16"}) for p in parts if len(p)]
     facts = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=fact_cols)
     facts = facts.merge(
         ledger[["kind", "force", "month"]], on=["kind", "force", "month"], how="inner"

@@ -198,8 +198,8 @@ def count_records(path: Path, data: bytes | None = None) -> int:
     """Data records of a police CSV, counted without a CSV parser (numpy over the bytes).
 
     One record per physical line: the count is the number of line breaks minus the header's.
-    Raises :class:`InputError` naming the file and line for mixed CRLF/LF endings, ``\\r\\r\\n``,
-    CR-only line endings, a line longer than :data:`MAX_LINE_BYTES` (the parser would drop it),
+    Raises :class:`InputError` naming the file and line for bytes that are not UTF-8, mixed
+    CRLF/LF endings, ``\\r\\r\\n``, CR-only line endings, a line longer than :data:`MAX_LINE_BYTES` (the parser would drop it),
     and a quoted field that spans lines (police files never have one; it would shift every
     later line number).
     """
@@ -231,6 +231,10 @@ def count_records(path: Path, data: bytes | None = None) -> int:
                 f"line of {int(lengths[at]):,} bytes, over the {MAX_LINE_BYTES:,}-byte line limit",
                 at + 1,
             )
+    try:  # the parser checks UTF-8 only in the columns a pass reads: check every byte here
+        data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise InputError(path, "bytes that are not UTF-8", _line_of(newlines, err.start)) from err
     if data.find(b'"') >= 0:  # rare in police files: check that no quoted field spans lines
         quotes = np.flatnonzero(a == 34)
         inside = np.searchsorted(quotes, newlines) % 2 == 1

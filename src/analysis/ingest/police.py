@@ -34,6 +34,16 @@ def _sql_list(items: Sequence[str]) -> str:
     return "[" + ", ".join(_sql_string(i) for i in items) + "]"
 
 
+def _read_csv(kind: str, files: Sequence[PoliceFile], header: list[str]) -> str:
+    """``read_csv`` of ``files`` (all VARCHAR, rejects stored in ``rej_<kind>``), file order kept."""
+    cols = ", ".join(f"'{raw_column(h)}': 'VARCHAR'" for h in header)
+    paths = _sql_list([str(f.path) for f in files])
+    return f"""read_csv({paths}, columns={{{cols}}}, header=true, delim=',', quote='"', escape='"',
+                      auto_detect=false, null_padding=false,
+                      store_rejects=true, rejects_table='rej_{kind}', rejects_scan='rejscan_{kind}',
+                      max_line_size=1048576)"""
+
+
 def stage_files(
     con: duckdb.DuckDBPyConnection,
     kind: str,
@@ -41,21 +51,17 @@ def stage_files(
     header: list[str],
     data_rows: dict[str, int] | None = None,
 ) -> None:
-    """Parse ``files`` once into table ``staged_<kind>``; define view ``stage_<kind>`` and ``files_<kind>``.
+    """Define table ``files_<kind>`` and view ``scan_<kind>`` over the CSVs of one batch.
 
-    One ``read_csv`` over the files (all VARCHAR, rejects stored) is materialised in file order
-    (insertion order preserved), so every later check, classification and write reads the
-    table, not the CSVs. ``stage_<kind>`` yields ``file_index, rn`` (row number over the whole
-    batch, in file order: ``rowid + 1``) and one VARCHAR column per header field.
-    ``files_<kind>`` maps ``file_index`` to the file, with ``row_offset`` so that
-    ``source_line = rn - row_offset + 1`` and ``data_rows``; both are filled by
-    :func:`scan_checks` when ``data_rows`` (rows per file) is not known yet.
+    Nothing is materialised: ``scan_<kind>`` is a ``read_csv`` over the files (all VARCHAR,
+    rejects stored so ragged rows and invalid UTF-8 name their file and line) yielding
+    ``file_index`` and one VARCHAR column per header field, in no particular order (the checks
+    of :func:`scan_checks` read it in parallel). :func:`number_rows` then defines the numbered
+    view the classification reads. ``files_<kind>`` maps ``file_index`` to the file, with
+    ``data_rows`` filled by :func:`scan_checks` when ``data_rows`` (rows per file) is not
+    known yet.
     """
     data_rows = data_rows or {f.rel: 0 for f in files}
-    offsets, total = [], 0
-    for pf in files:
-        offsets.append(total)
-        total += data_rows[pf.rel]
     meta = pd.DataFrame(
         {
             "file_index": range(len(files)),
@@ -63,47 +69,78 @@ def stage_files(
             "path": [str(f.path) for f in files],
             "force": [f.force for f in files],
             "month": [f.month for f in files],
-            "row_offset": offsets,
             "data_rows": [data_rows[f.rel] for f in files],
         }
     )
     con.register("meta_df", meta)
     con.execute(
         f"""CREATE OR REPLACE TABLE files_{kind} AS
-            SELECT m.*, f.lads IS NOT NULL AS force_known, coalesce(f.lads, []) AS force_lads
+            SELECT m.*, NULL::SMALLINT AS vintage, f.lads IS NOT NULL AS force_known,
+                   coalesce(f.lads, []) AS force_lads
             FROM meta_df m
             LEFT JOIN (SELECT force, list(lad_code) AS lads FROM force_lads GROUP BY 1) f USING (force)
             ORDER BY m.file_index"""
     )
     con.unregister("meta_df")
-    cols = ", ".join(f"'{raw_column(h)}': 'VARCHAR'" for h in header)
-    paths = _sql_list([str(f.path) for f in files])
     con.execute(f"DROP VIEW IF EXISTS stage_{kind}")
-    con.execute("SET preserve_insertion_order = true")  # rowid follows the files' row order
     con.execute(
-        f"""
-        CREATE OR REPLACE TABLE staged_{kind} AS
-        SELECT CAST(file_index AS INTEGER) AS file_index, * EXCLUDE (filename)
-        FROM read_csv({paths}, columns={{{cols}}}, header=true, delim=',', quote='"', escape='"',
-                      auto_detect=false, filename=true, null_padding=false,
-                      store_rejects=true, rejects_table='rej_{kind}', rejects_scan='rejscan_{kind}',
-                      max_line_size=1048576)
-        """
+        f"""CREATE OR REPLACE VIEW scan_{kind} AS
+            SELECT CAST(file_index AS INTEGER) AS file_index, *
+            FROM {_read_csv(kind, files, header)}"""
     )
+
+
+def number_rows(
+    con: duckdb.DuckDBPyConnection,
+    kind: str,
+    files: list[PoliceFile],
+    header: list[str],
+    only: Sequence[str] | None = None,
+) -> None:
+    """Define view ``stage_<kind>``: the rows of the batch ``files`` (or of its files ``only``)
+    numbered within their file, for classification.
+
+    ``stage_<kind>`` yields ``file_index`` (the batch's), ``rn`` (1 for the first data row of a
+    file, so ``source_line = rn + 1``) and one VARCHAR column per header field. The numbering
+    is ``row_number() OVER ()`` over one ``read_csv`` in file order (the CSV reader returns
+    rows in the order of the files and lines), minus each file's offset from the row counts of
+    :func:`scan_checks`; the window keeps the order, so this read runs on one thread.
+    """
+    chosen = [(i, pf) for i, pf in enumerate(files) if only is None or pf.rel in set(only)]
+    counts = dict(con.execute(f"SELECT file_index, data_rows FROM files_{kind}").fetchall())
+    offsets, total = [], 0
+    for i, _pf in chosen:
+        offsets.append(total)
+        total += counts[i]
+    con.register(
+        "offsets_df",
+        pd.DataFrame(
+            {
+                "read_index": range(len(chosen)),
+                "file_index": [i for i, _pf in chosen],
+                "read_offset": offsets,
+            }
+        ),
+    )
+    con.execute(f"CREATE OR REPLACE TABLE offsets_{kind} AS SELECT * FROM offsets_df")
+    con.unregister("offsets_df")
     con.execute(
-        f"""CREATE VIEW stage_{kind} AS
-            SELECT file_index, rowid + 1 AS rn, * EXCLUDE (file_index) FROM staged_{kind}"""
+        f"""CREATE OR REPLACE VIEW stage_{kind} AS
+            SELECT o.file_index, s.rn - o.read_offset AS rn, s.* EXCLUDE (rn, read_index)
+            FROM (SELECT row_number() OVER () AS rn, CAST(file_index AS INTEGER) AS read_index, *
+                  FROM {_read_csv(kind, [pf for _i, pf in chosen], header)}) s
+            JOIN offsets_{kind} o USING (read_index)"""
     )
 
 
 def scan_checks(
     con: duckdb.DuckDBPyConnection, kind: str, header: list[str]
-) -> tuple[pd.DataFrame, dict[str, int], dict[str, int]]:
-    """One pass over ``stage_<kind>`` (no writing): fatal checks, file vintages, points to locate.
+) -> tuple[pd.DataFrame, dict[str, int], dict[str, int], list[str]]:
+    """One parallel pass over ``scan_<kind>`` (no writing): fatal checks, file vintages, points to locate.
 
-    Creates ``vintage_<kind>(source_file, vintage)``: 2011 when the file has codes that exist
-    only in 2011 and none only in 2021; 2021 when the reverse or every code is valid in both
-    (unchanged LSOAs); null when it mixes both.
+    Sets ``files_<kind>.vintage``: 2011 when the file has codes that exist only in 2011 and
+    none only in 2021; 2021 when the reverse or every code is valid in both (unchanged LSOAs);
+    null when it mixes both.
 
     Returns
     -------
@@ -114,6 +151,8 @@ def scan_checks(
         ``source_file -> rows that will be quarantined``.
     rows : dict
         ``source_file -> data rows parsed`` (also written to ``files_<kind>``).
+    codes : list of str
+        Distinct known LSOA codes of the batch (empty for stop and search).
 
     Raises
     ------
@@ -122,82 +161,88 @@ def scan_checks(
         that differs from the month in the file name.
     """
     has_lsoa = kind != "stop_search"
-    month_check = "s.c_month IS DISTINCT FROM m.month" if "Month" in header else "false"
+    month_check = "t.c_month IS DISTINCT FROM m.month" if "Month" in header else "false"
     lsoa_cols = (
         """cc.is11 AND NOT cc.is21 AS only11, cc.is21 AND NOT cc.is11 AS only21,
-           CASE WHEN cc.chgind IN ('S', 'X') THEN cc.code END AS code,"""
+           CASE WHEN cc.chgind IN ('S', 'X') THEN cc.code END AS code, cc.code AS known,"""
         if has_lsoa
-        else "false AS only11, false AS only21, NULL::VARCHAR AS code,"
+        else "false AS only11, false AS only21, NULL::VARCHAR AS code, NULL::VARCHAR AS known,"
     )
-    joins = "LEFT JOIN codes cc ON cc.code = NULLIF(s.c_lsoa_code, '')" if has_lsoa else ""
+    joins = "LEFT JOIN codes cc ON cc.code = t.code" if has_lsoa else ""
     point_filter = "code IS NOT NULL" if has_lsoa else "longitude IS NOT NULL"
-    raise_rejects(con, kind)
-    # rows that need no point in polygon all fall into one (null) point group
+    need_point = "cc.chgind IN ('S', 'X')" if has_lsoa else "t.longitude IS NOT NULL"
+    # rows that need no point in polygon all fall into one (null) point group; the third
+    # grouping set lists the batch's known LSOA codes
     facts = con.execute(
         f"""
-        WITH t AS (
-          SELECT s.file_index, s.rn, {month_check} AS bad_month, {lsoa_cols}
-                 TRY_CAST(NULLIF(s.c_longitude, '') AS DOUBLE) AS longitude,
-                 TRY_CAST(NULLIF(s.c_latitude, '') AS DOUBLE) AS latitude,
+        WITH p AS (
+          SELECT t.file_index, {month_check} AS bad_month, {lsoa_cols}
+                 CASE WHEN {need_point} THEN t.longitude END AS longitude,
+                 CASE WHEN {need_point} THEN t.latitude END AS latitude,
                  {reason_sql(kind)} AS reason
-          FROM stage_{kind} s JOIN files_{kind} m USING (file_index) {joins}
-        ), p AS (
-          SELECT * EXCLUDE (longitude, latitude),
-                 CASE WHEN {point_filter} THEN longitude END AS longitude,
-                 CASE WHEN {point_filter} THEN latitude END AS latitude
-          FROM t
+          FROM ({typed_sql(kind, "scan")}) t JOIN files_{kind} m USING (file_index) {joins}
         )
-        SELECT GROUPING(file_index) AS is_point, file_index, code, longitude, latitude,
-               count(*) AS parsed, min(rn) FILTER (WHERE bad_month) AS bad_month_rn,
+        SELECT GROUPING(file_index) AS g_file, GROUPING(known) AS g_known,
+               file_index, code, longitude, latitude, known,
+               count(*) AS parsed, count(*) FILTER (WHERE bad_month) AS bad_months,
                count(*) FILTER (WHERE only11) AS n11, count(*) FILTER (WHERE only21) AS n21,
                count(*) FILTER (WHERE reason IS NOT NULL) AS n_quarantined
         FROM p
-        GROUP BY GROUPING SETS ((file_index), (code, longitude, latitude))
-        HAVING GROUPING(file_index) = 0 OR ({point_filter})
+        GROUP BY GROUPING SETS ((file_index), (code, longitude, latitude), (known))
+        HAVING GROUPING(file_index) = 0 OR (GROUPING(known) = 1 AND {point_filter})
+            OR (GROUPING(known) = 0 AND known IS NOT NULL)
         """
     ).df()
-    meta = con.execute(f"SELECT * FROM files_{kind} ORDER BY file_index").df()
-    per_file = meta.merge(facts[facts["is_point"] == 0], on="file_index", how="left")
-    per_file[["parsed", "n11", "n21", "n_quarantined"]] = (
-        per_file[["parsed", "n11", "n21", "n_quarantined"]].fillna(0).astype("int64")
+    raise_rejects(con, kind)
+    meta = con.execute(f"SELECT * EXCLUDE (vintage) FROM files_{kind} ORDER BY file_index").df()
+    per_file = meta.merge(
+        facts[facts["g_file"] == 0].drop(columns=["code", "known"]), on="file_index", how="left"
     )
-    per_file["row_offset"] = per_file["parsed"].cumsum() - per_file["parsed"]
+    counted = ["parsed", "n11", "n21", "n_quarantined", "bad_months"]
+    per_file[counted] = per_file[counted].fillna(0).astype("int64")
     per_file["data_rows"] = per_file["parsed"]
-    con.register("counts_df", per_file[["file_index", "row_offset", "data_rows"]])
+    bad = per_file[per_file["bad_months"] > 0]
+    if len(bad):
+        row = bad.iloc[0]
+        cols = ", ".join(f"'{raw_column(h)}': 'VARCHAR'" for h in header)
+        (line,) = con.execute(
+            f"""SELECT min(rn) + 1 FROM (SELECT row_number() OVER () AS rn, c_month
+                FROM read_csv({_sql_string(row["path"])}, columns={{{cols}}}, header=true,
+                              delim=',', quote='"', escape='"', auto_detect=false))
+                WHERE c_month IS DISTINCT FROM ?""",
+            [row["month"]],
+        ).fetchone()
+        raise InputError(
+            row["path"], f"Month differs from the file name's month {row['month']}", int(line)
+        )
+    per_file["vintage"] = pd.array(
+        [
+            2011 if n11 > 0 and n21 == 0 else 2021 if n11 == 0 else None
+            for n11, n21 in zip(per_file["n11"], per_file["n21"], strict=True)
+        ],
+        dtype="Int16",
+    )
+    con.register("counts_df", per_file[["file_index", "data_rows", "vintage"]])
     con.execute(
-        f"""UPDATE files_{kind} f SET row_offset = c.row_offset, data_rows = c.data_rows
+        f"""UPDATE files_{kind} f SET data_rows = c.data_rows, vintage = c.vintage
             FROM counts_df c WHERE f.file_index = c.file_index"""
     )
     con.unregister("counts_df")
-    bad = per_file[per_file["bad_month_rn"].notna()]
-    if len(bad):
-        row = bad.iloc[0]
-        line = int(row["bad_month_rn"] - row["row_offset"] + 1)
-        raise InputError(
-            row["path"], f"Month differs from the file name's month {row['month']}", line
-        )
-    vintage = per_file[["source_file"]].assign(
-        vintage=[
-            2011 if n11 > 0 and n21 == 0 else 2021 if n11 == 0 else None
-            for n11, n21 in zip(per_file["n11"], per_file["n21"], strict=True)
-        ]
-    )
-    vintage["vintage"] = vintage["vintage"].astype("Int16")
-    con.register("vintage_df", vintage)
-    con.execute(f"CREATE OR REPLACE TABLE vintage_{kind} AS SELECT * FROM vintage_df")
-    con.unregister("vintage_df")
-    points = facts.loc[facts["is_point"] == 1, ["code", "longitude", "latitude"]]
+    is_point = (facts["g_file"] == 1) & (facts["g_known"] == 1)
+    points = facts.loc[is_point, ["code", "longitude", "latitude"]]
     points = points.dropna(subset=["longitude", "latitude"]).reset_index(drop=True)
+    codes = sorted(facts.loc[facts["g_known"] == 0, "known"])
     quarantined = dict(zip(per_file["source_file"], per_file["n_quarantined"], strict=True))
     rows = dict(zip(per_file["source_file"], per_file["parsed"], strict=True))
-    return points, quarantined, rows
+    return points, quarantined, rows, codes
 
 
 def raise_rejects(con: duckdb.DuckDBPyConnection, kind: str) -> None:
-    """Raise :class:`InputError` for the first row the last scan of ``stage_<kind>`` rejected.
+    """Raise :class:`InputError` for the first row a read of the batch's CSVs rejected.
 
-    Rejected rows: wrong number of fields (checked on every scan) and bytes that are not UTF-8
-    (checked in the columns the scan reads, so this runs after the full write too).
+    Rejected rows: wrong number of fields (checked on every read) and bytes that are not UTF-8
+    (checked in the columns a read uses, so this runs after the write too; every byte is also
+    checked by :func:`analysis.ingest.files.count_records`).
     """
     rejects = con.execute(
         f"""SELECT s.file_path, r.line, r.error_type, r.error_message
@@ -249,6 +294,10 @@ def register_lookups(con: duckdb.DuckDBPyConnection, reference: dict[str, pd.Dat
     )
     con.execute(
         "CREATE OR REPLACE TABLE force_lads AS SELECT DISTINCT force, lad_code FROM forces_df"
+    )
+    con.execute("DROP TYPE IF EXISTS lsoa_allocation_t")
+    con.execute(
+        f"CREATE TYPE lsoa_allocation_t AS ENUM ({', '.join(map(_sql_string, ALLOCATIONS))})"
     )
     for name in ("lsoa_df", "bridge_df", "forces_df"):
         con.unregister(name)
@@ -305,17 +354,94 @@ def split_points(
         )
     con.register("split_df", result.astype({"longitude": "float64", "latitude": "float64"}))
     con.execute(
-        """CREATE TEMP VIEW split_new AS SELECT n.*, l.ward_code, l.ward_name, l.lad_code, l.lad_name
-            FROM split_df n LEFT JOIN lsoa l USING (lsoa21_code)"""
+        f"""CREATE OR REPLACE TABLE splitraw_{kind} AS
+            SELECT code::VARCHAR AS code, longitude, latitude, lsoa21_code::VARCHAR AS lsoa21_code
+            FROM split_df"""
     )
-    con.execute(f"CREATE TABLE IF NOT EXISTS split_{kind} AS SELECT * FROM split_new WHERE false")
-    con.execute(
-        f"""INSERT INTO split_{kind} SELECT * FROM split_new n WHERE NOT EXISTS (
-              SELECT 1 FROM split_{kind} o WHERE o.code = n.code
-              AND o.longitude = n.longitude AND o.latitude = n.latitude)"""
-    )
-    con.execute("DROP VIEW split_new")
     con.unregister("split_df")
+
+
+ENUM_COLUMNS = ("code", "ward_code", "ward_name", "lad_code", "lad_name", "force", "month",
+                "source_file")  # fmt: skip
+"""Per-batch ENUM types ``<column>_t_<kind>`` (:func:`batch_domains`)."""
+_AREA = ("ward_code", "ward_name", "lad_code", "lad_name")
+
+
+def _enum_type(con: duckdb.DuckDBPyConnection, name: str, values_sql: str) -> None:
+    """Create ENUM type ``name`` holding the distinct non-null values of ``values_sql``."""
+    rows = con.execute(f"SELECT DISTINCT v FROM ({values_sql}) WHERE v IS NOT NULL").fetchall()
+    values = ", ".join(_sql_string(v) for v in sorted(v for (v,) in rows))
+    con.execute(f"CREATE TYPE {name} AS ENUM ({values})")
+
+
+def batch_domains(con: duckdb.DuckDBPyConnection, kind: str, codes: list[str]) -> None:
+    """Typed lookup tables of one batch, whose text columns are ENUMs of the batch's own values.
+
+    Creates ``codes_<kind>`` (the rows of ``codes`` for ``codes``, the batch's known LSOA
+    codes, plus ``code_text``, the code as VARCHAR to join on), ``split_<kind>`` (the points of
+    ``splitraw_<kind>`` with their areas) and adds the ENUM columns ``force_e, month_e,
+    source_file_e, force_lads_e`` to ``files_<kind>``. Each ENUM holds only the values the
+    batch can produce, so the dictionary the Parquet writer copies into every row group stays
+    small, and the writer need not hash every value of these columns.
+    """
+    con.execute(f"DROP TABLE IF EXISTS codes_{kind}")
+    con.execute(f"DROP TABLE IF EXISTS split_{kind}")
+    enum_cols = {"force_e", "month_e", "source_file_e", "force_lads_e"}
+    if enum_cols & _columns(con, f"files_{kind}"):  # a previous batch's table
+        con.execute(
+            f"CREATE OR REPLACE TABLE files_{kind} AS SELECT * EXCLUDE ({', '.join(sorted(enum_cols))}) "
+            f"FROM files_{kind} ORDER BY file_index"
+        )
+    for col in ENUM_COLUMNS:
+        con.execute(f"DROP TYPE IF EXISTS {col}_t_{kind}")
+    con.execute(
+        f"CREATE TABLE IF NOT EXISTS splitraw_{kind} (code VARCHAR, longitude DOUBLE, "
+        "latitude DOUBLE, lsoa21_code VARCHAR)"
+    )
+    con.register("batch_codes_df", pd.DataFrame({"code": pd.Series(codes, dtype=object)}))
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE dom_{kind} AS
+            SELECT c.* FROM codes c SEMI JOIN batch_codes_df b ON b.code = c.code"""
+    )
+    con.unregister("batch_codes_df")
+    lsoa21 = f"SELECT target AS c FROM dom_{kind} UNION SELECT lsoa21_code FROM splitraw_{kind}"
+    _enum_type(con, f"code_t_{kind}", f"SELECT code AS v FROM dom_{kind} UNION {lsoa21}")
+    for col in _AREA:
+        _enum_type(
+            con,
+            f"{col}_t_{kind}",
+            f"SELECT l.{col} AS v FROM lsoa l SEMI JOIN ({lsoa21}) d ON d.c = l.lsoa21_code",
+        )
+    for col in ("force", "month", "source_file"):
+        _enum_type(con, f"{col}_t_{kind}", f"SELECT {col} AS v FROM files_{kind}")
+    area = ", ".join(f"l.{c}::{c}_t_{kind} AS {c}" for c in _AREA)
+    con.execute(
+        f"""CREATE TABLE codes_{kind} AS
+            SELECT code AS code_text, code::code_t_{kind} AS code, is11, is21, chgind,
+                   target::code_t_{kind} AS target, {area}
+            FROM dom_{kind} l"""
+    )
+    con.execute(
+        f"""CREATE TABLE split_{kind} AS
+            SELECT n.code, n.longitude, n.latitude, n.lsoa21_code::code_t_{kind} AS lsoa21_code,
+                   {area}
+            FROM splitraw_{kind} n LEFT JOIN lsoa l USING (lsoa21_code)"""
+    )
+    enums = ", ".join(f"{c}::{c}_t_{kind} AS {c}_e" for c in ("force", "month", "source_file"))
+    con.execute(
+        f"""CREATE OR REPLACE TABLE files_{kind} AS
+            SELECT *, {enums},
+                   list_filter(list_transform(force_lads, lambda x: TRY_CAST(x AS lad_code_t_{kind})),
+                               lambda x: x IS NOT NULL) AS force_lads_e
+            FROM files_{kind} ORDER BY file_index"""
+    )
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
+    rows = con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE table_name = ?", [table]
+    ).fetchall()
+    return {name for (name,) in rows}
 
 
 def stop_search_points(
@@ -346,128 +472,156 @@ def stop_search_points(
 _LON, _LAT = f"BETWEEN {UK_BBOX[0]} AND {UK_BBOX[2]}", f"BETWEEN {UK_BBOX[1]} AND {UK_BBOX[3]}"
 
 _COORD_REASONS = f"""
-    WHEN (NULLIF(s.c_longitude, '') IS NULL) <> (NULLIF(s.c_latitude, '') IS NULL) THEN 'only-one-coordinate'
-    WHEN NULLIF(s.c_longitude, '') IS NOT NULL
-         AND (TRY_CAST(s.c_longitude AS DOUBLE) IS NULL OR TRY_CAST(s.c_latitude AS DOUBLE) IS NULL)
+    WHEN (t.lon_s IS NULL) <> (t.lat_s IS NULL) THEN 'only-one-coordinate'
+    WHEN t.lon_s IS NOT NULL AND (t.longitude IS NULL OR t.latitude IS NULL)
          THEN 'unparseable-coordinates'
-    WHEN NULLIF(s.c_longitude, '') IS NOT NULL
-         AND NOT (TRY_CAST(s.c_longitude AS DOUBLE) {_LON} AND TRY_CAST(s.c_latitude AS DOUBLE) {_LAT})
+    WHEN t.lon_s IS NOT NULL AND NOT (t.longitude {_LON} AND t.latitude {_LAT})
          THEN 'coordinates-outside-uk'
 """
 
 
-def reason_sql(kind: str) -> str:
-    """SQL ``CASE`` giving the quarantine reason of a staged row ``s`` (null: the row loads).
+def typed_sql(kind: str, view: str = "stage") -> str:
+    """SQL of the rows of view ``<view>_<kind>`` with the per-row casts done once (alias ``t``).
 
-    Street and outcomes need ``cc`` (table ``codes``) joined on the LSOA code.
+    Adds to every staged column: ``lon_s, lat_s`` (coordinate text, empty -> null),
+    ``longitude, latitude`` (DOUBLE, null when missing or unparseable), and for street and
+    outcomes ``crime_id`` (trimmed, empty -> null) and ``code`` (the LSOA code, empty -> null).
+    Reasons and classification read these instead of casting the text again.
+    """
+    extra = (
+        ""
+        if kind == "stop_search"
+        else """, NULLIF(trim(s.c_crime_id), '') AS crime_id, NULLIF(s.c_lsoa_code, '') AS code"""
+    )
+    return f"""SELECT s.*, NULLIF(s.c_longitude, '') AS lon_s, NULLIF(s.c_latitude, '') AS lat_s,
+                  TRY_CAST(NULLIF(s.c_longitude, '') AS DOUBLE) AS longitude,
+                  TRY_CAST(NULLIF(s.c_latitude, '') AS DOUBLE) AS latitude{extra}
+               FROM {view}_{kind} s"""
+
+
+def reason_sql(kind: str) -> str:
+    """SQL ``CASE`` giving the quarantine reason of a typed row ``t`` (null: the row loads).
+
+    ``t`` is :func:`typed_sql`; street and outcomes need ``cc`` (the codes table) joined on
+    ``t.code``.
     """
     if kind == "stop_search":
         return f"""CASE {_COORD_REASONS}
-               WHEN NULLIF(s.c_date, '') IS NULL OR TRY_CAST(s.c_date AS TIMESTAMPTZ) IS NULL
+               WHEN NULLIF(t.c_date, '') IS NULL OR TRY_CAST(t.c_date AS TIMESTAMPTZ) IS NULL
                     THEN 'unparseable-date'
                ELSE NULL END"""
     if kind == "street":
-        ids = f"""WHEN NULLIF(s.c_crime_type, '') IS NULL THEN 'missing-crime-type'
-            WHEN NULLIF(trim(s.c_crime_id), '') IS NULL AND s.c_crime_type <> '{ASB}' THEN 'missing-crime-id'
-            WHEN NULLIF(trim(s.c_crime_id), '') IS NOT NULL AND s.c_crime_type = '{ASB}' THEN 'asb-with-crime-id'"""
+        ids = f"""WHEN NULLIF(t.c_crime_type, '') IS NULL THEN 'missing-crime-type'
+            WHEN t.crime_id IS NULL AND t.c_crime_type <> '{ASB}' THEN 'missing-crime-id'
+            WHEN t.crime_id IS NOT NULL AND t.c_crime_type = '{ASB}' THEN 'asb-with-crime-id'"""
     else:
-        ids = """WHEN NULLIF(trim(s.c_crime_id), '') IS NULL THEN 'missing-crime-id'
-                WHEN NULLIF(s.c_outcome_type, '') IS NULL THEN 'missing-outcome-type'"""
+        ids = """WHEN t.crime_id IS NULL THEN 'missing-crime-id'
+                WHEN NULLIF(t.c_outcome_type, '') IS NULL THEN 'missing-outcome-type'"""
     return f"""CASE {_COORD_REASONS}
              {ids}
-             WHEN NULLIF(s.c_lsoa_code, '') IS NOT NULL AND cc.code IS NULL
-                  THEN 'unknown-lsoa'
+             WHEN t.code IS NOT NULL AND cc.code IS NULL THEN 'unknown-lsoa'
              ELSE NULL END"""
+
+
+ALLOCATIONS = [
+    "unchanged", "merged", "split-point", "split-population", "irregular-point",
+    "irregular-population", "2021-code", "no-location",
+]  # fmt: skip
+"""Values of ``lsoa_allocation`` (ENUM type ``lsoa_allocation_t``)."""
+
+
+def _alloc(label: str) -> str:
+    if label not in ALLOCATIONS:
+        raise ValueError(f"unknown LSOA allocation {label!r}")
+    return f"'{label}'::lsoa_allocation_t"
 
 
 def classified_sql(kind: str, header: list[str]) -> str:
     """SQL of every staged row of ``kind`` with its store columns, ``reason`` and ``record``.
 
     ``reason`` is null for rows that load; ``record`` is the raw row as JSON (header names as
-    keys), computed only when selected (quarantine).
+    keys), computed only when selected (quarantine). Columns drawn from small tables (file
+    facts, LSOA codes and areas of the batch: :func:`batch_domains`) keep those tables'
+    ENUM types, so the Parquet writer takes their dictionaries as they are instead of hashing
+    every value (they read back as VARCHAR).
     """
     record = (
-        "json_object(" + ", ".join(f"{_sql_string(h)}, s.{raw_column(h)}" for h in header) + ")"
+        "json_object(" + ", ".join(f"{_sql_string(h)}, t.{raw_column(h)}" for h in header) + ")"
     )
-    prov = f"""s.file_index, m.force, m.month, m.source_file,
-              CAST(s.rn - m.row_offset + 1 AS INTEGER) AS source_line, {record} AS record"""
+    prov = f"""t.file_index, m.force_e AS force, m.month_e AS month, m.source_file_e AS source_file,
+              CAST(t.rn + 1 AS INTEGER) AS source_line, {record} AS record"""
     if kind == "stop_search":
         return f"""
         SELECT {prov},
-          NULLIF(s.c_type, '') AS type,
-          CAST(TRY_CAST(NULLIF(s.c_date, '') AS TIMESTAMPTZ) AT TIME ZONE 'UTC' AS TIMESTAMP) AS datetime,
-          CASE lower(s.c_part_of_a_policing_operation) WHEN 'true' THEN true WHEN 'false' THEN false END AS part_of_operation,
-          NULLIF(s.c_policing_operation, '') AS policing_operation,
-          NULLIF(s.c_gender, '') AS gender,
-          NULLIF(s.c_age_range, '') AS age_range,
-          NULLIF(s.c_self_defined_ethnicity, '') AS self_defined_ethnicity,
-          NULLIF(s.c_officer_defined_ethnicity, '') AS officer_defined_ethnicity,
-          NULLIF(s.c_legislation, '') AS legislation,
-          NULLIF(s.c_object_of_search, '') AS object_of_search,
-          NULLIF(s.c_outcome, '') AS outcome,
-          CASE lower(s.c_outcome_linked_to_object_of_search) WHEN 'true' THEN true WHEN 'false' THEN false END
+          NULLIF(t.c_type, '') AS type,
+          CAST(TRY_CAST(NULLIF(t.c_date, '') AS TIMESTAMPTZ) AT TIME ZONE 'UTC' AS TIMESTAMP) AS datetime,
+          CASE lower(t.c_part_of_a_policing_operation) WHEN 'true' THEN true WHEN 'false' THEN false END AS part_of_operation,
+          NULLIF(t.c_policing_operation, '') AS policing_operation,
+          NULLIF(t.c_gender, '') AS gender,
+          NULLIF(t.c_age_range, '') AS age_range,
+          NULLIF(t.c_self_defined_ethnicity, '') AS self_defined_ethnicity,
+          NULLIF(t.c_officer_defined_ethnicity, '') AS officer_defined_ethnicity,
+          NULLIF(t.c_legislation, '') AS legislation,
+          NULLIF(t.c_object_of_search, '') AS object_of_search,
+          NULLIF(t.c_outcome, '') AS outcome,
+          CASE lower(t.c_outcome_linked_to_object_of_search) WHEN 'true' THEN true WHEN 'false' THEN false END
             AS outcome_linked_to_object,
-          CASE lower(s.c_removal_of_more_than_just_outer_clothing) WHEN 'true' THEN true WHEN 'false' THEN false END
+          CASE lower(t.c_removal_of_more_than_just_outer_clothing) WHEN 'true' THEN true WHEN 'false' THEN false END
             AS removal_of_more_than_outer_clothing,
-          TRY_CAST(NULLIF(s.c_longitude, '') AS DOUBLE) AS longitude,
-          TRY_CAST(NULLIF(s.c_latitude, '') AS DOUBLE) AS latitude,
+          t.longitude, t.latitude,
           p.lsoa21_code, p.ward_code, p.ward_name, p.lad_code, p.lad_name,
           CASE WHEN p.lsoa21_code IS NULL OR NOT m.force_known THEN NULL
-               ELSE list_contains(m.force_lads, p.lad_code) END AS in_force_area,
+               ELSE list_contains(m.force_lads, p.lad_code::VARCHAR) END AS in_force_area,
           {reason_sql(kind)} AS reason
-        FROM stage_stop_search s JOIN files_stop_search m USING (file_index)
-        LEFT JOIN points_stop_search p
-          ON p.longitude = TRY_CAST(NULLIF(s.c_longitude, '') AS DOUBLE)
-         AND p.latitude = TRY_CAST(NULLIF(s.c_latitude, '') AS DOUBLE)
+        FROM ({typed_sql(kind)}) t JOIN files_stop_search m USING (file_index)
+        LEFT JOIN points_stop_search p ON p.longitude = t.longitude AND p.latitude = t.latitude
         """
     specific = (
-        """NULLIF(s.c_crime_type, '') AS crime_type, NULLIF(s.c_crime_type, '') = 'Anti-social behaviour' AS is_asb,
-           NULLIF(s.c_last_outcome_category, '') AS last_outcome_category,"""
+        f"""NULLIF(t.c_crime_type, '') AS crime_type, NULLIF(t.c_crime_type, '') = '{ASB}' AS is_asb,
+           NULLIF(t.c_last_outcome_category, '') AS last_outcome_category,"""
         if kind == "street"
-        else "NULLIF(s.c_outcome_type, '') AS outcome_type,"
+        else "NULLIF(t.c_outcome_type, '') AS outcome_type,"
     )
     return f"""
-    WITH t AS (
+    WITH j AS (
       SELECT {prov},
-        NULLIF(trim(s.c_crime_id), '') AS crime_id,
+        t.crime_id,
         {specific}
-        TRY_CAST(NULLIF(s.c_longitude, '') AS DOUBLE) AS longitude,
-        TRY_CAST(NULLIF(s.c_latitude, '') AS DOUBLE) AS latitude,
-        NULLIF(s.c_location, '') AS location,
-        NULLIF(s.c_lsoa_code, '') AS lsoa_code_raw,
-        NULLIF(s.c_lsoa_name, '') AS lsoa_name_raw,
-        CASE WHEN NULLIF(s.c_lsoa_code, '') IS NULL THEN NULL
+        t.longitude, t.latitude,
+        NULLIF(t.c_location, '') AS location,
+        cc.code AS lsoa_code_raw,
+        NULLIF(t.c_lsoa_name, '') AS lsoa_name_raw,
+        CASE WHEN t.code IS NULL THEN NULL
              WHEN cc.is11 AND NOT cc.is21 THEN 2011
              WHEN cc.is21 AND NOT cc.is11 THEN 2021
-             ELSE coalesce(v.vintage, 2021) END::SMALLINT AS lsoa_vintage,
-        cc.chgind, cc.target, sp.lsoa21_code AS point_child, m.force_known, m.force_lads,
+             ELSE coalesce(m.vintage, 2021) END::SMALLINT AS lsoa_vintage,
+        cc.chgind, cc.target, sp.lsoa21_code AS point_child, m.force_known, m.force_lads_e,
         CASE WHEN sp.lsoa21_code IS NOT NULL THEN sp.ward_code ELSE cc.ward_code END AS ward_code,
         CASE WHEN sp.lsoa21_code IS NOT NULL THEN sp.ward_name ELSE cc.ward_name END AS ward_name,
         CASE WHEN sp.lsoa21_code IS NOT NULL THEN sp.lad_code ELSE cc.lad_code END AS lad_code,
         CASE WHEN sp.lsoa21_code IS NOT NULL THEN sp.lad_name ELSE cc.lad_name END AS lad_name,
-        cc.code IS NULL AS cc_code_missing,
         {reason_sql(kind)} AS reason
-      FROM stage_{kind} s JOIN files_{kind} m USING (file_index)
-      LEFT JOIN vintage_{kind} v ON v.source_file = m.source_file
-      LEFT JOIN codes cc ON cc.code = NULLIF(s.c_lsoa_code, '')
-      LEFT JOIN split_{kind} sp ON sp.code = NULLIF(s.c_lsoa_code, '')
-            AND sp.longitude = TRY_CAST(NULLIF(s.c_longitude, '') AS DOUBLE)
-            AND sp.latitude = TRY_CAST(NULLIF(s.c_latitude, '') AS DOUBLE)
+      FROM ({typed_sql(kind)}) t JOIN files_{kind} m USING (file_index)
+      LEFT JOIN codes_{kind} cc ON cc.code_text = t.code
+      LEFT JOIN split_{kind} sp ON sp.code = t.code
+            AND sp.longitude = t.longitude AND sp.latitude = t.latitude
     )
-    SELECT t.* EXCLUDE (chgind, target, point_child, force_known, force_lads, cc_code_missing),
+    SELECT j.* EXCLUDE (chgind, target, point_child, force_known, force_lads_e),
       CASE WHEN lsoa_code_raw IS NULL THEN NULL
            WHEN lsoa_vintage = 2021 THEN lsoa_code_raw
            ELSE coalesce(point_child, target) END AS lsoa21_code,
-      CASE WHEN lsoa_code_raw IS NULL OR cc_code_missing OR NOT force_known THEN NULL
-           ELSE list_contains(force_lads, lad_code) END AS in_force_area,
-      CASE WHEN lsoa_code_raw IS NULL THEN 'no-location'
-           WHEN lsoa_vintage = 2021 THEN '2021-code'
-           WHEN chgind = 'U' THEN 'unchanged'
-           WHEN chgind = 'M' THEN 'merged'
-           WHEN chgind = 'S' THEN CASE WHEN point_child IS NOT NULL THEN 'split-point' ELSE 'split-population' END
-           ELSE CASE WHEN point_child IS NOT NULL THEN 'irregular-point' ELSE 'irregular-population' END
+      CASE WHEN lsoa_code_raw IS NULL OR NOT force_known THEN NULL
+           ELSE list_contains(force_lads_e, lad_code) END AS in_force_area,
+      CASE WHEN lsoa_code_raw IS NULL THEN {_alloc("no-location")}
+           WHEN lsoa_vintage = 2021 THEN {_alloc("2021-code")}
+           WHEN chgind = 'U' THEN {_alloc("unchanged")}
+           WHEN chgind = 'M' THEN {_alloc("merged")}
+           WHEN chgind = 'S' THEN CASE WHEN point_child IS NOT NULL THEN {_alloc("split-point")}
+                                       ELSE {_alloc("split-population")} END
+           ELSE CASE WHEN point_child IS NOT NULL THEN {_alloc("irregular-point")}
+                     ELSE {_alloc("irregular-population")} END
       END AS lsoa_allocation
-    FROM t
+    FROM j
     """
 
 
@@ -511,7 +665,12 @@ def quarantine_sql(kind: str, source_files: Sequence[str] | None = None) -> str:
 
     ``source_files`` limits it to those files of the batch (the ones known to have such rows).
     """
-    files = f"AND list_contains({_sql_list(source_files)}, source_file)" if source_files else ""
-    return f"""SELECT '{kind}' AS kind, force, month, source_file, source_line, reason, record
+    files = (
+        f"AND list_contains({_sql_list(source_files)}, source_file::VARCHAR)"
+        if source_files
+        else ""
+    )
+    return f"""SELECT '{kind}' AS kind, force::VARCHAR AS force, month::VARCHAR AS month,
+                      source_file::VARCHAR AS source_file, source_line, reason, record
                FROM classified_{kind} WHERE reason IS NOT NULL {files}
                ORDER BY source_file, source_line"""

@@ -1,24 +1,24 @@
-"""pandera schemas of the processed-store tables (docs/architecture.md is the contract).
+"""Schemas of the processed-store tables (docs/architecture.md is the contract).
 
-Police tables are checked with pandera's polars backend over every row of the written Parquet,
-read in bounded chunks of files (columns, dtypes, nullability and value checks: month format,
-coordinates inside the UK bounding box, code patterns, allocation labels, the ASB rule).
-Reference tables, the ledger and quality are small and checked in full with the pandas backend.
+Police tables are checked with SQL (DuckDB) over every row: column names and types, nulls in
+columns that must have a value, and value rules (month format, coordinates inside the UK
+bounding box, code patterns, allocation labels, the ASB rule). The ingest evaluates the same
+rules in the pass that reads each new part file back for the quality table
+(:func:`police_rule_counts_sql`); :func:`validate_police` runs them over written files.
+Reference tables and the ledger are small and checked with pandera (pandas backend).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pandera.pandas as pa
-import pandera.polars as pap
-import polars as pl
 
 from analysis.errors import CrimeplanError
 
-_S, _B, _F, _I16, _I32 = pl.Utf8, pl.Boolean, pl.Float64, pl.Int16, pl.Int32
-
+_S, _B, _F, _I16, _I32, _TS = "VARCHAR", "BOOLEAN", "DOUBLE", "SMALLINT", "INTEGER", "TIMESTAMP"
 
 _MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
 _GSS = r"^[EWSN]\d{8}$"
@@ -26,39 +26,28 @@ _ALLOCATIONS = [
     "unchanged", "merged", "split-point", "split-population", "irregular-point",
     "irregular-population", "2021-code", "no-location",
 ]  # fmt: skip
-_VALUE_CHECKS: dict[str, list[pap.Check]] = {
-    "force": [pap.Check.str_matches(r"^[a-z][a-z0-9-]+$")],
-    "month": [pap.Check.str_matches(_MONTH)],
-    "longitude": [pap.Check.in_range(-8.7, 1.8)],
-    "latitude": [pap.Check.in_range(49.8, 60.9)],
-    "lsoa21_code": [pap.Check.str_matches(_GSS)],
-    "lad_code": [pap.Check.str_matches(_GSS)],
-    "lsoa_vintage": [pap.Check.isin([2011, 2021])],
-    "lsoa_allocation": [pap.Check.isin(_ALLOCATIONS)],
-    "source_line": [pap.Check.ge(2)],
+_ASB = "Anti-social behaviour"
+
+
+def _re(col: str, pattern: str) -> str:
+    return f"regexp_matches({col}, '{pattern}')"
+
+
+_VALUE_CHECKS: dict[str, tuple[str, str]] = {
+    # column -> (rule, SQL that is true for a valid non-null value)
+    "force": ("force matches ^[a-z][a-z0-9-]+$", _re("force", r"^[a-z][a-z0-9-]+$")),
+    "month": ("month is YYYY-MM", _re("month", _MONTH)),
+    "longitude": ("longitude in [-8.7, 1.8]", "longitude BETWEEN -8.7 AND 1.8"),
+    "latitude": ("latitude in [49.8, 60.9]", "latitude BETWEEN 49.8 AND 60.9"),
+    "lsoa21_code": ("lsoa21_code is a GSS code", _re("lsoa21_code", _GSS)),
+    "lad_code": ("lad_code is a GSS code", _re("lad_code", _GSS)),
+    "lsoa_vintage": ("lsoa_vintage in {2011, 2021}", "lsoa_vintage IN (2011, 2021)"),
+    "lsoa_allocation": (
+        "lsoa_allocation is a known label",
+        "lsoa_allocation::VARCHAR IN (" + ", ".join(f"'{a}'" for a in _ALLOCATIONS) + ")",
+    ),
+    "source_line": ("source_line >= 2", "source_line >= 2"),
 }
-
-
-def _asb_rule(data) -> pl.LazyFrame:
-    """ASB rows are exactly the rows flagged ``is_asb``; every other crime has a Crime ID."""
-    asb = pl.col("crime_type") == "Anti-social behaviour"
-    return data.lazyframe.select(
-        (pl.col("is_asb") == asb) & (asb | pl.col("crime_id").is_not_null())
-    )
-
-
-def _pl(
-    columns: dict[str, object], nullable: set[str] = frozenset(), checks: list | None = None
-) -> pap.DataFrameSchema:
-    return pap.DataFrameSchema(
-        {
-            name: pap.Column(dtype, _VALUE_CHECKS.get(name), nullable=name in nullable)
-            for name, dtype in columns.items()
-        },
-        checks=checks,
-        strict=True,
-    )
-
 
 _LSOA_COLS = {
     "longitude": _F, "latitude": _F, "location": _S, "lsoa_code_raw": _S, "lsoa_name_raw": _S,
@@ -67,19 +56,51 @@ _LSOA_COLS = {
 }  # fmt: skip
 _GEO_NULLABLE = set(_LSOA_COLS) - {"lsoa_allocation"}
 
-STREET = _pl(
-    {"force": _S, "month": _S, "crime_id": _S, "crime_type": _S, "is_asb": _B, "last_outcome_category": _S,
-     **_LSOA_COLS, "source_file": _S, "source_line": _I32},
+
+class PoliceSchema:
+    """Columns (DuckDB types), the columns that may be null, and extra row rules of a table.
+
+    Attributes
+    ----------
+    columns : dict
+        ``name -> DuckDB type`` (the file must have exactly these columns).
+    nullable : set of str
+        Columns allowed to be null; every other column must have a value in every row.
+    rules : list of (str, str)
+        ``(description, SQL true for a valid row)`` beyond nulls and per-column values.
+    """
+
+    def __init__(self, columns: dict[str, str], nullable: set[str], rules=()) -> None:
+        self.columns, self.nullable, self.rules = columns, set(nullable), list(rules)
+
+    def violations(self) -> list[tuple[str, str]]:
+        """``(rule, SQL true for a row that breaks it)`` for every rule of the table."""
+        out = [(f"{c} is null", f"{c} IS NULL") for c in self.columns if c not in self.nullable]
+        for col in self.columns:
+            if col in _VALUE_CHECKS:
+                rule, ok = _VALUE_CHECKS[col]
+                out.append((rule, f"{col} IS NOT NULL AND ({ok}) IS NOT TRUE"))
+        out += [(rule, f"({ok}) IS NOT TRUE") for rule, ok in self.rules]
+        return out
+
+
+_ASB_RULE = (
+    "is_asb must equal crime_type == ASB; non-ASB needs a Crime ID",
+    f"is_asb = (crime_type = '{_ASB}') AND (crime_type = '{_ASB}' OR crime_id IS NOT NULL)",
+)
+STREET = PoliceSchema(
+    {"force": _S, "month": _S, "crime_id": _S, "crime_type": _S, "is_asb": _B,
+     "last_outcome_category": _S, **_LSOA_COLS, "source_file": _S, "source_line": _I32},
     nullable={"crime_id", "last_outcome_category", *_GEO_NULLABLE},
-    checks=[pap.Check(_asb_rule, error="is_asb must equal crime_type == ASB; non-ASB needs a Crime ID")],
+    rules=[_ASB_RULE],
 )  # fmt: skip
-OUTCOMES = _pl(
+OUTCOMES = PoliceSchema(
     {"force": _S, "month": _S, "crime_id": _S, "outcome_type": _S, **_LSOA_COLS,
      "source_file": _S, "source_line": _I32},
     nullable=_GEO_NULLABLE,
 )  # fmt: skip
-STOP_SEARCH = _pl(
-    {"force": _S, "month": _S, "type": _S, "datetime": pl.Datetime("us"), "part_of_operation": _B,
+STOP_SEARCH = PoliceSchema(
+    {"force": _S, "month": _S, "type": _S, "datetime": _TS, "part_of_operation": _B,
      "policing_operation": _S, "gender": _S, "age_range": _S, "self_defined_ethnicity": _S,
      "officer_defined_ethnicity": _S, "legislation": _S, "object_of_search": _S, "outcome": _S,
      "outcome_linked_to_object": _B, "removal_of_more_than_outer_clothing": _B, "longitude": _F,
@@ -92,6 +113,83 @@ STOP_SEARCH = _pl(
               "ward_code", "ward_name", "lad_code", "lad_name", "in_force_area"},
 )  # fmt: skip
 POLICE = {"street": STREET, "outcomes": OUTCOMES, "stop_search": STOP_SEARCH}
+
+
+def police_rule_counts_sql(kind: str) -> str:
+    """SELECT-list of ``count(*) FILTER (...) AS rule_<i>``, one per rule of :data:`POLICE`."""
+    return ", ".join(
+        f"count(*) FILTER (WHERE {bad}) AS rule_{i}"
+        for i, (_rule, bad) in enumerate(POLICE[kind].violations())
+    )
+
+
+def check_police_schema(con: duckdb.DuckDBPyConnection, kind: str, path: Path) -> None:
+    """Raise :class:`CrimeplanError` when Parquet file ``path`` lacks the columns and types of ``kind``."""
+    got = dict(
+        con.execute(
+            f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet({_lit(path)}))"
+        ).fetchall()
+    )
+    want = POLICE[kind].columns
+    if got != want:
+        missing = sorted(set(want) - set(got))
+        extra = sorted(set(got) - set(want))
+        typed = sorted(c for c in set(want) & set(got) if want[c] != got[c])
+        what = (
+            f"missing column(s) {missing}"
+            if missing
+            else f"unexpected column(s) {extra}"
+            if extra
+            else f"column(s) {typed} of type {[got[c] for c in typed]}, expected "
+            f"{[want[c] for c in typed]}"
+        )
+        raise CrimeplanError(f"{path}: store table '{kind}' failed validation: {what}")
+
+
+def raise_rule_failures(kind: str, where: object, counts: dict[str, int]) -> None:
+    """Raise :class:`CrimeplanError` for the first rule of ``kind`` with a count above zero.
+
+    ``counts``: ``rule_<i> -> rows breaking rule i`` (:func:`police_rule_counts_sql`).
+    """
+    for i, (rule, _bad) in enumerate(POLICE[kind].violations()):
+        n = int(counts.get(f"rule_{i}", 0) or 0)
+        if n:
+            raise CrimeplanError(
+                f"{where}: store table '{kind}' failed validation: {rule} ({n:,} row(s))"
+            )
+
+
+def validate_police(kind: str, table_dir: Path, files: list[Path] | None = None) -> None:
+    """Validate every row of police table ``kind`` (schema and values) with DuckDB.
+
+    ``files``: only these Parquet files (or the files below these folders) plus the table's
+    empty ``_schema.parquet``; default every file of the table. The first failure raises
+    :class:`CrimeplanError` naming the file and the broken rule.
+    """
+    if files is None:
+        files = sorted(Path(table_dir).rglob("*.parquet"))
+    else:
+        found = [Path(table_dir) / "_schema.parquet"]
+        for item in files:
+            item = Path(item)
+            found += sorted(item.rglob("*.parquet")) if item.is_dir() else [item]
+        files = sorted(p for p in found if p.is_file())
+    con = duckdb.connect()
+    try:
+        for path in files:
+            check_police_schema(con, kind, path)
+            cols = con.execute(
+                f"SELECT {police_rule_counts_sql(kind)} FROM read_parquet({_lit(path)})"
+            )
+            names = [d[0] for d in cols.description]
+            raise_rule_failures(kind, path, dict(zip(names, cols.fetchone(), strict=True)))
+    finally:
+        con.close()
+
+
+def _lit(path: Path | str) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
 
 _CODE = r"^[EWSN]\d{8}$"
 REFERENCE: dict[str, pa.DataFrameSchema] = {
@@ -155,44 +253,3 @@ def validate_reference(name: str, frame: pd.DataFrame) -> pd.DataFrame:
         raise CrimeplanError(
             f"reference table '{name}' failed validation: {str(err).splitlines()[0]}"
         ) from err
-
-
-def validate_police(
-    kind: str,
-    table_dir: Path,
-    rows_per_chunk: int = 1_000_000,
-    files: list[Path] | None = None,
-) -> None:
-    """Validate every row of police table ``kind`` (schema and values), a chunk of files at a time.
-
-    Files are read whole, grouped until about ``rows_per_chunk`` rows, so memory stays bounded
-    on tens of millions of rows. The first failure raises :class:`CrimeplanError` naming the
-    Parquet file group and the failed check. ``files``: only the Parquet files below these
-    partition folders (files or folders; the ones written by this ingest), plus the table's
-    empty ``_schema.parquet``; default every file of the table.
-    """
-    if files is None:
-        files = sorted(Path(table_dir).rglob("*.parquet"))
-    else:
-        found = [Path(table_dir) / "_schema.parquet"]
-        for item in files:
-            item = Path(item)
-            found += sorted(item.rglob("*.parquet")) if item.is_dir() else [item]
-        files = sorted(p for p in found if p.is_file())
-    if not files:
-        return
-    schema = POLICE[kind]
-    chunk: list[Path] = []
-    rows = 0
-    for i, path in enumerate(files):
-        chunk.append(path)
-        rows += pl.scan_parquet(path).select(pl.len()).collect().item()
-        if rows >= rows_per_chunk or i == len(files) - 1:
-            try:
-                schema.validate(pl.read_parquet(chunk))
-            except (pap.errors.SchemaError, pap.errors.SchemaErrors) as err:
-                first = str(err).splitlines()[0]
-                raise CrimeplanError(
-                    f"{chunk[0]}: store table '{kind}' failed validation: {first}"
-                ) from err
-            chunk, rows = [], 0
