@@ -10,6 +10,7 @@ import os
 import secrets
 import shutil
 import sys
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -464,11 +465,7 @@ def _build(
             schemas.validate_reference(name, frame)
         _write_reference(reference, snap)
 
-    con = duckdb.connect()  # in memory; spills to the work folder beyond memory_limit
-    con.execute(f"SET temp_directory = {_sql_string(work / 'tmp')}")
-    con.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
-    con.execute(f"SET threads = {os.cpu_count() or 1}")
-    con.execute("SET enable_progress_bar = false")
+    con = _connect(work / "tmp", DUCKDB_MEMORY_LIMIT)
     police.register_lookups(con, reference)
     known_forces = set(reference["forces"]["force"])
     for force in sorted({pf.force for pf in files} - known_forces):
@@ -489,6 +486,7 @@ def _build(
         quarantine_parts.append(prev_quarantine[prev_quarantine["source_file"].isin(reuse)])
     parsed = 0
     parts: dict[str, str] = {}  # source file -> part file (relative to the snapshot)
+    jobs = []  # (kind, batch, part): parsed by PARSERS threads, each with its own database
     for kind in KINDS:
         kind_dir = snap / kind
         kind_dir.mkdir()
@@ -496,35 +494,56 @@ def _build(
         if prev_dir is not None and prev_parts:
             parts.update(_reuse_parts(con, prev_dir, snap, kind, kind_files, reuse, prev_parts))
         todo = [pf for pf in kind_files if pf.rel not in reuse]
-        header = catalog.header({"stop_search": "stop-and-search"}.get(kind, kind))
-        if not todo:
-            _write_empty(con, kind, header, kind_dir)
-            continue
-        console.log(f"parsing {len(todo)} {kind} file(s)")
+        if todo:
+            console.log(f"parsing {len(todo)} {kind} file(s)")
         parsed += len(todo)
         sizes = {pf.rel: pf.path.stat().st_size for pf in todo}
-        for i, batch in enumerate(_batches(todo, sizes)):
-            for pf in batch:  # independent checks and row count (raise before parsing)
-                facts_of(pf.rel)
-            part = kind_dir / f"part-{snap.name}-{i:04d}.parquet"
-            quarantined, led, facts = _parse_batch(con, kind, batch, header, reference, part)
-            fact_parts.append(facts)
-            if part.exists():
-                parts.update(
-                    {rel: part.relative_to(snap).as_posix() for rel, n in
-                     zip(led["source_file"], led["rows_loaded"], strict=True) if n}
-                )  # fmt: skip
-            for rel, parsed_rows in zip(led["source_file"], led["rows_read"], strict=True):
-                counted = facts_of(rel).records
-                if counted is not None and counted != parsed_rows:
-                    raise InputError(
-                        raw_dir / rel,
-                        f"the CSV parser read {parsed_rows:,} rows but the file has "
-                        f"{counted:,} data lines (rows lost or split by the parser)",
-                    )
-            quarantine_parts.append(quarantined)
-            ledger_parts.append(led)
-        _write_empty(con, kind, header, kind_dir)
+        for i, batch in enumerate(_batches(todo, sizes) if todo else []):
+            jobs.append((kind, batch, kind_dir / f"part-{snap.name}-{i:04d}.parquet"))
+    local, opened = threading.local(), []
+
+    def parse(kind: str, batch: list[PoliceFile], part: Path):
+        for pf in batch:  # independent checks and row count (raise before parsing)
+            facts_of(pf.rel)
+        if not hasattr(local, "con"):
+            local.con = _connect(work / f"tmp{len(opened)}", PARSER_MEMORY_LIMIT)
+            opened.append(local.con)
+            police.register_lookups(local.con, reference)
+        header = catalog.header({"stop_search": "stop-and-search"}.get(kind, kind))
+        return _parse_batch(local.con, kind, batch, header, reference, part)
+
+    try:
+        with ThreadPoolExecutor(max_workers=PARSERS) as pool:
+            futures = [pool.submit(parse, *job) for job in jobs]
+            try:
+                results = [f.result() for f in futures]  # in order: the first failure raises
+            except BaseException:
+                for f in futures:
+                    f.cancel()
+                raise
+    finally:
+        for worker_con in opened:
+            worker_con.close()
+    for (_kind, _batch, part), (quarantined, led, facts) in zip(jobs, results, strict=True):
+        fact_parts.append(facts)
+        if part.exists():
+            parts.update(
+                {rel: part.relative_to(snap).as_posix() for rel, n in
+                 zip(led["source_file"], led["rows_loaded"], strict=True) if n}
+            )  # fmt: skip
+        for rel, parsed_rows in zip(led["source_file"], led["rows_read"], strict=True):
+            counted = facts_of(rel).records
+            if counted is not None and counted != parsed_rows:
+                raise InputError(
+                    raw_dir / rel,
+                    f"the CSV parser read {parsed_rows:,} rows but the file has "
+                    f"{counted:,} data lines (rows lost or split by the parser)",
+                )
+        quarantine_parts.append(quarantined)
+        ledger_parts.append(led)
+    for kind in KINDS:
+        header = catalog.header({"stop_search": "stop-and-search"}.get(kind, kind))
+        _write_empty(con, kind, header, snap / kind)
     con.close()
 
     new_ledger = [p for p in ledger_parts if "sha256" not in p.columns]
@@ -595,7 +614,24 @@ def _linked_reference(prev_dir: Path, snap: Path, names: list[str]) -> dict[str,
 
 
 DUCKDB_MEMORY_LIMIT = "1GB"
-"""DuckDB's memory limit during ingest (peak RSS target of the whole process: 3 GB)."""
+"""DuckDB's memory limit of the main database of an ingest (peak RSS target: 3 GB)."""
+PARSERS = 2
+"""Batches parsed at once, each by a thread with its own in-memory DuckDB database: the read
+that numbers rows for classification keeps file order and so runs on one thread."""
+PARSER_MEMORY_LIMIT = "600MB"
+"""DuckDB's memory limit of each parser's database (batches stream from CSV to Parquet)."""
+
+
+def _connect(temp_dir: Path, memory_limit: str) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB database that spills to ``temp_dir`` beyond ``memory_limit``."""
+    con = duckdb.connect()
+    con.execute(f"SET temp_directory = {_sql_string(temp_dir)}")
+    con.execute(f"SET memory_limit = '{memory_limit}'")
+    con.execute(f"SET threads = {os.cpu_count() or 1}")
+    con.execute("SET enable_progress_bar = false")
+    return con
+
+
 BATCH_BYTES = 200 * 2**20
 """CSV bytes parsed and written per DuckDB pass (about 1M street rows; bounds memory)."""
 
