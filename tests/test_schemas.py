@@ -1,7 +1,8 @@
-"""The pandera schemas check every row's values of the police tables, not only their dtypes."""
+"""The police table rules (SQL over every row, or over every value an ENUM column can take)."""
 
 from pathlib import Path
 
+import duckdb
 import polars as pl
 import pytest
 
@@ -59,3 +60,37 @@ def test_non_asb_row_without_crime_id_fails(fixture_store_dir, tmp_path):
     frame.write_parquet(out / "part.parquet")
     with pytest.raises(CrimeplanError, match="failed validation"):
         schemas.validate_police("street", out)
+
+
+@pytest.mark.parametrize(
+    "column, good, bad",
+    [
+        ("lad_code", ["E08000021", "W06000001"], "E0800002"),
+        ("lsoa21_code", ["E01008162"], "e01008162"),
+        ("force", ["northumbria", "avon-and-somerset"], "Northumbria"),
+        ("month", ["2022-12", "2023-01"], "2022-13"),
+    ],
+)
+def test_domain_check_covers_every_value_an_enum_column_can_take(column, good, bad):
+    con = duckdb.connect()
+    schemas.check_domain(con, "street", column, good)  # passes
+    with pytest.raises(CrimeplanError, match=f"failed validation: {column}"):
+        schemas.check_domain(con, "street", column, [*good, bad])
+
+
+def test_ingest_reads_each_part_back_and_refuses_a_broken_rule(
+    fixture_raw_dir, tmp_path, monkeypatch
+):
+    """A classification bug (source lines off by one) is caught by the read-back rules."""
+    from analysis.ingest import ingest, police
+
+    real = police.classified_sql
+
+    def off_by_one(kind, header):
+        sql = real(kind, header)
+        assert "CAST(t.rn + 1 AS INTEGER) AS source_line" in sql
+        return sql.replace("CAST(t.rn + 1 AS INTEGER)", "CAST(t.rn AS INTEGER)")
+
+    monkeypatch.setattr(police, "classified_sql", off_by_one)
+    with pytest.raises(CrimeplanError, match="failed validation: source_line >= 2"):
+        ingest(fixture_raw_dir, tmp_path / "p")

@@ -717,7 +717,9 @@ def _part_facts(con: duckdb.DuckDBPyConnection, kind: str, part: Path) -> pd.Dat
     """Read the part file ``part`` back once: its schema, every row rule, and quality facts.
 
     Raises :class:`CrimeplanError` when a column or type differs from
-    :data:`schemas.POLICE` or a row breaks one of its rules. Returns one row per source file:
+    :data:`schemas.POLICE` or a row breaks one of its rules (the value rules of the columns
+    written from ENUM types were checked on every member of those types by
+    :func:`police.batch_domains`). Returns one row per source file:
     ``source_file, force, month`` and :data:`FACT_COLUMNS` (see :func:`quality_table`).
     """
     schemas.check_police_schema(con, kind, part)
@@ -736,11 +738,12 @@ def _part_facts(con: duckdb.DuckDBPyConnection, kind: str, part: Path) -> pd.Dat
         f"""SELECT source_file, any_value(force) AS force, any_value(month) AS month,
                    count(*) AS rows,
                    count(*) FILTER (WHERE in_force_area = false) AS outside_force_rows, {extra},
-                   {schemas.police_rule_counts_sql(kind)}
+                   {schemas.police_rule_counts_sql(kind, schemas.DOMAIN_CHECKED[kind])}
             FROM read_parquet({_sql_string(part)}) GROUP BY source_file ORDER BY source_file"""
     ).df()
     rules = [c for c in result.columns if c.startswith("rule_")]
-    schemas.raise_rule_failures(kind, part, result[rules].sum().to_dict())
+    counts = result[rules].sum().to_dict()
+    schemas.raise_rule_failures(kind, part, counts, schemas.DOMAIN_CHECKED[kind])
     return result.drop(columns=rules)
 
 

@@ -18,6 +18,7 @@ import geopandas as gpd
 import pandas as pd
 
 from analysis.errors import InputError
+from analysis.ingest import schemas
 from analysis.ingest.files import PoliceFile
 from analysis.ingest.reference import UK_BBOX
 from analysis.store import _sql_string
@@ -367,11 +368,12 @@ ENUM_COLUMNS = ("code", "ward_code", "ward_name", "lad_code", "lad_name", "force
 _AREA = ("ward_code", "ward_name", "lad_code", "lad_name")
 
 
-def _enum_type(con: duckdb.DuckDBPyConnection, name: str, values_sql: str) -> None:
-    """Create ENUM type ``name`` holding the distinct non-null values of ``values_sql``."""
+def _enum_type(con: duckdb.DuckDBPyConnection, name: str, values_sql: str) -> list[str]:
+    """Create ENUM type ``name`` holding the distinct non-null values of ``values_sql``; return them."""
     rows = con.execute(f"SELECT DISTINCT v FROM ({values_sql}) WHERE v IS NOT NULL").fetchall()
-    values = ", ".join(_sql_string(v) for v in sorted(v for (v,) in rows))
-    con.execute(f"CREATE TYPE {name} AS ENUM ({values})")
+    values = sorted(v for (v,) in rows)
+    con.execute(f"CREATE TYPE {name} AS ENUM ({', '.join(_sql_string(v) for v in values)})")
+    return values
 
 
 def batch_domains(con: duckdb.DuckDBPyConnection, kind: str, codes: list[str]) -> None:
@@ -405,15 +407,22 @@ def batch_domains(con: duckdb.DuckDBPyConnection, kind: str, codes: list[str]) -
     )
     con.unregister("batch_codes_df")
     lsoa21 = f"SELECT target AS c FROM dom_{kind} UNION SELECT lsoa21_code FROM splitraw_{kind}"
-    _enum_type(con, f"code_t_{kind}", f"SELECT code AS v FROM dom_{kind} UNION {lsoa21}")
+    domain = {
+        "lsoa21_code": _enum_type(
+            con, f"code_t_{kind}", f"SELECT code AS v FROM dom_{kind} UNION {lsoa21}"
+        )
+    }
     for col in _AREA:
-        _enum_type(
+        domain[col] = _enum_type(
             con,
             f"{col}_t_{kind}",
             f"SELECT l.{col} AS v FROM lsoa l SEMI JOIN ({lsoa21}) d ON d.c = l.lsoa21_code",
         )
     for col in ("force", "month", "source_file"):
-        _enum_type(con, f"{col}_t_{kind}", f"SELECT {col} AS v FROM files_{kind}")
+        domain[col] = _enum_type(con, f"{col}_t_{kind}", f"SELECT {col} AS v FROM files_{kind}")
+    domain["lsoa_allocation"] = ALLOCATIONS
+    for col in schemas.DOMAIN_CHECKED[kind]:  # every value these ENUM columns can be written with
+        schemas.check_domain(con, kind, col, domain[col])
     area = ", ".join(f"l.{c}::{c}_t_{kind} AS {c}" for c in _AREA)
     con.execute(
         f"""CREATE TABLE codes_{kind} AS
