@@ -102,6 +102,16 @@ def test_non_utf8_bytes_name_line(raw, store):
     _fails(raw, store, STREET, 7, "not UTF-8")
 
 
+def test_non_utf8_bytes_in_a_column_no_read_uses(raw, store):
+    """``Falls within`` is not stored, but a bad byte there still names its line."""
+    lines = _lines(raw / STREET)
+    fields = lines[11].split(b",")
+    fields[3] = fields[3] + b"\xff"  # file line 12
+    lines[11] = b",".join(fields)
+    _write_lines(raw / STREET, lines)
+    _fails(raw, store, STREET, 12, "not UTF-8")
+
+
 def test_empty_file(raw, store):
     (raw / STREET).write_bytes(b"")
     _fails(raw, store, STREET, None, "empty file")
