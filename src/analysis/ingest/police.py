@@ -163,42 +163,47 @@ def scan_checks(
     """
     has_lsoa = kind != "stop_search"
     month_check = "t.c_month IS DISTINCT FROM m.month" if "Month" in header else "false"
-    lsoa_cols = (
-        """cc.is11 AND NOT cc.is21 AS only11, cc.is21 AND NOT cc.is11 AS only21,
-           CASE WHEN cc.chgind IN ('S', 'X') THEN cc.code END AS code, cc.code AS known,"""
-        if has_lsoa
-        else "false AS only11, false AS only21, NULL::VARCHAR AS code, NULL::VARCHAR AS known,"
-    )
-    joins = "LEFT JOIN codes cc ON cc.code = t.code" if has_lsoa else ""
-    point_filter = "code IS NOT NULL" if has_lsoa else "longitude IS NOT NULL"
-    need_point = "cc.chgind IN ('S', 'X')" if has_lsoa else "t.longitude IS NOT NULL"
-    # rows that need no point in polygon all fall into one (null) point group; the third
-    # grouping set lists the batch's known LSOA codes
-    facts = con.execute(
-        f"""
+    code = "t.code" if has_lsoa else "NULL::VARCHAR"
+    need_point = "sx.code IS NOT NULL" if has_lsoa else "t.longitude IS NOT NULL"
+    sx = "LEFT JOIN codes_sx sx ON sx.code = t.code" if has_lsoa else ""
+    # One hash aggregate by file x LSOA code (x point, for rows that need point in polygon);
+    # the code facts (vintage, known or not) are joined to its few groups, not to every row.
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE agg_{kind} AS
         WITH p AS (
-          SELECT t.file_index, {month_check} AS bad_month, {lsoa_cols}
+          SELECT t.file_index, {code} AS code, {month_check} AS bad_month,
+                 {reason_sql(kind, lsoa=False)} IS NOT NULL AS other_bad,
                  CASE WHEN {need_point} THEN t.longitude END AS longitude,
-                 CASE WHEN {need_point} THEN t.latitude END AS latitude,
-                 {reason_sql(kind)} AS reason
-          FROM ({typed_sql(kind, "scan")}) t JOIN files_{kind} m USING (file_index) {joins}
+                 CASE WHEN {need_point} THEN t.latitude END AS latitude
+          FROM ({typed_sql(kind, "scan")}) t JOIN files_{kind} m USING (file_index) {sx}
         )
-        SELECT GROUPING(file_index) AS g_file, GROUPING(known) AS g_known,
-               file_index, code, longitude, latitude, known,
-               count(*) AS parsed, count(*) FILTER (WHERE bad_month) AS bad_months,
-               count(*) FILTER (WHERE only11) AS n11, count(*) FILTER (WHERE only21) AS n21,
-               count(*) FILTER (WHERE reason IS NOT NULL) AS n_quarantined
-        FROM p
-        GROUP BY GROUPING SETS ((file_index), (code, longitude, latitude), (known))
-        HAVING GROUPING(file_index) = 0 OR (GROUPING(known) = 1 AND {point_filter})
-            OR (GROUPING(known) = 0 AND known IS NOT NULL)
-        """
+        SELECT file_index, code, longitude, latitude, count(*) AS n,
+               count(*) FILTER (WHERE bad_month) AS bad_months,
+               count(*) FILTER (WHERE other_bad) AS n_other_bad
+        FROM p GROUP BY ALL"""
+    )
+    known = "cc.code IS NOT NULL" if has_lsoa else "false"
+    cc = "LEFT JOIN codes cc ON cc.code = a.code" if has_lsoa else ""
+    only = ("cc.is11 AND NOT cc.is21", "cc.is21 AND NOT cc.is11") if has_lsoa else ("false",) * 2
+    facts = con.execute(
+        f"""SELECT a.file_index, sum(a.n) AS parsed, sum(a.bad_months) AS bad_months,
+                   sum(a.n) FILTER (WHERE {only[0]}) AS n11,
+                   sum(a.n) FILTER (WHERE {only[1]}) AS n21,
+                   sum(CASE WHEN a.code IS NOT NULL AND NOT ({known}) THEN a.n
+                            ELSE a.n_other_bad END) AS n_quarantined
+            FROM agg_{kind} a {cc} GROUP BY 1"""
     ).df()
+    codes = [c for (c,) in con.execute(
+        f"SELECT DISTINCT a.code FROM agg_{kind} a {cc} WHERE {known}"
+    ).fetchall()]  # fmt: skip
+    points = con.execute(
+        f"""SELECT DISTINCT {"code" if has_lsoa else "NULL::VARCHAR AS code"}, longitude, latitude
+            FROM agg_{kind} WHERE longitude IS NOT NULL AND latitude IS NOT NULL"""
+    ).df()
+    con.execute(f"DROP TABLE agg_{kind}")
     raise_rejects(con, kind)
     meta = con.execute(f"SELECT * EXCLUDE (vintage) FROM files_{kind} ORDER BY file_index").df()
-    per_file = meta.merge(
-        facts[facts["g_file"] == 0].drop(columns=["code", "known"]), on="file_index", how="left"
-    )
+    per_file = meta.merge(facts, on="file_index", how="left")
     counted = ["parsed", "n11", "n21", "n_quarantined", "bad_months"]
     per_file[counted] = per_file[counted].fillna(0).astype("int64")
     per_file["data_rows"] = per_file["parsed"]
@@ -229,10 +234,7 @@ def scan_checks(
             FROM counts_df c WHERE f.file_index = c.file_index"""
     )
     con.unregister("counts_df")
-    is_point = (facts["g_file"] == 1) & (facts["g_known"] == 1)
-    points = facts.loc[is_point, ["code", "longitude", "latitude"]]
-    points = points.dropna(subset=["longitude", "latitude"]).reset_index(drop=True)
-    codes = sorted(facts.loc[facts["g_known"] == 0, "known"])
+    codes = sorted(codes)
     quarantined = dict(zip(per_file["source_file"], per_file["n_quarantined"], strict=True))
     rows = dict(zip(per_file["source_file"], per_file["parsed"], strict=True))
     return points, quarantined, rows, codes
@@ -295,6 +297,9 @@ def register_lookups(con: duckdb.DuckDBPyConnection, reference: dict[str, pd.Dat
     )
     con.execute(
         "CREATE OR REPLACE TABLE force_lads AS SELECT DISTINCT force, lad_code FROM forces_df"
+    )
+    con.execute(
+        "CREATE OR REPLACE TABLE codes_sx AS SELECT code FROM codes WHERE chgind IN ('S', 'X')"
     )
     con.execute("DROP TYPE IF EXISTS lsoa_allocation_t")
     con.execute(
@@ -508,11 +513,11 @@ def typed_sql(kind: str, view: str = "stage") -> str:
                FROM {view}_{kind} s"""
 
 
-def reason_sql(kind: str) -> str:
+def reason_sql(kind: str, lsoa: bool = True) -> str:
     """SQL ``CASE`` giving the quarantine reason of a typed row ``t`` (null: the row loads).
 
     ``t`` is :func:`typed_sql`; street and outcomes need ``cc`` (the codes table) joined on
-    ``t.code``.
+    ``t.code``, unless ``lsoa`` is false (every reason but ``unknown-lsoa``).
     """
     if kind == "stop_search":
         return f"""CASE {_COORD_REASONS}
@@ -526,9 +531,10 @@ def reason_sql(kind: str) -> str:
     else:
         ids = """WHEN t.crime_id IS NULL THEN 'missing-crime-id'
                 WHEN NULLIF(t.c_outcome_type, '') IS NULL THEN 'missing-outcome-type'"""
+    unknown = "WHEN t.code IS NOT NULL AND cc.code IS NULL THEN 'unknown-lsoa'" if lsoa else ""
     return f"""CASE {_COORD_REASONS}
              {ids}
-             WHEN t.code IS NOT NULL AND cc.code IS NULL THEN 'unknown-lsoa'
+             {unknown}
              ELSE NULL END"""
 
 
