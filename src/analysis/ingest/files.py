@@ -207,7 +207,12 @@ def count_records(path: Path, data: bytes | None = None) -> int:
     a = np.frombuffer(data, np.uint8)
     newlines = np.flatnonzero(a == 10)
     n_cr = int(np.count_nonzero(a == 13))
-    if n_cr:
+    all_crlf = (
+        n_cr == len(newlines)
+        and (n_cr == 0 or int(newlines[0]) > 0)
+        and bool((a[newlines - 1] == 13).all())
+    )
+    if n_cr and not all_crlf:  # (every LF after a CR and no other CR: all CRLF, nothing to find)
         crs = np.flatnonzero(a == 13)
         lone = crs[a[np.minimum(crs + 1, len(a) - 1)] != 10]
         if len(lone):
