@@ -1,11 +1,13 @@
 """Police CSVs -> typed, harmonised rows, in bulk with DuckDB (no per-row Python).
 
-Steps per kind: (1) one ``read_csv`` over all the kind's changed files into a staging table
-(all VARCHAR, rejects stored so ragged rows and invalid UTF-8 name their file and line);
-(2) data checks that are fatal (row count vs line count, file month vs ``Month`` column);
-(3) point in polygon, in geopandas, only for the few distinct points that need it (split or
-irregular 2011 LSOAs; stop-and-search); (4) one SQL statement that types, quarantines,
-harmonises LSOA 2011 -> 2021 and attaches ward/LAD/force area.
+Steps per batch of files of one kind, nothing staged: (1) a parallel ``read_csv`` of the files
+(all VARCHAR, rejects stored so ragged rows and invalid UTF-8 name their file and line) in
+one aggregate by file x LSOA code: rows per file, fatal checks (file month vs ``Month``
+column), LSOA vintages, the batch's codes, the points that need point in polygon;
+(2) point in polygon, in geopandas, only for the few distinct points that need it (split or
+irregular 2011 LSOAs; stop-and-search); (3) the batch's ENUM types and lookup tables;
+(4) a second ``read_csv`` numbered row by row, and one SQL statement that types, quarantines,
+harmonises LSOA 2011 -> 2021 and attaches ward/LAD/force area, written by ``COPY``.
 """
 
 from __future__ import annotations
@@ -497,7 +499,7 @@ _COORD_REASONS = f"""
 def typed_sql(kind: str, view: str = "stage") -> str:
     """SQL of the rows of view ``<view>_<kind>`` with the per-row casts done once (alias ``t``).
 
-    Adds to every staged column: ``lon_s, lat_s`` (coordinate text, empty -> null),
+    Adds to every column read: ``lon_s, lat_s`` (coordinate text, empty -> null),
     ``longitude, latitude`` (DOUBLE, null when missing or unparseable), and for street and
     outcomes ``crime_id`` (trimmed, empty -> null) and ``code`` (the LSOA code, empty -> null).
     Reasons and classification read these instead of casting the text again.
@@ -552,7 +554,7 @@ def _alloc(label: str) -> str:
 
 
 def classified_sql(kind: str, header: list[str]) -> str:
-    """SQL of every staged row of ``kind`` with its store columns, ``reason`` and ``record``.
+    """SQL of every row of ``stage_<kind>`` with its store columns, ``reason`` and ``record``.
 
     ``reason`` is null for rows that load; ``record`` is the raw row as JSON (header names as
     keys), computed only when selected (quarantine). Columns drawn from small tables (file
@@ -667,7 +669,7 @@ QUARANTINE_COLUMNS = ["kind", "force", "month", "source_file", "source_line", "r
 
 
 def classify(con: duckdb.DuckDBPyConnection, kind: str, header: list[str]) -> None:
-    """View ``classified_<kind>``: every staged row, ``file_index``, store columns, ``reason``, ``record``."""
+    """View ``classified_<kind>``: every row read, ``file_index``, store columns, ``reason``, ``record``."""
     cols = ", ".join(COLUMNS[kind])
     con.execute(
         f"""CREATE OR REPLACE VIEW classified_{kind} AS
