@@ -506,7 +506,7 @@ def _build(
         for pf in batch:  # independent checks and row count (raise before parsing)
             facts_of(pf.rel)
         if not hasattr(local, "con"):
-            local.con = _connect(work / f"tmp{len(opened)}", PARSER_MEMORY_LIMIT)
+            local.con = _connect(work / f"tmp-{threading.get_ident()}", PARSER_MEMORY_LIMIT)
             opened.append(local.con)
             police.register_lookups(local.con, reference)
         header = catalog.header({"stop_search": "stop-and-search"}.get(kind, kind))
