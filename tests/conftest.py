@@ -91,9 +91,7 @@ def read_tidy(path: Path):
     import pandas as pd
 
     text = {c: str for c in (*TIDY_HEAD, "ruc_class", "lsoa_vintage")}
-    return pd.read_csv(
-        path, na_values=["[c]", "[x]", "[z]"], keep_default_na=False, dtype=text
-    )
+    return pd.read_csv(path, na_values=["[c]", "[x]", "[z]"], keep_default_na=False, dtype=text)
 
 
 def tidy_columns(own: list[str]) -> list[str]:

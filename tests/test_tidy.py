@@ -172,17 +172,18 @@ def test_national_reoffending_cohorts_are_national_rows_of_their_own_period():
 
 def test_rural_classes_forces_and_named_areas():
     rural = pd.DataFrame(
-        {"window": ["quarter", "12m"], "ruc_class": ["RLN1", "UN1"],
-         "ruc_label": ["Rural: Nearer to a major town or city", "Urban: Nearer"],
+        {"window": ["quarter", "12m"], "ruc_class": ["RLN1", "URBAN"],
+         "ruc_label": ["Rural: Nearer to a major town or city", "All urban LSOAs"],
          "lq_low": [0.91234, 1.0], "rate_low": [1.23456, 2.0]}
     )  # fmt: skip
     out = tidy_table(rural, RUN)
-    assert out["geographic_level"].tolist() == ["Rural-urban class"] * 2
-    assert out["area_code"].tolist() == ["RLN1", "UN1"]
-    assert out.loc[0, "area_name"] == "Rural: Nearer to a major town or city"
+    # classes group the force's LSOAs (with totals): rows of the force, the class a filter
+    assert out["geographic_level"].tolist() == ["Police force area"] * 2
+    assert out["area_code"].tolist() == ["E23000007"] * 2
+    assert out["ruc_class"].tolist() == ["RLN1", "URBAN"]
     assert out.loc[1, "time_identifier"] == "Calendar year"
     assert out.loc[0, "lq_low"] == "0.912" and out.loc[0, "rate_low"] == "1.23"
-    assert not {"ruc_class", "ruc_label", "window"} & set(out.columns)
+    assert "window" not in out.columns
     forces = pd.DataFrame({"force": ["northumbria", "city-of-london"], "count": [3, 4]})
     out = tidy_table(forces, RUN)
     assert out["area_code"].tolist() == ["E23000007", "E23000034"]
@@ -195,9 +196,10 @@ def test_rural_classes_forces_and_named_areas():
     )  # fmt: skip
     out = tidy_table(named, RUN)
     assert out["geographic_level"].tolist() == [
-        "Police force area", "Local authority district", "Rural-urban class", "Police force area",
+        "Police force area", "Local authority district", "Police force area", "Police force area",
     ]  # fmt: skip
-    assert out["area_code"].tolist() == ["E23000007", "E08000021", "[z]", "E23000007"]
+    assert out["area_code"].tolist() == ["E23000007", "E08000021", "E23000007", "E23000007"]
+    assert out.loc[2, "area"] == "Rural areas"  # kept: it says which part of the force
     assert out["area_name"].tolist()[:2] == ["Northumbria", "Newcastle upon Tyne"]
     assert out["time_identifier"].tolist() == ["Calendar year"] + ["Calendar year Q4"] * 3
     assert out["value"].tolist() == ["9389", "0.0578", "2.2331", "[x]"]  # mixed indicators

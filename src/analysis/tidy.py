@@ -10,10 +10,12 @@ Every CSV of a run is the output of :func:`tidy_table` (called by
   its name. They come from the report's ``window``, ``comparison`` (the later period compared),
   ``month`` or ``cohort`` column, else the run's quarter;
 - ``geographic_level`` with ``area_code`` and ``area_name``: police force area, local authority
-  district, ward, LSOA, rural-urban class or national (England and Wales, ``K04000001``), from
-  the report's ``area_level``/``area_code``/``area_name``, ``ruc_class``/``ruc_label``,
-  ``force`` or ``area`` columns, else the run's force; names missing from a table are looked up
-  in the run's store (ONS lookups);
+  district, ward, LSOA or national (England and Wales, ``K04000001``), from the report's
+  ``area_level``/``area_code``/``area_name``, ``force`` or ``area`` columns, else the run's
+  force; names missing from a table are looked up in the run's store (ONS lookups). A
+  rural-urban class (``ruc_class``, ``ruc_label``) is not an area with an ONS code but a
+  grouping of the force's LSOAs, with totals (``URBAN``, ``RURAL``, ``FORCE``) and crimes of no
+  class (``UNCLASSIFIED``): its rows are the force's, the class a filter column;
 - figures at publication precision (:data:`DECIMALS`);
 - no blank or ``NA`` cell: ``[c]`` suppressed (confidential), ``[x]`` not available, ``[z]`` not
   applicable (Government Statistical Service symbols);
@@ -48,7 +50,6 @@ SYMBOL_NOTES = {
 SNAKE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
 FORCE_LEVEL = "Police force area"
 NATIONAL_LEVEL = "National"
-RUC_LEVEL = "Rural-urban class"
 LEVELS = {
     "force": FORCE_LEVEL,
     "pfa": FORCE_LEVEL,
@@ -56,7 +57,6 @@ LEVELS = {
     "ward": "Ward",
     "lsoa": "LSOA",
     "msoa": "MSOA",
-    "ruc": RUC_LEVEL,
     "national": NATIONAL_LEVEL,
 }
 """``geographic_level`` of each report ``area_level``."""
@@ -348,14 +348,9 @@ def _geography(out: pd.DataFrame, areas: Areas) -> tuple[list[tuple[str, str, st
     force_code, force_name = areas.force_area()
     n = len(out)
     column = {c: [_text(v) for v in out[c]] if c in out.columns else [None] * n for c in (
-        "area_level", "area_code", "area_name", "ruc_class", "ruc_label", "force", "area", "id"
+        "area_level", "area_code", "area_name", "force", "area", "id"
     )}  # fmt: skip
     rows, used = [], []
-    if "ruc_class" in out.columns:
-        used = ["ruc_class"] + (["ruc_label"] if "ruc_label" in out.columns else [])
-        for code, label in zip(column["ruc_class"], column["ruc_label"], strict=True):
-            rows.append((RUC_LEVEL, code or NOT_AVAILABLE, label or NOT_AVAILABLE))
-        return rows, used
     if "force" in out.columns:
         for slug in column["force"]:
             code, name = areas.force_area(slug) if slug else (NOT_AVAILABLE, NOT_AVAILABLE)
@@ -376,18 +371,20 @@ def _geography(out: pd.DataFrame, areas: Areas) -> tuple[list[tuple[str, str, st
             rows.append((level, code, name))
         return rows, used
     if "area" in out.columns:
+        kept = False  # the area column stays when it says more than the area's name
         for name, ident in zip(column["area"], column["id"], strict=True):
             code_in_id = ident.rsplit(":", 1)[1] if ident and ":" in ident else None
             if name in (None, WHOLE_FORCE, force_name):
                 rows.append((FORCE_LEVEL, force_code, force_name))
             elif code_in_id and level_of_code(code_in_id, areas.force) != NOT_AVAILABLE:
                 rows.append((level_of_code(code_in_id, areas.force), code_in_id, name))
-            elif name.lower().startswith(("rural", "urban")):  # rural (or urban) LSOAs combined
-                rows.append((RUC_LEVEL, NOT_APPLICABLE, name))
+            elif name.lower().startswith(("rural", "urban")):  # a part of the force's LSOAs
+                rows.append((FORCE_LEVEL, force_code, force_name))
+                kept = True
             else:
                 code = areas.code_of(name)
                 rows.append((level_of_code(code, areas.force), code, name))
-        return rows, ["area"]
+        return rows, [] if kept else ["area"]
     return [(FORCE_LEVEL, force_code, force_name)] * n, []
 
 
@@ -588,10 +585,14 @@ COLUMN_LABELS = {
     "time_identifier": "Period of the year the row covers: Calendar year, Calendar year Q1 to "
     "Q4, Financial year, Year ending <month> (12 months), or a month",
     "geographic_level": "Geographic level: National, Police force area, Local authority "
-    "district, Ward, LSOA or Rural-urban class",
-    "area_code": "ONS area code (GSS); for a rural-urban class its RUC 2021 code; [z] for rural "
-    "or urban areas combined",
-    "area_name": "Area name (for a rural-urban class, its RUC 2021 label)",
+    "district, Ward or LSOA",
+    "area_code": "ONS area code (GSS)",
+    "area_name": "Area name",
+    "ruc_class": "Rural-urban classification (RUC 2021) of the LSOAs: a class code; URBAN, RURAL "
+    "or FORCE for the urban, rural or all classes together; UNCLASSIFIED for crimes with no "
+    "location in the force's LSOAs",
+    "ruc_label": "Name of the rural-urban class",
+    "area": "Part of the area the row describes",
     "crime_type": "Crime type (data.police.uk category)",
     "count": "Count",
     "crimes": "Crimes recorded",
