@@ -235,3 +235,25 @@ def test_area_names_missing_from_a_table_come_from_the_store(fixture_store_dir):
     assert out["area_name"].tolist() == ["Northumbria", ward["lad_name"], ward["ward_name"]]
     unknown = tidy_table(table, RunParameters(processed_dir=str(fixture_store_dir / "nowhere")))
     assert unknown["area_name"].tolist() == ["Northumbria", "[x]", "[x]"]
+
+
+def test_write_tables_publishes_the_tidy_form_and_leaves_the_frame_alone(tmp_path):
+    from analysis.outputs import write_tables
+    from analysis.pack.documents import table_description
+
+    run = RunParameters(force="northumbria", quarter="2022-Q4", output_dir=str(tmp_path),
+                        processed_dir=str(tmp_path / "no_store"))  # fmt: skip
+    table = _report_table()
+    before = table.copy()
+    (path,) = write_tables({"crime_by_area": table}, run, "01_crime_by_area")
+    assert table.equals(before)  # the notebook's frame keeps the report's own columns
+    published = read_published(path)
+    assert published.values.tolist() == tidy_table(before, run).values.tolist()
+    assert check_tidy(published, path.name) == []
+    meta = read_published(path.with_name("crime_by_area.meta.csv"))
+    assert meta["col_name"].tolist() == list(published.columns)
+    assert meta.columns.tolist() == ["col_name", "col_type", "label", "indicator_dp", "symbols"]
+    # the index page's line: 4 rows, the figures without their confidence limits
+    assert table_description(path) == (
+        "4 rows of count, rate per 1,000 residents, p-value of the test"
+    )

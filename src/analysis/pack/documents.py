@@ -325,8 +325,10 @@ def front_summary(staging: Path, results: list[ReportResult]) -> tuple[str, str]
 
 
 def table_description(path: Path) -> str:
-    """One line describing a published CSV from its ``.meta.csv``: rows and figures given."""
+    """One line describing a published CSV from its ``.meta.csv``: rows and figures given
+    (confidence limits, ``*_low``/``*_high``, left out: they go with the figure before them)."""
     import csv
+    import re
 
     with path.open(encoding="utf-8", newline="") as handle:
         rows = sum(1 for _ in handle) - 1
@@ -334,7 +336,12 @@ def table_description(path: Path) -> str:
     figures = []
     if meta.is_file():
         with meta.open(encoding="utf-8", newline="") as handle:
-            figures = [r["label"] for r in csv.DictReader(handle) if r["col_type"] == "Indicator"]
+            figures = [
+                r["label"]
+                for r in csv.DictReader(handle)
+                if r["col_type"] == "Indicator"
+                and not re.fullmatch(r"(.+_)?(low|high)", r["col_name"])
+            ]
     shown = ", ".join(f.lower() for f in figures[:4]) + (", ..." if len(figures) > 4 else "")
     return f"{rows:,} rows" + (f" of {shown}" if shown else "")
 
