@@ -257,3 +257,15 @@ def test_write_tables_publishes_the_tidy_form_and_leaves_the_frame_alone(tmp_pat
     assert table_description(path) == (
         "4 rows of count, rate per 1,000 residents, p-value of the test"
     )
+
+
+def test_figures_among_suppression_symbols_keep_their_precision():
+    table = pd.DataFrame(
+        {"rr_vs_white": pd.Series([1.0, "[c]", 2.23456, None], dtype=object),
+         "searches": pd.Series([12, "[c]", 7, 0], dtype=object),
+         "group": ["White", "Black", "Asian", "Mixed"]}
+    )  # fmt: skip
+    out = tidy_table(table, RUN)
+    assert out["rr_vs_white"].tolist() == ["1.000", "[c]", "2.235", "[x]"]
+    assert out["searches"].tolist() == ["12", "[c]", "7", "0"]
+    assert out["group"].tolist() == ["White", "Black", "Asian", "Mixed"]

@@ -454,6 +454,29 @@ def _format_column(column: str, series: pd.Series, previous: int | None) -> pd.S
     return series.map(lambda v: _format_number(v, places) if pd.notna(v) else None)
 
 
+def _numbers_among_symbols(series: pd.Series) -> pd.Series | None:
+    """A figure column as floats (symbol cells missing), or None for a column of text.
+
+    A numeric column is a figure column; so is an object column whose cells are all numbers
+    (Python or NumPy, not text), missing or symbols (a report's column with ``[c]`` cells).
+    Text that looks like a number (a published CSV read back) stays text.
+    """
+    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+        return series.astype(float)
+    if series.dtype != object:
+        return None
+    numeric = series.map(
+        lambda v: isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+    ).to_numpy(dtype=bool)
+    rest = series[~numeric]
+    if not numeric.any() or not (rest.isna() | rest.isin(SYMBOLS)).all():
+        return None
+    return pd.Series(
+        [float(v) if n else np.nan for v, n in zip(series, numeric, strict=True)],
+        index=series.index,
+    )
+
+
 def tidy_table(table: pd.DataFrame, run, areas: Areas | None = None) -> pd.DataFrame:
     """The publishable form of one report table for ``run`` (see the module docstring).
 
@@ -516,13 +539,15 @@ def tidy_table(table: pd.DataFrame, run, areas: Areas | None = None) -> pd.DataF
         if pd.api.types.is_bool_dtype(series):
             out[column] = series.map({True: "true", False: "false"}).astype(object)
             continue
-        if pd.api.types.is_numeric_dtype(series) and column not in first:
-            shown = _format_column(column, series, previous)
+        numbers = _numbers_among_symbols(series) if column not in first else None
+        if numbers is not None:
+            shown = _format_column(column, numbers, previous)
             if column not in ("low", "high") and not column.endswith(("_low", "_high")):
                 previous = decimals_for(column) if _named_places(column) is not None else None
                 if previous is None and shown.notna().any():
                     previous = max(len(s.partition(".")[2]) for s in shown.dropna())
-            series = shown.astype(object)
+            symbols = series.isin(SYMBOLS).to_numpy(dtype=bool)
+            series = shown.astype(object).where(~symbols, series.astype(object))
         else:
             series = series.astype(object).map(lambda v: v if pd.isna(v) else str(v))
         missing = series.isna() | (series.astype(str).str.strip() == "")
