@@ -755,11 +755,11 @@ def test_published_tables_write_the_contract_columns(tmp_path):
     assert all(p.parent == tmp_path / TABLES for p in paths)
     rates = _read_published(tmp_path, "search_rates")
     assert _published_columns(tmp_path, "search_rates") == PUBLISHED_SEARCH_RATES
-    # a force the catalog does not know: its slug stands in for the code, never a blank
+    # a force the catalog does not know: the code the report gives it, never a blank
     # 2 windows x 3 definitions x (1 force + 2 LADs) x 5 groups
     assert len(rates) == 2 * 3 * 3 * 5
     _assert_published_as_they_are(rates, ["searches"])
-    assert {r["area_code"] for r in rates if r["area_level"] == "force"} == {"testforce"}
+    assert {r["area_code"] for r in rates if r["area_level"] == "force"} == {"E23999999"}
     sens = _read_published(tmp_path, "sensitivity_ratios")
     assert _published_columns(tmp_path, "sensitivity_ratios") == PUBLISHED_SENSITIVITY
     assert "searches" not in sens[0]  # no counts published there
