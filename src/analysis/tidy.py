@@ -138,7 +138,7 @@ def span_time(start: str, end: str) -> tuple[str, str]:
 
 
 def quarter_time(quarter) -> tuple[str, str]:
-    """``(time_period, time_identifier)`` of a calendar quarter, e.g. ``("2022", "Calendar year Q4")``."""
+    """``(time_period, time_identifier)`` of a calendar quarter: ``("2022", "Calendar year Q4")``."""
     return str(quarter.year), f"Calendar year Q{quarter.q}"
 
 
@@ -396,9 +396,11 @@ REOFFENDING_GROUPS = {"All": "All offenders", "Adult": "Adults", "Juvenile": "Ju
 
 def _split_breakdown(out: pd.DataFrame) -> pd.DataFrame:
     """The national reoffending ``breakdown`` (``"Adult; new measure; 3-month cohort"``) as
-    three columns: ``offender_group``, ``reoffending_measure`` and ``cohort_length``. Other breakdowns (a
-    local table's ``"All offenders"`` or an index disposal) are the row's ``offender_group``;
-    the cohort length then comes from the cohort's span."""
+    three columns: ``offender_group``, ``reoffending_measure`` and ``cohort_length``.
+
+    Other breakdowns (a local table's ``"All offenders"`` or an index disposal) are the row's
+    ``offender_group``, its measure ``[x]``; the cohort length then comes from the cohort's
+    span."""
     groups, measures, lengths = [], [], []
     spans = [cohort_span(c) for c in out["cohort"]] if "cohort" in out.columns else None
     for i, value in enumerate(out["breakdown"].astype(str)):
