@@ -273,7 +273,8 @@ class Areas:
         """The catalog's forces and the national areas; the run's store on demand."""
         from analysis.catalog import load_catalog
 
-        areas = cls(force=run.force, processed_dir=getattr(run, "processed_dir", None))
+        store = getattr(run, "processed_path", None)
+        areas = cls(force=run.force, processed_dir=str(store) if store is not None else None)
         for slug, known in load_catalog().forces.items():
             if "pfa_code" in known and "pfa_name" in known:
                 areas.forces[slug] = (known["pfa_code"], known["pfa_name"])
