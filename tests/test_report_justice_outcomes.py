@@ -135,9 +135,7 @@ def test_outcome_rates_table_shares_sum_to_one_and_match_counts():
     assert list(table.columns) == jm.TABLE_COLUMNS
     sums = table.groupby(["window", "area_level", "area_code", "crime_type"])["share"].sum()
     assert np.allclose(sums, 1.0)
-    q = table[
-        (table["period"] == "2022 Calendar year Q4") & (table["geographic_level"] == FORCE_LEVEL)
-    ]
+    q = table[(table["window"] == "quarter") & (table["area_level"] == "force")]
     burg = q[q["crime_type"] == "Burglary"].set_index("outcome_group")
     # quarter burglaries: a (charged), b (caution), d (pending), g (none -> pending)
     assert burg["crimes"].iloc[0] == 4
