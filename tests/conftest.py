@@ -72,3 +72,31 @@ def forbid_writes(monkeypatch) -> None:
         monkeypatch.setattr(pathlib.Path, name, refuse)
     monkeypatch.setattr(pd.DataFrame, "to_csv", refuse)
     monkeypatch.setattr(pd.DataFrame, "to_parquet", refuse)
+
+
+TIDY_HEAD = ["time_period", "time_identifier", "geographic_level", "area_code", "area_name"]
+"""The first five columns of every published CSV (time, then geography)."""
+GEOGRAPHIC_LEVELS = {
+    "force": "Police force area",
+    "lad": "Local authority district",
+    "ward": "Ward",
+    "lsoa": "LSOA",
+}
+"""Published ``geographic_level`` of each report ``area_level``."""
+
+
+def read_tidy(path: Path):
+    """A published (tidy) CSV for arithmetic in tests: the symbols ``[c]``, ``[x]`` and ``[z]``
+    read as missing, codes and periods kept as text, figures as numbers."""
+    import pandas as pd
+
+    text = {c: str for c in (*TIDY_HEAD, "ruc_class", "lsoa_vintage")}
+    return pd.read_csv(path, na_values=["[c]", "[x]", "[z]"], keep_default_na=False, dtype=text)
+
+
+def tidy_columns(own: list[str]) -> list[str]:
+    """Published columns of a table whose report columns are ``own``: time and geography
+    first, the report's ``window``/``month``/``area_level``/``area_code``/``area_name``
+    columns replaced by them, the rest in order."""
+    replaced = {"window", "month", "area_level", "area_code", "area_name"}
+    return TIDY_HEAD + [c for c in own if c not in replaced]

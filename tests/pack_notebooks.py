@@ -33,7 +33,7 @@ if gate:
 run = RunParameters(force=force, quarter=quarter, area_level=area_level, processed_dir=processed_dir, output_dir=output_dir)
 store = Store(run.processed_path)
 counts = store.street(run.force, run.period.months).groupby("month").size().rename("rows").reset_index()
-counts["area_level"] = run.area_level
+counts["run_area_level"] = run.area_level  # a marker of the parameter, not a geography
 store.close()
 write_tables({"street_rows": counts}, run, NAME)
 HTML("<table><caption>Street rows by month</caption><thead><tr><th scope='col'>month</th><th scope='col'>rows</th></tr></thead><tbody>" + "".join(f"<tr><td>{m}</td><td>{n}</td></tr>" for m, n, _ in counts.itertuples(index=False)) + "</tbody></table>")"""

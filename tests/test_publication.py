@@ -161,12 +161,12 @@ def test_cover_states_dates_extraction_contact_and_status(tmp_path):
 # --- tables as published data --------------------------------------------------------------------
 
 
-def test_tidy_table_levels_from_codes_and_months():
-    run = RunParameters(force="northumbria", quarter="2022-Q4")
+def test_tidy_table_levels_from_codes_and_months(tmp_path):
+    run = RunParameters(force="northumbria", quarter="2022-Q4", processed_dir=str(tmp_path))
     hot = pd.DataFrame({"area_code": ["E01008162", "E05001100"], "count": [84, 3]})
     out = tidy_table(hot, run)
     assert out["geographic_level"].tolist() == ["LSOA", "Ward"]
-    assert out["area_name"].tolist() == ["[x]", "[x]"]  # never the force's name on a small area
+    assert out["area_name"].tolist() == ["[x]", "[x]"]  # no store to name them: not the force
     monthly = pd.DataFrame({"month": ["2022-10", "2023-01"], "rows": [5, 6]})
     out = tidy_table(monthly, run)
     assert out[["time_period", "time_identifier"]].values.tolist() == [
@@ -190,31 +190,62 @@ def fixture_pack(tmp_path_factory, fixture_raw_dir, fixture_store_dir) -> Path:
     return out / "northumbria" / "2022-Q4"
 
 
-@pytest.mark.slow
-def test_every_table_of_a_run_is_tidy_in_the_workbook_and_the_workbook_opens(fixture_pack):
-    """The workbook holds every CSV in its tidy form (the CSVs keep the reports' own columns)."""
+def check_published_tables(run_dir: Path) -> list[Path]:
+    """Every CSV of a publication is tidy as written (:func:`analysis.tidy.check_tidy` on the
+    file's own text, no file skipped), has a ``.meta.csv`` listing exactly its columns, and is
+    one sheet of the workbook, which opens with openpyxl after its cover, contents and notes
+    sheets. Returns the data CSVs."""
+    import csv
+
     import openpyxl
 
-    from analysis.params import RunParameters
-
-    run = RunParameters(force="northumbria", quarter="2022-Q4")
-    csvs = sorted(p for p in (fixture_pack / "tables").rglob("*.csv") if ".meta" not in p.name)
-    assert csvs
+    tables = run_dir / "tables"
+    every = sorted(tables.rglob("*.csv"))
+    csvs = [p for p in every if not p.name.endswith(".meta.csv")]
+    metas = [p for p in every if p.name.endswith(".meta.csv")]
+    assert csvs and len(metas) == len(csvs)  # one description per table, none left over
     problems = []
     for path in csvs:
-        tidy = tidy_table(pd.read_csv(path), run)
-        problems += check_tidy(tidy, path.relative_to(fixture_pack).as_posix())
-        table = pd.read_csv(path, dtype=str, keep_default_na=False)
-        meta = pd.read_csv(path.with_name(f"{path.stem}.meta.csv"), dtype=str)
-        assert meta["col_name"].tolist() == list(table.columns), path
-    assert not problems, "\n".join(problems)
-    manifest = json.loads((fixture_pack / "manifest.json").read_text())
-    workbook = fixture_pack / manifest["combined"]["workbook"]
-    assert workbook.name == "northumbria_2022-Q4_tables.xlsx"
+        name = path.relative_to(run_dir).as_posix()
+        with path.open(newline="", encoding="utf-8") as handle:
+            rows = list(csv.reader(handle))
+        assert len(rows) > 1, f"{name}: no rows"
+        assert len({len(r) for r in rows}) == 1, f"{name}: ragged rows"
+        problems += check_tidy(pd.DataFrame(rows[1:], columns=rows[0]), name)
+        with path.with_name(f"{path.stem}.meta.csv").open(newline="", encoding="utf-8") as h:
+            meta = list(csv.DictReader(h))
+        assert [m["col_name"] for m in meta] == rows[0], name
+        assert all(m["label"] and m["col_type"] in ("Filter", "Indicator") for m in meta), name
+        for i, m in enumerate(meta):  # every symbol a column holds is explained beside it
+            used = {r[i] for r in rows[1:]}
+            for symbol in ("[c]", "[x]", "[z]"):
+                assert (symbol in used) == (symbol in m["symbols"]), (name, m["col_name"])
+    assert not problems, "\n".join(problems[:40])
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    workbook = run_dir / manifest["combined"]["workbook"]
     assert manifest["combined"]["workbook"] in manifest["files"]
     book = openpyxl.load_workbook(workbook, read_only=True)
     assert book.sheetnames[:3] == ["Cover", "Contents", "Notes"]
-    assert len(book.sheetnames) == 3 + len(csvs)
+    sheets = book.sheetnames[3:]
+    assert sorted(sheets) == sorted(f"r{p.parent.name[:2]}_{p.stem}"[:31] for p in csvs)
+    for path in csvs:  # each sheet holds its CSV's header and as many rows
+        sheet = book[f"r{path.parent.name[:2]}_{path.stem}"[:31]]
+        with path.open(newline="", encoding="utf-8") as handle:
+            rows = list(csv.reader(handle))
+        values = [
+            row for row in sheet.iter_rows(values_only=True) if any(v is not None for v in row)
+        ]
+        header = next(i for i, row in enumerate(values) if list(row[: len(rows[0])]) == rows[0])
+        assert len(values) - header == len(rows), path.name
+    return csvs
+
+
+@pytest.mark.slow
+def test_every_table_of_a_run_is_tidy_and_in_the_workbook(fixture_pack):
+    csvs = check_published_tables(fixture_pack)
+    assert len(csvs) >= 10  # every report's tables
+    manifest = json.loads((fixture_pack / "manifest.json").read_text())
+    assert Path(manifest["combined"]["workbook"]).name == "northumbria_2022-Q4_tables.xlsx"
     assert manifest["publication"]["published"] == "2023-02-23"
     assert manifest["publication"]["next_publication"] == "2023-05-25"
 
@@ -307,3 +338,20 @@ def test_real_pack_is_tagged_with_cover_facts(real_pack):
     cover = page_texts(real_pack)[0]
     assert "23 February 2023" in cover and "Publication date" in cover
     assert "not official statistics" in cover
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+def test_real_pack_tables_are_tidy_with_descriptions_and_one_workbook(real_pack):
+    """Every CSV of the real 2022-Q4 run, checked as published (no file skipped)."""
+    run_dir = real_pack.parent
+    csvs = check_published_tables(run_dir)
+    names = {p.relative_to(run_dir / "tables").as_posix() for p in csvs}
+    assert {"04_reoffending/reoffending_rates.csv", "03_rural_crime/rural_urban.csv"} <= names
+    # the national MoJ series: national rows dated by their own cohorts
+    rates = pd.read_csv(run_dir / "tables/04_reoffending/reoffending_rates.csv", dtype=str)
+    assert set(rates["geographic_level"]) == {"National"}
+    assert set(rates["area_code"]) == {"K04000001"}
+    assert set(rates["area_name"]) == {"England and Wales"}
+    periods = set((rates["time_period"] + " " + rates["time_identifier"]).tolist())
+    assert {"2014 Calendar year Q1", "201314 Financial year", "2005 Calendar year"} <= periods

@@ -4,6 +4,7 @@ notebooks outside ``crimeplan run`` never writing into a publication."""
 
 from __future__ import annotations
 
+import calendar
 import csv
 import hashlib
 import json
@@ -33,6 +34,11 @@ from analysis.params import RunParameters
 QUARTER = "2022-Q4"
 ONLY = ["plan", "crime_by_area"]
 TITLES = {"00_plan_scorecard": "Plan scorecard (test)", "01_crime_by_area": "Crime by area (test)"}
+
+
+def published_month(row: dict) -> str:
+    """``YYYY-MM`` of a monthly row of a published (tidy) CSV: its year and month name."""
+    return f"{row['time_period']}-{list(calendar.month_name).index(row['time_identifier']):02d}"
 
 
 def statuses(run_dir: Path) -> dict[str, str]:
@@ -134,7 +140,8 @@ def test_reuse_refused_after_an_output_is_edited(published, fixture_store_dir, p
     original = table.read_bytes()
     assert rerun(published, fixture_store_dir) == 0
     assert statuses(run_dir) == {"00_plan_scorecard": "reused", "01_crime_by_area": "reused"}
-    table.write_text(original.decode().replace("2022-10", "2021-10"))  # same size, new content
+    assert "2022,October" in original.decode()  # a monthly row: year, then the month's name
+    table.write_text(original.decode().replace("2022,October", "2021,October"))  # same size
     assert rerun(published, fixture_store_dir) == 0
     assert statuses(run_dir) == {"00_plan_scorecard": "reused", "01_crime_by_area": "produced"}
     assert table.read_bytes() == original
@@ -323,7 +330,7 @@ def test_kill_9_at_random_moments_leaves_a_complete_publication(tmp_path, fixtur
         outcomes.append("new" if now != manifest else "previous")
         manifest = now
         with open(run_dir / "tables" / "01_crime_by_area" / "street_rows.csv") as handle:
-            assert {r["area_level"] for r in csv.DictReader(handle)} == {
+            assert {r["run_area_level"] for r in csv.DictReader(handle)} == {
                 manifest["parameters"]["area_level"]
             }
     final = start("lad")
@@ -372,6 +379,6 @@ def test_an_ingest_during_a_run_does_not_break_it(tmp_path, fixture_raw_dir):
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert manifest["store"]["snapshot"] == pinned
     with open(run_dir / "tables" / "01_crime_by_area" / "street_rows.csv") as handle:
-        published = {r["month"]: int(r["rows"]) for r in csv.DictReader(handle)}
+        published = {published_month(r): int(r["rows"]) for r in csv.DictReader(handle)}
     assert published == expected  # read from the pinned snapshot, not the new one
     assert raw_street_rows(raw, "2022-12") == expected["2022-12"] - 1

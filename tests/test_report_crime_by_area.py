@@ -14,6 +14,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import GEOGRAPHIC_LEVELS, read_tidy, tidy_columns
 from scipy import stats as sps
 from shapely.geometry import box
 
@@ -631,16 +632,23 @@ def test_notebook_cells_are_two_line_metric_then_section_calls():
 
 def _read_tables(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     base = folder / "tables" / REPORT
-    by_area = pd.read_csv(base / "crime_by_area.csv", keep_default_na=False, na_values=[""])
-    change = pd.read_csv(base / "change.csv", keep_default_na=False, na_values=[""])
-    return by_area, change
+    return read_tidy(base / "crime_by_area.csv"), read_tidy(base / "change.csv")
 
 
 def _check_published(by_area: pd.DataFrame, change: pd.DataFrame, levels: set[str]) -> None:
-    assert list(by_area.columns) == cba.CROSS_TABLE_COLUMNS
-    assert list(change.columns) == cba.CHANGE_COLUMNS
-    assert set(by_area["area_level"]) == levels
-    assert "quarter" in set(by_area["window"])
+    assert list(by_area.columns) == tidy_columns(cba.CROSS_TABLE_COLUMNS)
+    assert list(change.columns) == tidy_columns(cba.CHANGE_COLUMNS)
+    assert set(by_area["geographic_level"]) == {GEOGRAPHIC_LEVELS[level] for level in levels}
+    periods = set(zip(by_area["time_period"], by_area["time_identifier"], strict=True))
+    quarters = {
+        ("2022", "Calendar year Q4"),
+        ("2022", "Calendar year Q3"),
+        ("2021", "Calendar year Q4"),
+    }
+    # the quarter, the one before and the same quarter a year earlier (when the data holds it)
+    assert ("2022", "Calendar year Q4") in periods and periods <= quarters
+    force = by_area[by_area["geographic_level"] == "Police force area"]
+    assert set(force["area_code"]) == {"E23000007"} and set(force["area_name"]) == {"Northumbria"}
     assert {cba.ALL_CRIME, cba.ASB, "Burglary"} <= set(by_area["crime_type"])
     rated = by_area[by_area["population"] > 0]
     rate = rated["count"] / rated["population"] * 1000
@@ -648,7 +656,7 @@ def _check_published(by_area: pd.DataFrame, change: pd.DataFrame, levels: set[st
     assert (rated["rate_low"] <= rated["rate_per_1000"]).all()
     assert (rated["rate_high"] >= rated["rate_per_1000"]).all()
     # All crime = sum of every category except ASB, in every area and window
-    keys = ["window", "area_level", "area_code"]
+    keys = ["time_period", "time_identifier", "geographic_level", "area_code"]
     crimes = (
         by_area[~by_area["crime_type"].isin([cba.ALL_CRIME, cba.ASB])].groupby(keys)["count"].sum()
     )
@@ -662,6 +670,10 @@ def _check_published(by_area: pd.DataFrame, change: pd.DataFrame, levels: set[st
     untested = change[change["p_value"].isna()]
     assert untested["verdict"].str.startswith("not tested").all()
     assert set(change["comparison"]) <= set(cba.COMPARISONS)
+    # each comparison row is dated by its later period: the quarter, or the 12 months to December
+    later = {"year_ending": "Calendar year"}
+    for comparison, identifier in zip(change["comparison"], change["time_identifier"], strict=True):
+        assert identifier == later.get(comparison, "Calendar year Q4"), comparison
 
 
 @pytest.mark.slow
@@ -717,9 +729,13 @@ def test_notebook_compares_forces_when_a_neighbour_holds_the_quarter(
     execute_report(REPORT, run, tmp_path / "out.ipynb")
     by_area, change = _read_tables(tmp_path)
     _check_published(by_area, change, {"force", "lad"})
-    assert set(change["area_level"]) == {"force", "lad"}
-    comparison = pd.read_csv(tmp_path / "tables" / REPORT / "force_comparison.csv")
-    assert set(comparison["force"]) == {FORCE, "durham"}
+    assert set(change["geographic_level"]) == {"Police force area", "Local authority district"}
+    comparison = read_tidy(tmp_path / "tables" / REPORT / "force_comparison.csv")
+    forces = Store(store).table("forces").drop_duplicates("force").set_index("force")
+    durham_code = forces.loc["durham", "pfa_code"]
+    assert set(comparison["area_code"]) == {"E23000007", durham_code}
+    assert set(comparison["area_name"]) == {"Northumbria", forces.loc["durham", "pfa_name"]}
+    assert set(comparison["geographic_level"]) == {"Police force area"}
     assert np.allclose(
         comparison["rate_per_1000"],
         comparison["count"] / comparison["population"] * 1000,
@@ -732,13 +748,13 @@ def test_notebook_compares_forces_when_a_neighbour_holds_the_quarter(
         if path.name[:7] in Q_MONTHS:
             with path.open(newline="", encoding="utf-8-sig") as fh:
                 raw.update(row["Crime type"] for row in csv.DictReader(fh))
-    durham = comparison[comparison["force"] == "durham"].set_index("crime_type")["count"]
+    durham = comparison[comparison["area_code"] == durham_code].set_index("crime_type")["count"]
     assert raw and all(durham[t] == n for t, n in raw.items())
     assert durham[cba.ALL_CRIME] == sum(n for t, n in raw.items() if t != cba.ASB)
     # Durham's residents: the Census 2021 population of its local authorities in the store
-    forces = Store(store).table("forces")
-    expected = forces.loc[forces["force"] == "durham", "lad_population"].sum()
-    assert (comparison.loc[comparison["force"] == "durham", "population"] == expected).all()
+    every_lad = Store(store).table("forces")
+    expected = every_lad.loc[every_lad["force"] == "durham", "lad_population"].sum()
+    assert (comparison.loc[comparison["area_code"] == durham_code, "population"] == expected).all()
     text = (tmp_path / "out.ipynb").read_text()
     assert "Crime rates by force" in text
 
@@ -813,30 +829,34 @@ def real_run(real_store_dir, tmp_path_factory):
 def test_real_force_totals_equal_an_independent_count_of_the_raw_files(real_run):
     by_area, change = _read_tables(real_run)
     _check_published(by_area, change, {"force", "lad", "ward"})
-    force_rows = by_area[by_area["area_level"] == "force"]
+    force_rows = by_area[by_area["geographic_level"] == "Police force area"]
     population = _census_population()
+    quarters = force_rows["time_period"] + " " + force_rows["time_identifier"]
     for window, months in (
-        ("quarter", Q_MONTHS),
-        ("previous_quarter", P_MONTHS),
-        ("year_earlier_quarter", Y_MONTHS),
+        ("2022 Calendar year Q4", Q_MONTHS),
+        ("2022 Calendar year Q3", P_MONTHS),
+        ("2021 Calendar year Q4", Y_MONTHS),
     ):
         raw = _raw_street_counts(months)
-        published = force_rows[force_rows["window"] == window].set_index("crime_type")
+        published = force_rows[quarters == window].set_index("crime_type")
         for crime_type, n in raw.items():
             assert published.loc[crime_type, "count"] == n, (window, crime_type)
         crimes = sum(n for t, n in raw.items() if t != "Anti-social behaviour")
         assert published.loc[cba.ALL_CRIME, "count"] == crimes
         assert published.loc[cba.ALL_CRIME, "population"] == population
         assert published.loc[cba.ALL_CRIME, "rate_per_1000"] == pytest.approx(
-            crimes / population * 1000
-        )
+            crimes / population * 1000, abs=0.0051
+        )  # published to 2 decimals
     # local authorities: equal to the raw rows whose LSOA lies in each of the six
-    lads = by_area[(by_area["area_level"] == "lad") & (by_area["window"] == "quarter")]
+    this_quarter = (by_area["time_period"] == "2022") & (
+        by_area["time_identifier"] == "Calendar year Q4"
+    )
+    lads = by_area[(by_area["geographic_level"] == "Local authority district") & this_quarter]
     assert set(lads["area_code"]) == SIX_LADS
     lad_all = lads[lads["crime_type"] == cba.ALL_CRIME].set_index("area_code")["count"]
     assert lad_all.to_dict() == dict(_raw_crimes_by_lad(Q_MONTHS))
     force_all = force_rows[
-        (force_rows["window"] == "quarter") & (force_rows["crime_type"] == cba.ALL_CRIME)
+        (quarters == "2022 Calendar year Q4") & (force_rows["crime_type"] == cba.ALL_CRIME)
     ]
     assert lad_all.sum() <= force_all["count"].iloc[0]
     # change: the force's year-on-year burglary test recomputed from the raw files — the
@@ -855,20 +875,28 @@ def test_real_force_totals_equal_an_independent_count_of_the_raw_files(real_run)
     phi = max(float(fit.pearson_chi2) / df, 1.0)
     a, b = _raw_street_counts(Q_MONTHS)["Burglary"], _raw_street_counts(Y_MONTHS)["Burglary"]
     row = change[
-        (change["area_level"] == "force")
+        (change["geographic_level"] == "Police force area")
         & (change["crime_type"] == "Burglary")
         & (change["comparison"] == "year_earlier_quarter")
     ].iloc[0]
     assert (row["count_before"], row["count_after"]) == (b, a)
     z = (a - b) / math.sqrt(phi * (a + b))
-    assert row["p_value"] == pytest.approx(2 * sps.t.sf(abs(z), df), rel=1e-6)
+    # published to 4 decimals (2 significant figures below 0.0001)
+    assert row["p_value"] == pytest.approx(2 * sps.t.sf(abs(z), df), abs=5.1e-5, rel=0.05)
     # Benjamini-Hochberg by hand within the force's year-on-year family
     family = change[
-        (change["area_level"] == "force") & (change["comparison"] == "year_earlier_quarter")
+        (change["geographic_level"] == "Police force area")
+        & (change["comparison"] == "year_earlier_quarter")
     ]
-    assert family["p_adjusted"].tolist() == pytest.approx(_bh(family["p_value"].tolist()))
+    # from the published 4-decimal p-values: within 15 x 0.00005 plus the rounding
+    by_hand = _bh(family["p_value"].tolist())
+    assert family["p_adjusted"].tolist() == pytest.approx(by_hand, abs=1e-3)
     # the year ending holds 11 months (January 2022 was not published), each paired
-    ye = change[(change["area_level"] == "force") & (change["comparison"] == "year_ending")]
+    ye = change[
+        (change["geographic_level"] == "Police force area")
+        & (change["comparison"] == "year_ending")
+    ]
+    assert set(ye["time_identifier"]) == {"Calendar year"}  # dated by the 12 months
     assert set(ye["months_after"]) == {", ".join(f"2022-{k:02d}" for k in range(2, 13))}
     vehicle = ye[ye["crime_type"] == "Vehicle crime"].iloc[0]
     after = [f"2022-{k:02d}" for k in range(2, 13)]
@@ -900,7 +928,8 @@ def test_real_notebook_reports_no_neighbour_months_and_hotspots(real_run):
     text = json.dumps(executed)
     assert "No other force in the data has street-level records" in text
     assert "Traceback" not in text
-    spots = pd.read_csv(real_run / "tables" / REPORT / "hotspots.csv")
+    spots = read_tidy(real_run / "tables" / REPORT / "hotspots.csv")
+    assert set(spots["geographic_level"]) == {"LSOA"} and spots["area_code"].str.match("E01").all()
     assert len(spots) == 927  # every Northumbria LSOA 2021
     assert set(spots["hotspot"]) <= {
         hs.HOT, hs.COLD, hs.NOT_SIGNIFICANT, hs.ISLAND, hs.NO_VALUE, hs.UNSTABLE,
@@ -1093,8 +1122,13 @@ def test_published_tables_follow_area_level(tmp_path):
     write_tables(cba.published_tables(data), data.run, REPORT)
     by_area, change = _read_tables(tmp_path)
     _check_published(by_area, change, {"force", "lad", "ward", "lsoa"})
-    assert set(change["area_level"]) == {"force", "lad", "ward"}  # no tests on LSOAs
-    lsoa_rows = by_area[(by_area["area_level"] == "lsoa") & (by_area["window"] == "quarter")]
+    tested = {GEOGRAPHIC_LEVELS[level] for level in ("force", "lad", "ward")}
+    assert set(change["geographic_level"]) == tested  # no tests on LSOAs
+    lsoa_rows = by_area[
+        (by_area["geographic_level"] == "LSOA")
+        & (by_area["time_period"] == "2022")
+        & (by_area["time_identifier"] == "Calendar year Q4")
+    ]
     assert len(lsoa_rows) == 4 * (len(cba.CRIME_TYPES) + 1)
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import forbid_writes
+from conftest import GEOGRAPHIC_LEVELS, forbid_writes, read_tidy, tidy_columns
 from statsmodels.stats.proportion import proportion_confint
 
 from analysis.errors import CrimeplanError
@@ -280,6 +280,8 @@ def test_outcome_table_merges_no_further_action_with_a_caveat():
 
 # --------------------------------------------------------------------------- notebook runs
 
+FORCE_LEVEL, LAD_LEVEL = GEOGRAPHIC_LEVELS["force"], GEOGRAPHIC_LEVELS["lad"]
+
 
 def _run_notebook(store_dir: Path, tmp_path: Path, quarter: str = "2022-Q4") -> pd.DataFrame:
     params = RunParameters(
@@ -288,13 +290,14 @@ def _run_notebook(store_dir: Path, tmp_path: Path, quarter: str = "2022-Q4") -> 
     execute_report(get("justice_outcomes").notebook, params, tmp_path / "out.ipynb")
     path = tmp_path / "tables" / "05_justice_outcomes" / "outcome_rates.csv"
     assert path.exists()
-    table = pd.read_csv(path, keep_default_na=False, na_values=[""])
-    assert list(table.columns) == jm.TABLE_COLUMNS
-    return table
+    table = read_tidy(path)
+    assert list(table.columns) == tidy_columns(jm.TABLE_COLUMNS)
+    assert table["area_name"].notna().all()  # every area named, wards included
+    return table.assign(period=table["time_period"] + " " + table["time_identifier"])
 
 
 def _check_table(table: pd.DataFrame) -> None:
-    cells = table.groupby(["window", "area_level", "area_code", "crime_type"])
+    cells = table.groupby(["period", "geographic_level", "area_code", "crime_type"])
     assert np.allclose(cells["share"].sum(), 1.0, atol=1e-3)  # shares published to 4 dp
     assert (cells["count"].sum() == cells["crimes"].first()).all()
     assert (cells.size() == len(jm.GROUP_ORDER)).all()
@@ -303,22 +306,22 @@ def _check_table(table: pd.DataFrame) -> None:
     ).all()
     assert set(table["outcome_group"]) == set(jm.GROUP_ORDER)
     # LAD rows never exceed the force rows
-    force = (
-        table[table["area_level"] == "force"].groupby(["window", "crime_type"])["crimes"].first()
-    )
-    lad = table[table["area_level"] == "lad"].groupby(["window", "crime_type", "area_code"])
-    lad_sum = lad["crimes"].first().groupby(["window", "crime_type"]).sum()
+    level = table["geographic_level"]
+    force = table[level == FORCE_LEVEL].groupby(["period", "crime_type"])["crimes"].first()
+    lad = table[level == LAD_LEVEL].groupby(["period", "crime_type", "area_code"])
+    lad_sum = lad["crimes"].first().groupby(["period", "crime_type"]).sum()
     assert (lad_sum <= force.reindex(lad_sum.index)).all()
-    ward = table[table["area_level"] == "ward"].groupby(["window", "crime_type", "area_code"])
-    ward_sum = ward["crimes"].first().groupby(["window", "crime_type"]).sum()
+    ward = table[level == "Ward"].groupby(["period", "crime_type", "area_code"])
+    ward_sum = ward["crimes"].first().groupby(["period", "crime_type"]).sum()
     assert (ward_sum <= lad_sum.reindex(ward_sum.index)).all()
 
 
 @pytest.mark.slow
 def test_notebook_runs_on_fixture_store(fixture_store_dir, tmp_path):
     table = _run_notebook(fixture_store_dir, tmp_path)
-    assert set(table["window"]) == {"quarter", "12m"}
-    assert set(table["area_level"]) == {"force", "lad", "ward"}
+    assert set(table["period"]) == {"2022 Calendar year Q4", "2022 Calendar year"}
+    assert set(table["geographic_level"]) == {FORCE_LEVEL, LAD_LEVEL, "Ward"}
+    assert set(table.loc[table["geographic_level"] == FORCE_LEVEL, "area_code"]) == {"E23000007"}
     assert table["crimes"].max() > 0
     _check_table(table)
 
@@ -382,7 +385,9 @@ def test_notebook_on_real_northumbria_2022_q4(real_store_dir, tmp_path):
     no_record = Counter(t for cid, t in crimes.items() if cid not in latest)
     charged = Counter(t for cid, t in crimes.items() if latest.get(cid, set()) & CHARGE_TYPES)
     no_suspect = Counter(t for cid, t in crimes.items() if latest.get(cid) == {NO_SUSPECT_TYPE})
-    q = table[(table["window"] == "quarter") & (table["area_level"] == "force")]
+    q = table[
+        (table["period"] == "2022 Calendar year Q4") & (table["geographic_level"] == FORCE_LEVEL)
+    ]
     q = q.set_index(["crime_type", "outcome_group"])
     for crime_type, n in by_type.items():
         assert q.loc[(crime_type, jm.CHARGED), "crimes"] == n

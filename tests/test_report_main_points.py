@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import TIDY_HEAD, read_tidy
 
 from analysis.charts import Chart
 from analysis.params import RunParameters
@@ -192,8 +193,12 @@ def test_notebook_runs_on_the_fixture_store(fixture_store_dir, tmp_path):
         force=FORCE, quarter=QUARTER, processed_dir=str(fixture_store_dir), output_dir=str(tmp_path)
     )
     execute_report(REPORT, run, tmp_path / "out.ipynb")
-    published = pd.read_csv(tmp_path / "tables" / REPORT / "main_points.csv")
+    published = read_tidy(tmp_path / "tables" / REPORT / "main_points.csv")
     assert {"crime type", "local authority"} <= set(published["kind"])
+    assert list(published.columns[:5]) == TIDY_HEAD
+    # a statement about the 12 months to December is dated by them, the others by the quarter
+    later = {"year_ending": "Calendar year", "year_earlier_quarter": "Calendar year Q4"}
+    assert published["time_identifier"].tolist() == published["comparison"].map(later).tolist()
     html = json.dumps(json.loads((tmp_path / "out.ipynb").read_text()))
     assert "Main points" in html and "alt=" in html
 

@@ -7,7 +7,7 @@ import math
 
 import pandas as pd
 import pytest
-from conftest import forbid_writes
+from conftest import TIDY_HEAD, forbid_writes
 
 from analysis.params import RunParameters
 from analysis.paths import SHARED_DATA_DIR
@@ -17,6 +17,22 @@ from analysis.reports.reoffending import metrics as rm
 from analysis.reports.reoffending import sections as rs
 
 NATIONAL_CSV = SHARED_DATA_DIR / "reference" / "reoffending" / "proven_reoffending_data.csv"
+SPLIT_BREAKDOWN = ["offender_group", "reoffending_measure", "cohort_length"]
+"""The published columns of the report's ``breakdown``."""
+
+
+def cohort_start(row: dict) -> str:
+    """First day (``YYYY-MM-01``) of the cohort of a published row, from its time columns:
+    a calendar quarter, a calendar year or a financial year (April to March)."""
+    period, identifier = row["time_period"], row["time_identifier"]
+    if identifier.startswith("Calendar year Q"):
+        return f"{period}-{3 * int(identifier[-1]) - 2:02d}-01"
+    if identifier == "Calendar year":
+        return f"{period}-01-01"
+    assert identifier == "Financial year" and len(period) == 6, (period, identifier)
+    return f"{period[:4]}-04-01"
+
+
 Z95 = 1.959963984540054
 
 
@@ -282,7 +298,11 @@ def test_notebook_runs_on_the_fixture_store(fixture_raw_dir, fixture_store_dir, 
     path = tmp_path / "tables" / "04_reoffending" / "reoffending_rates.csv"
     with path.open(newline="") as handle:
         rows = list(csv.DictReader(handle))
-    assert rows and list(rows[0]) == rm.PUBLISHED_COLUMNS
+    own = [c for c in rm.PUBLISHED_COLUMNS if c not in ("cohort", "breakdown", "area")]
+    assert rows and list(rows[0]) == [*TIDY_HEAD, *SPLIT_BREAKDOWN, *own]
+    assert {(r["geographic_level"], r["area_code"], r["area_name"]) for r in rows} == {
+        ("National", "K04000001", "England and Wales")
+    }
     # the fixture's national binary rates, read with the csv module, are published unchanged
     source = fixture_raw_dir / "reference" / "reoffending"
     expected = {}
@@ -291,13 +311,14 @@ def test_notebook_runs_on_the_fixture_store(fixture_raw_dir, fixture_store_dir, 
             if r["rate"] == "binary" and r["measure"] == "new" and r["group"] == "All":
                 expected[r["date"][:7]] = float(r["value"])
     published = {
-        r["cohort"][:7]: float(r["binary_rate"])
+        cohort_start(r)[:7]: float(r["binary_rate"])
         for r in rows
-        if r["breakdown"] == "All; new measure; 3-month cohort"
+        if (r["offender_group"], r["reoffending_measure"], r["cohort_length"])
+        == ("All offenders", "New measure", "3 months")
     }
-    assert published == pytest.approx(expected)
+    assert published == pytest.approx(expected, abs=0.005)  # published to 2 decimals
     for r in rows:
-        if r["low"]:
+        if r["low"] != "[x]":
             assert float(r["low"]) <= float(r["binary_rate"]) <= float(r["high"]) <= 100
     text = out.read_text()
     assert "No local reoffending figures are held" in text
@@ -328,31 +349,35 @@ def test_notebook_on_real_data_reproduces_the_moj_series(real_store_dir, tmp_pat
             ] = r["value"]
     assert len(published) == len(source)  # every cohort kept, including unpublished ones
     by_key = {}
+    groups = {"All offenders": "All", "Adults": "Adult", "Juveniles": "Juvenile"}
     for r in published:
-        group, measure, unit = (p.strip() for p in r["breakdown"].split(";"))
-        start = r["cohort"][:7] + "-01"
-        temporal = "3-monthly" if unit.startswith("3") else "annual"
-        by_key[(measure.replace(" measure", ""), temporal, group, start)] = r
+        measure = r["reoffending_measure"].removesuffix(" measure").lower()
+        temporal = "3-monthly" if r["cohort_length"] == "3 months" else "annual"
+        by_key[(measure, temporal, groups[r["offender_group"]], cohort_start(r))] = r
     assert set(by_key) == set(source)
     checked = 0
     for key, values in source.items():
         row = by_key[key]
-        assert row["area"] == "England and Wales"
+        assert (row["geographic_level"], row["area_code"], row["area_name"]) == (
+            "National", "K04000001", "England and Wales",
+        )  # fmt: skip
         if values["binary"] == "":
-            assert row["binary_rate"] == ""
+            assert row["binary_rate"] == "[x]"  # not published by MoJ: not available
             continue
-        assert float(row["binary_rate"]) == pytest.approx(float(values["binary"]), abs=1e-6)
-        assert float(row["frequency"]) == pytest.approx(float(values["frequency"]), abs=1e-6)
+        # published to 2 decimals
+        assert float(row["binary_rate"]) == pytest.approx(float(values["binary"]), abs=0.005)
+        assert float(row["frequency"]) == pytest.approx(float(values["frequency"]), abs=0.005)
         assert int(row["offenders"]) == round(float(values["cohort"]))
         low, high = wilson_by_hand(float(values["reoffenders"]), float(values["cohort"]))
-        assert float(row["low"]) == pytest.approx(low * 100, abs=1e-6)
-        assert float(row["high"]) == pytest.approx(high * 100, abs=1e-6)
+        assert float(row["low"]) == pytest.approx(low * 100, abs=0.005)
+        assert float(row["high"]) == pytest.approx(high * 100, abs=0.005)
         checked += 1
     # 53 published 3-month cohorts x 3 groups + 12 x 3 new annual + 13 x 3 old annual
     assert checked == 53 * 3 + 12 * 3 + 13 * 3
     # the 2014 Q1 cohort of all offenders, new measure, as published by MoJ: 30.57%
     latest = by_key[("new", "3-monthly", "All", "2014-01-01")]
-    assert float(latest["binary_rate"]) == pytest.approx(30.566433, abs=1e-5)
+    assert latest["binary_rate"] == "30.57"
+    assert (latest["time_period"], latest["time_identifier"]) == ("2014", "Calendar year Q1")
 
 
 @pytest.mark.slow
@@ -400,14 +425,16 @@ def test_local_tables_dropped_in_flow_through_ingest_to_the_notebook(fixture_raw
     run = RunParameters(quarter="2022-Q4", processed_dir=str(store), output_dir=str(out))
     executed = execute_report(get("reoffending").notebook, run, tmp_path / "out.ipynb").read_text()
     with (out / "tables" / "04_reoffending" / "reoffending_rates.csv").open(newline="") as h:
-        rows = [r for r in csv.DictReader(h) if r["area"] != "England and Wales"]
-    north = next(r for r in rows if r["area"] == "Northumbria")
+        rows = [r for r in csv.DictReader(h) if r["area_name"] != "England and Wales"]
+    north = next(r for r in rows if r["area_name"] == "Northumbria")
+    assert (north["geographic_level"], north["area_code"]) == ("Police force area", "E23000007")
+    assert (north["time_period"], north["time_identifier"]) == ("2019", "Calendar year Q1")
     assert float(north["binary_rate"]) == pytest.approx(30.0)
     low, high = wilson_by_hand(900, 3000)
-    assert float(north["low"]) == pytest.approx(low * 100)
-    cleveland = next(r for r in rows if r["area"] == "Cleveland")
+    assert float(north["low"]) == pytest.approx(low * 100, abs=0.005)  # 2 decimals
+    cleveland = next(r for r in rows if r["area_name"] == "Cleveland")
     assert cleveland["reoffenders"] == cleveland["binary_rate"] == "[c]"  # 2 is suppressed
-    custody = next(r for r in rows if r["breakdown"] == "Custody less than 12 months")
+    custody = next(r for r in rows if r["offender_group"] == "Custody less than 12 months")
     assert float(custody["binary_rate"]) == pytest.approx(62.0)
     assert "No local reoffending data supplied" not in executed
     assert "funnel" in executed.lower() and "national rate" in executed

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import forbid_writes
+from conftest import TIDY_HEAD, forbid_writes
 
 from analysis.errors import CrimeplanError
 from analysis.params import Quarter, RunParameters
@@ -414,6 +414,14 @@ def test_notebook_on_real_data_writes_the_scorecard_table(real_store_dir, tmp_pa
     path = Path(tmp_path) / "tables" / "00_plan_scorecard" / "scorecard.csv"
     with path.open(newline="") as handle:
         rows = list(csv.DictReader(handle))
-    assert list(rows[0]) == sm.SCORECARD_COLUMNS
+    # the scorecard's area column stays (it names a part of the force: "Rural areas")
+    assert list(rows[0]) == TIDY_HEAD + sm.SCORECARD_COLUMNS
     burglary = next(r for r in rows if r["id"] == "burglary")
-    assert int(float(burglary["value"])) == _street_count(Q.months, "Burglary")
+    assert burglary["value"] == str(_street_count(Q.months, "Burglary"))  # a count, whole
+    assert (burglary["area_code"], burglary["area_name"]) == ("E23000007", "Northumbria")
+    by_lad = [r for r in rows if r["id"].startswith("crime_by_lad:")]
+    assert by_lad and all(r["id"].endswith(":" + r["area_code"]) for r in by_lad)
+    assert {r["geographic_level"] for r in by_lad} == {"Local authority district"}
+    national = next(r for r in rows if r["area"] == "England and Wales")
+    assert (national["geographic_level"], national["area_code"]) == ("National", "K04000001")
+    assert "" not in {cell for r in rows for cell in r.values()}  # no blank cell

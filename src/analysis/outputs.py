@@ -66,24 +66,26 @@ def write_table(
 def write_tables(tables: dict[str, pd.DataFrame], run, report: str) -> list[Path]:
     """Write every table of one report (``{file stem: DataFrame}``) for ``run``; return the paths.
 
-    Each table is published as the report's metrics return it, with ``<name>.meta.csv`` beside
-    it describing each column (:func:`analysis.tidy.meta_table`). The tidy form
-    (:func:`analysis.tidy.tidy_table`: time and geography columns, publication precision,
-    symbols) goes into the run's Excel workbook; making the CSVs themselves tidy is still to do
-    (the tests of every report read the report's own columns back from them).
-    Tables of ``report`` left from an earlier execution into the same folder are removed first,
-    so the folder holds exactly the tables this execution published.
+    Each CSV is the table's tidy form (:func:`analysis.tidy.tidy_table`: time and geography
+    columns first, figures at publication precision, ``[c]``/``[x]``/``[z]`` instead of blank
+    cells), with ``<name>.meta.csv`` beside it describing each of its columns
+    (:func:`analysis.tidy.meta_table`). The DataFrames given are not changed: a notebook keeps
+    working with the report's own columns. Tables of ``report`` left from an earlier execution
+    into the same folder are removed first, so the folder holds exactly the tables this
+    execution published.
     """
-    from analysis.tidy import meta_table
+    from analysis.tidy import Areas, meta_table, tidy_table
 
     output_dir = run.output_path
     _guard(output_dir)
     folder = output_dir / "tables" / report
+    areas = Areas.for_run(run)  # one store read (at most) for every table of the report
+    tidy = {name: tidy_table(table, run, areas) for name, table in tables.items()}
     if folder.is_dir():
         for old in folder.glob("*.csv"):
             old.unlink()
     paths = []
-    for name, table in tables.items():
+    for name, table in tidy.items():
         write_table(table, output_dir, report, name)
         write_table(meta_table(table), output_dir, report, f"{name}.meta")
         paths.append(folder / f"{name}.csv")

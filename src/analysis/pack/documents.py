@@ -273,21 +273,17 @@ def write_tables_workbook(
     staging: Path, results: list[ReportResult], context: PackContext
 ) -> Path | None:
     """One accessible Excel workbook of every published table of the run (cover, contents, notes
-    and one sheet per table: :func:`analysis.tidy.write_workbook`); ``None`` without tables."""
-    import pandas as pd
+    and one sheet per table: :func:`analysis.tidy.write_workbook`), each sheet the tidy CSV as
+    published (numbers as numbers, symbols as text); ``None`` without tables."""
+    from analysis.tidy import read_published, write_workbook
 
-    from analysis.params import RunParameters
-    from analysis.tidy import tidy_table, write_workbook
-
-    run = RunParameters(force=context.force, quarter=context.quarter)
     tables = {}
     for r in results:
         if not r.included:
             continue
         number = r.name.split("_", 1)[0]
         for path in published_csvs(staging, r.name):
-            tidy = tidy_table(pd.read_csv(path), run)  # time, geography, precision, symbols
-            tables[f"r{number}_{path.stem}"] = tidy.map(_cell)
+            tables[f"r{number}_{path.stem}"] = read_published(path).map(_cell)  # tidy already
     if not tables:
         return None
     return write_workbook(
@@ -329,8 +325,10 @@ def front_summary(staging: Path, results: list[ReportResult]) -> tuple[str, str]
 
 
 def table_description(path: Path) -> str:
-    """One line describing a published CSV from its ``.meta.csv``: rows and figures given."""
+    """One line describing a published CSV from its ``.meta.csv``: rows and figures given
+    (confidence limits, ``*_low``/``*_high``, left out: they go with the figure before them)."""
     import csv
+    import re
 
     with path.open(encoding="utf-8", newline="") as handle:
         rows = sum(1 for _ in handle) - 1
@@ -338,7 +336,12 @@ def table_description(path: Path) -> str:
     figures = []
     if meta.is_file():
         with meta.open(encoding="utf-8", newline="") as handle:
-            figures = [r["label"] for r in csv.DictReader(handle) if r["col_type"] == "Indicator"]
+            figures = [
+                r["label"]
+                for r in csv.DictReader(handle)
+                if r["col_type"] == "Indicator"
+                and not re.fullmatch(r"(.+_)?(low|high)", r["col_name"])
+            ]
     shown = ", ".join(f.lower() for f in figures[:4]) + (", ..." if len(figures) > 4 else "")
     return f"{rows:,} rows" + (f" of {shown}" if shown else "")
 
