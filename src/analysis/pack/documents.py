@@ -274,6 +274,33 @@ def write_tables_workbook(
 ) -> Path | None:
     """One accessible Excel workbook of every published table of the run (cover, contents, notes
     and one sheet per table: :func:`analysis.tidy.write_workbook`); ``None`` without tables."""
+    return write_workbook_of(staging, [r.name for r in results if r.included], context)
+
+
+def workbook_key(
+    staging: Path, names: Iterable[str], context: PackContext, fingerprint: str
+) -> str:
+    """Cache key of the workbook of reports ``names``: sha256 over the code ``fingerprint``,
+    the facts its cover prints (force, quarter, publication date, status, contact) and the
+    name and sha256 of every CSV it is made from, in order. Equal keys mean an equal workbook
+    (up to the creation time xlsx files carry), so a warm run keeps the one it has."""
+    import hashlib
+
+    from analysis.pack.manifest import file_sha256
+
+    tables = [
+        [path.relative_to(staging).as_posix(), file_sha256(path)]
+        for name in names
+        for path in published_csvs(staging, name)
+    ]
+    facts = [context.force, context.force_name, context.quarter, context.quarter_label,
+             context.published.isoformat(), context.status, context.contact]  # fmt: skip
+    payload = {"code": fingerprint, "facts": facts, "tables": tables}
+    return hashlib.sha256(json.dumps(payload, default=str).encode()).hexdigest()
+
+
+def write_workbook_of(staging: Path, names: Iterable[str], context: PackContext) -> Path | None:
+    """:func:`write_tables_workbook` of the reports ``names`` (notebook stems, in pack order)."""
     import pandas as pd
 
     from analysis.params import RunParameters
@@ -281,11 +308,9 @@ def write_tables_workbook(
 
     run = RunParameters(force=context.force, quarter=context.quarter)
     tables = {}
-    for r in results:
-        if not r.included:
-            continue
-        number = r.name.split("_", 1)[0]
-        for path in published_csvs(staging, r.name):
+    for name in names:
+        number = name.split("_", 1)[0]
+        for path in published_csvs(staging, name):
             tidy = tidy_table(pd.read_csv(path), run)  # time, geography, precision, symbols
             tables[f"r{number}_{path.stem}"] = tidy.map(_cell)
     if not tables:
