@@ -26,6 +26,7 @@ reads the store or writes a file.
 from __future__ import annotations
 
 import calendar
+import weakref
 
 import geopandas as gpd
 import numpy as np
@@ -190,6 +191,20 @@ QUALITY_COLUMNS = [
 
 # --------------------------------------------------------------------------- counts and rates
 
+_RESULTS: dict[int, dict] = {}
+
+
+def _results_of(data: CrimeByAreaData) -> dict:
+    """Results already computed from this very ``data`` object in this process (the notebook's
+    cells and ``published_tables`` ask for the same tables and tests). Keyed by the object's
+    identity and dropped when it is collected: a new or copied data object starts empty, and
+    nothing is kept between processes or runs. The frames of ``data`` are read-only here."""
+    key = id(data)
+    if key not in _RESULTS:
+        _RESULTS[key] = {}
+        weakref.finalize(data, _RESULTS.pop, key, None)
+    return _RESULTS[key]
+
 
 def crime_types_present(counts: pd.DataFrame) -> list[str]:
     """The data.police.uk categories plus any other category found in ``counts``, sorted."""
@@ -326,10 +341,15 @@ def crime_by_area_table(
     window holds, e.g. ``"2022-10, 2022-11, 2022-12"``) for ``levels`` (default: force and
     local authority, then down to the run's ``area_level``). See :func:`rated_area_counts`.
     """
-    levels = levels or table_levels(data.run.area_level)
-    table = rated_area_counts(data.counts, data.lsoa, data.run.force, data.force_name, levels)
-    held = {w: ", ".join(months) for w, months in data.window_months.items()}
-    return table.assign(months=table["window"].map(held).fillna(""))
+    levels = tuple(levels or table_levels(data.run.area_level))
+    results = _results_of(data)
+    if ("crime_by_area_table", levels) not in results:
+        table = rated_area_counts(data.counts, data.lsoa, data.run.force, data.force_name, levels)
+        held = {w: ", ".join(months) for w, months in data.window_months.items()}
+        results["crime_by_area_table", levels] = table.assign(
+            months=table["window"].map(held).fillna("")
+        )
+    return results["crime_by_area_table", levels].copy()
 
 
 def window_days(months: list[str]) -> int:
@@ -562,9 +582,14 @@ def _ward_tests(
 def change_tests(data: CrimeByAreaData, levels: tuple[str, ...] | None = None) -> pd.DataFrame:
     """:func:`change_by_area` of the run for ``levels`` (default :func:`change_levels` of the
     run's area level), from :func:`crime_by_area_table` and :func:`area_monthly`."""
-    levels = levels or change_levels(data.run.area_level)
-    table = crime_by_area_table(data, levels)
-    return change_by_area(table, data.window_months, levels, area_monthly(data, levels))
+    levels = tuple(levels or change_levels(data.run.area_level))
+    results = _results_of(data)
+    key = ("change_tests", levels, WARD_OWN_HISTORY)
+    if key not in results:
+        table = crime_by_area_table(data, levels)
+        monthly = area_monthly(data, levels)
+        results[key] = change_by_area(table, data.window_months, levels, monthly)
+    return results[key].copy()
 
 
 def headline_changes(data: CrimeByAreaData, changes: pd.DataFrame | None = None) -> pd.DataFrame:
