@@ -26,13 +26,13 @@ reads the store or writes a file.
 from __future__ import annotations
 
 import calendar
-import weakref
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from analysis import stats
+from analysis.reports.computed import computed_for
 from analysis.stats import hotspots as hs
 
 from .data import WINDOWS, CrimeByAreaData
@@ -191,20 +191,6 @@ QUALITY_COLUMNS = [
 
 # --------------------------------------------------------------------------- counts and rates
 
-_RESULTS: dict[int, dict] = {}
-
-
-def _results_of(data: CrimeByAreaData) -> dict:
-    """Results already computed from this very ``data`` object in this process (the notebook's
-    cells and ``published_tables`` ask for the same tables and tests). Keyed by the object's
-    identity and dropped when it is collected: a new or copied data object starts empty, and
-    nothing is kept between processes or runs. The frames of ``data`` are read-only here."""
-    key = id(data)
-    if key not in _RESULTS:
-        _RESULTS[key] = {}
-        weakref.finalize(data, _RESULTS.pop, key, None)
-    return _RESULTS[key]
-
 
 def crime_types_present(counts: pd.DataFrame) -> list[str]:
     """The data.police.uk categories plus any other category found in ``counts``, sorted."""
@@ -342,7 +328,7 @@ def crime_by_area_table(
     local authority, then down to the run's ``area_level``). See :func:`rated_area_counts`.
     """
     levels = tuple(levels or table_levels(data.run.area_level))
-    results = _results_of(data)
+    results = computed_for(data)
     if ("crime_by_area_table", levels) not in results:
         table = rated_area_counts(data.counts, data.lsoa, data.run.force, data.force_name, levels)
         held = {w: ", ".join(months) for w, months in data.window_months.items()}
@@ -583,7 +569,7 @@ def change_tests(data: CrimeByAreaData, levels: tuple[str, ...] | None = None) -
     """:func:`change_by_area` of the run for ``levels`` (default :func:`change_levels` of the
     run's area level), from :func:`crime_by_area_table` and :func:`area_monthly`."""
     levels = tuple(levels or change_levels(data.run.area_level))
-    results = _results_of(data)
+    results = computed_for(data)
     key = ("change_tests", levels, WARD_OWN_HISTORY)
     if key not in results:
         table = crime_by_area_table(data, levels)
