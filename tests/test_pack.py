@@ -261,6 +261,71 @@ def test_code_fingerprint_follows_file_content(tmp_path):
     assert manifest_mod.code_fingerprint([tmp_path / "pkg"]) != first
 
 
+def test_run_order_is_longest_first_from_the_previous_run_else_expected_seconds():
+    from analysis.pack import EXPECTED_SECONDS, run_order
+
+    names = ["04_reoffending", "00_main_points", "01_crime_by_area", "99_new_report"]
+    first = run_order(names, None)
+    assert first[0] == "01_crime_by_area" and first[-1] == "99_new_report"
+    assert EXPECTED_SECONDS["01_crime_by_area"] > EXPECTED_SECONDS["00_main_points"]
+    previous = {
+        "notebooks": [
+            {"name": "04_reoffending", "produced_seconds": 50.0},
+            {"name": "01_crime_by_area", "produced_seconds": 20.0},
+            {"name": "00_main_points", "produced_seconds": 0.0},  # reused: its expected seconds
+        ]
+    }
+    assert run_order(names, previous) == [
+        "04_reoffending", "01_crime_by_area", "00_main_points", "99_new_report"
+    ]  # fmt: skip
+
+
+def test_workbook_is_kept_only_when_its_tables_facts_and_file_are_unchanged(tmp_path):
+    import dataclasses
+    from datetime import date
+
+    from analysis.pack import plan_workbook
+    from analysis.pack.documents import workbook_key
+    from analysis.pack.plan import ReportResult
+    from analysis.pack.scheduler import WorkbookTask
+    from analysis.pdf import PackContext
+
+    staging = tmp_path / "staging"
+    (staging / "tables" / "01_crime_by_area").mkdir(parents=True)
+    table = staging / "tables" / "01_crime_by_area" / "change.csv"
+    table.write_text("a,b\n1,2\n")
+    (staging / "tables" / "01_crime_by_area" / "change.meta.csv").write_text("col_name\na\n")
+    book = staging / "tables" / "northumbria_2022-Q4_tables.xlsx"
+    book.write_bytes(b"workbook bytes")
+    context = PackContext(force="northumbria", force_name="Northumbria", quarter="2022-Q4",
+                          quarter_label="October to December 2022", published=date(2026, 12, 1))  # fmt: skip
+    produced = ReportResult("01_crime_by_area", "produced")
+    skipped = ReportResult("04_reoffending", "skipped")
+    key = workbook_key(staging, ["01_crime_by_area"], context, "code")
+    previous = {
+        "combined": {"workbook": "tables/northumbria_2022-Q4_tables.xlsx", "workbook_cache_key": key},
+        "files": {"tables/northumbria_2022-Q4_tables.xlsx": sha256(book)},
+    }  # fmt: skip
+    state: dict = {}
+    assert plan_workbook(staging, [produced, skipped], context, "code", previous, state) == []
+    assert state == {"cache_key": key, "reports": ("01_crime_by_area",),
+                     "path": "tables/northumbria_2022-Q4_tables.xlsx"}  # fmt: skip
+    assert book.read_bytes() == b"workbook bytes"
+    # each input of the key: the code, a table's bytes, the cover facts
+    assert workbook_key(staging, ["01_crime_by_area"], context, "other code") != key
+    later = dataclasses.replace(context, published=date(2027, 3, 1))
+    assert workbook_key(staging, ["01_crime_by_area"], later, "code") != key
+    table.write_text("a,b\n1,3\n")
+    assert workbook_key(staging, ["01_crime_by_area"], context, "code") != key
+    tasks = plan_workbook(staging, [produced, skipped], context, "code", previous, state)
+    assert tasks == [WorkbookTask(staging, ("01_crime_by_area",), context)]
+    assert not book.exists() and state["reports"] is None  # the stale workbook is removed
+    # same key but an edited workbook file: written again
+    table.write_text("a,b\n1,2\n")
+    book.write_bytes(b"edited")
+    assert plan_workbook(staging, [produced], context, "code", previous, {}) != []
+
+
 # --- a whole pack on the synthetic store, with small test notebooks -----------------------------
 
 
@@ -367,6 +432,12 @@ def test_pack_with_one_failing_and_one_skipped_report(
     # --only, the other reports of the publication are kept as they were
     executed = run_dir / "notebooks" / "01_crime_by_area.ipynb"
     before = executed.stat().st_mtime_ns
+    book = run_dir / manifest["combined"]["workbook"]
+    book_before = (
+        book.stat().st_mtime_ns,
+        sha256(book),
+        manifest["combined"]["workbook_cache_key"],
+    )
     code = run_pack(
         "2022-Q4",
         "northumbria",
@@ -390,6 +461,14 @@ def test_pack_with_one_failing_and_one_skipped_report(
     assert executed.stat().st_mtime_ns == before
     text = pdf_text(combined)
     assert "Crime by area (test)" in text and "deliberate failure" not in text
+    # the workbook of unchanged tables is kept, not written again
+    warm = json.loads((run_dir / "manifest.json").read_text())
+    assert (
+        book.stat().st_mtime_ns,
+        sha256(book),
+        warm["combined"]["workbook_cache_key"],
+    ) == book_before
+    assert warm["files"][warm["combined"]["workbook"]] == book_before[1]
 
     # a changed notebook is re-run; --no-pdf: no stale PDF is left beside the new HTML
     write_report_notebook(nbs, "01_crime_by_area", "Crime by area (test, edited)")
@@ -408,6 +487,13 @@ def test_pack_with_one_failing_and_one_skipped_report(
     assert code == EXIT_FAILED
     assert not combined.exists() and not (run_dir / "00_plan_scorecard.pdf").exists()
     assert "Crime by area (test, edited)" in (run_dir / "northumbria_2022-Q4_pack.html").read_text()
+    # rural crime now publishes tables too: a new workbook, which has its sheet
+    last = json.loads((run_dir / "manifest.json").read_text())
+    assert last["combined"]["workbook_cache_key"] != book_before[2]
+    import openpyxl
+
+    sheets = openpyxl.load_workbook(run_dir / last["combined"]["workbook"], read_only=True)
+    assert any(name.startswith("r03_") for name in sheets.sheetnames), sheets.sheetnames
 
 
 # --- the real report notebooks ------------------------------------------------------------------

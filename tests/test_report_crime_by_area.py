@@ -1224,3 +1224,29 @@ def test_hotspots_table_drops_geometry_and_keeps_the_published_columns():
     assert table["rate_per_1000"].tolist() == pytest.approx(
         [3 / 1500 * 1000, 2 / 1700 * 1000, 4 / 1600 * 1000, 7 / 2000 * 1000]
     )
+
+
+def test_tables_and_tests_are_computed_once_per_data_object_and_handed_out_as_copies(
+    monkeypatch,
+):
+    """The notebook's cells and published_tables ask for the same change tests: they are
+    computed once per data object; a caller editing its copy changes nothing for the next, and
+    another data object (even with the same fields) is computed afresh."""
+    data = _history_data()
+    calls = []
+    real = cba.change_by_area
+    monkeypatch.setattr(cba, "change_by_area", lambda *a, **k: calls.append(1) or real(*a, **k))
+    first = cba.change_tests(data, ("force", "lad"))
+    first.loc[:, "p_value"] = -1.0  # a caller's edit of its own copy
+    second = cba.change_tests(data, ("force", "lad"))
+    assert len(calls) == 1
+    assert (second["p_value"].dropna() >= 0).all() and second["p_value"].notna().any()
+    cba.change_tests(data, ("force",))  # other levels: computed
+    assert len(calls) == 2
+    fields = {f: getattr(data, f) for f in data.__dataclass_fields__}
+    copied = cdata.CrimeByAreaData(**fields)
+    pd.testing.assert_frame_equal(cba.change_tests(copied, ("force", "lad")), second)
+    assert len(calls) == 3
+    table = cba.crime_by_area_table(data, ("force",))
+    table["count"] = -5
+    assert (cba.crime_by_area_table(data, ("force",))["count"] >= 0).all()

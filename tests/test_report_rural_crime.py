@@ -703,3 +703,23 @@ def test_sections_write_no_file(fixture_store_dir, tmp_path, monkeypatch):
     assert set(map_data["lsoa21_code"]) <= set(rc.lsoa_rates(data)["lsoa21_code"])
     assert len(shown[3].charts) == 2
     assert all("centre" in frame.columns for frame in shown[3].charts.values())
+
+
+def test_change_vs_year_before_is_tested_once_per_data_object(monkeypatch):
+    """Class rates, rural types and the scorecard each ask for the change tests: one data object
+    fits them once, hands out copies, and a new data object is tested afresh."""
+    import analysis.stats as st
+
+    calls = []
+    real = st.family_change_tests_by_comparison
+    monkeypatch.setattr(
+        rc, "family_change_tests_by_comparison", lambda *a, **k: calls.append(1) or real(*a, **k)
+    )
+    data = _data()
+    first = rc.change_vs_year_before(data)
+    first["p_value"] = -1.0
+    again = rc.change_vs_year_before(data)
+    assert len(calls) == 1
+    assert again["p_value"].notna().any() and (again["p_value"].dropna() >= 0).all()
+    pd.testing.assert_frame_equal(rc.change_vs_year_before(_data()), again)
+    assert len(calls) == 2

@@ -1089,3 +1089,29 @@ def test_real_12_month_window_with_a_missing_month_is_annualised_and_says_so(rea
     assert "annualised (× 12 ÷ 11)" in text
     assert not re.search(r"(?<!of )the 12 months to December 2022", text)
     assert "Rate per 1,000, 11 months held, annualised (95% CI)" in section._repr_html_()
+
+
+def test_rates_and_sensitivity_are_computed_once_per_data_object(monkeypatch):
+    """The headline and local-authority cells, published_tables and the main points all ask for
+    the search rates: one data object computes them once and hands out copies."""
+    calls = []
+    real = ss._search_rates_unsuppressed
+    monkeypatch.setattr(ss, "_search_rates_unsuppressed", lambda d: calls.append(1) or real(d))
+    data = _data(_standard_rows())
+    first = ss.search_rates(data)
+    first["searches"] = -1
+    second = ss.search_rates(data)
+    ss.published_tables(data)
+    assert len(calls) == 1
+    assert (second["searches"].dropna() >= 0).all()
+    pd.testing.assert_frame_equal(ss.search_rates(_data(_standard_rows())), second)
+    assert len(calls) == 2
+    sens_calls = []
+    real_sens = ss._sensitivity_ratios_unsuppressed
+    monkeypatch.setattr(
+        ss, "_sensitivity_ratios_unsuppressed", lambda d: sens_calls.append(1) or real_sens(d)
+    )
+    fresh = _data(_standard_rows())
+    ss.sensitivity_ratios(fresh)
+    ss.sensitivity_ratios(fresh)
+    assert len(sens_calls) == 1

@@ -284,3 +284,50 @@ def test_family_change_tests_borrows_dispersion_for_short_area_series():
     expected_phi = 1 + (ref_phi - 1) / frame_mu * mean_short
     assert by_area.loc["short", "dispersion"] == pytest.approx(expected_phi)
     assert by_area.loc["short", "dispersion_df"] == ref_df
+
+
+def test_family_tests_of_every_comparison_equal_change_test_and_fit_each_history_once(
+    monkeypatch,
+):
+    """The shared history model changes no figure: every row equals ``change_test`` of the
+    series on its own, and each series' history GLM is fitted once (plus the previous-quarter
+    model), not once per comparison."""
+    from analysis.stats import change as change_module
+
+    series = {
+        ("a", "x"): seasonal_series(n=36, seed=31, level=400, phi=3.0, step=(["2022-11"], 1.6)),
+        ("a", "y"): seasonal_series(n=36, seed=32, level=60, phi=1.5),
+        ("b", "x"): seasonal_series(n=36, seed=33, level=900, phi=6.0),
+    }
+    rows = [
+        {"area": area, "type": kind, "month": month, "count": value}
+        for (area, kind), s in series.items()
+        for month, value in s.items()
+    ]
+    fits = []
+    real_fit = change_module._poisson_fit
+    monkeypatch.setattr(
+        change_module, "_poisson_fit", lambda *a, **k: fits.append(1) or real_fit(*a, **k)
+    )
+    out = stats.family_change_tests_by_comparison(
+        pd.DataFrame(rows), ["area", "type"], "2022Q4", stats.change.COMPARISONS
+    )
+    # one history model and one previous-quarter model per series
+    assert len(fits) == 2 * len(series)
+    monkeypatch.setattr(change_module, "_poisson_fit", real_fit)
+    assert list(out) == list(stats.change.COMPARISONS)
+    for comparison, table in out.items():
+        assert table[["area", "type"]].apply(tuple, axis=1).tolist() == sorted(series)
+        for (area, kind), s in series.items():
+            row = table[(table["area"] == area) & (table["type"] == kind)].iloc[0]
+            expected = stats.change_test(s, "2022Q4", comparison)
+            assert row["p_value"] == expected.p_value
+            assert row["ratio"] == expected.ratio
+            assert row["ratio_low"] == expected.ratio_low
+            assert row["expected"] == expected.expected
+            assert row["verdict"] == expected.verdict
+            assert row["dispersion_source"] == "own history"
+        single = stats.family_change_tests(
+            pd.DataFrame(rows), ["area", "type"], "2022Q4", comparison
+        )
+        pd.testing.assert_frame_equal(single, table)

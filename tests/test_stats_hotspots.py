@@ -92,3 +92,26 @@ def test_sparse_type_gets_too_few_crimes():
     assert out.attrs["share_with_crime"] == pytest.approx(0.2)
     summary = hs.hotspot_summary(out)
     assert summary[hs.TOO_FEW] == 100 and summary[hs.COLD] == 0
+
+
+def test_weights_are_built_once_per_analysis_and_flags_equal_each_seed_on_its_own(monkeypatch):
+    areas = grid(seed=6)
+    seeds = (11, 12, 13)
+    out_alone = [
+        hs.gi_star_hotspots(
+            hs.hotspot_analysis(areas, "crimes", "population", seeds=(1,), permutations=99),
+            "eb_rate",
+            permutations=199,
+            seed=s,
+        )
+        for s in seeds
+    ]
+    built = []
+    real = hs.queen_weights
+    monkeypatch.setattr(hs, "queen_weights", lambda a: built.append(len(a)) or real(a))
+    out = hs.hotspot_analysis(areas, "crimes", "population", seeds=seeds, permutations=199)
+    assert built == [100, 100]  # once for the islands, once for the areas tested: not per seed
+    assert out["gi_z"].tolist() == out_alone[0]["gi_z"].tolist()
+    assert out["gi_p"].tolist() == out_alone[0]["gi_p"].tolist()
+    hot = sum((r["hotspot"] == hs.HOT).astype(int) for r in out_alone)
+    assert out["hot_seeds"].tolist() == hot.tolist()

@@ -79,7 +79,9 @@ def run_pack(quarter: str | None, force: str, raw_dir: Path | None, processed_di
                                              started, published, next_publication)  # fmt: skip
             combined = _produce(request, run, reports, context, pub, code["fingerprint"], console)
             results = reports.ordered()
-            workbook = documents.write_tables_workbook(pub.staging, results, context)
+            workbook, combined["workbook_cache_key"] = _workbook(
+                pub.staging, results, context, combined.pop("_workbook"), code["fingerprint"]
+            )
             combined["workbook"] = (
                 workbook.relative_to(pub.staging).as_posix() if workbook else None
             )
@@ -129,19 +131,42 @@ def _children_die_with_run():
             signal.signal(signal.SIGTERM, previous)
 
 
+EXPECTED_SECONDS = {
+    "01_crime_by_area": 30.0,
+    "00_main_points": 12.0,
+    "00_plan_scorecard": 12.0,
+    "05_justice_outcomes": 10.0,
+    "02_stop_search_disparity": 9.0,
+    "03_rural_crime": 9.0,
+    "04_reoffending": 3.0,
+}
+"""Rough seconds of each notebook (Northumbria, a quiet 2-core machine), to order a first run
+longest first; later runs use the seconds the previous manifest recorded."""
+
+
+def run_order(names: list[str], previous: dict | None) -> list[str]:
+    """``names`` longest first (longest-processing-time scheduling: the long notebooks start
+    while the short ones fill the other worker, so no worker idles at the end), by the
+    seconds the previous run recorded, else :data:`EXPECTED_SECONDS`, else last."""
+    took = {e.get("name"): e.get("produced_seconds") or 0.0 for e in (previous or {}).get("notebooks", [])}  # fmt: skip
+    return sorted(names, key=lambda n: -(took.get(n) or EXPECTED_SECONDS.get(n, 0.0)))
+
+
 def _produce(request, run, reports, context, pub, fingerprint, console) -> dict:
-    """Run the planned notebooks, their PDFs and the combined pack with a progress display;
-    update ``reports.results`` and return the combined pack's manifest entry."""
+    """Run the planned notebooks, their PDFs, the combined pack and the tables workbook with a
+    progress display; update ``reports.results`` and return the combined pack's manifest entry
+    (with ``_workbook``: what :func:`_workbook` needs)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     results, staging = reports.results, pub.staging
     stem = documents.combined_pack_name(run.force, run.quarter)
     entry = {"cache_key": None, "outputs": [], "seconds": 0.0, "reused": False, "error": None}
-    took = {e.get("name"): e.get("produced_seconds") or 0.0 for e in (pub.previous or {}).get("notebooks", [])}  # fmt: skip
-    names = sorted(reports.to_run, key=lambda n: -took.get(n, 0.0))  # longest first
+    book = {"cache_key": None, "reports": None, "path": None, "seconds": 0.0}
+    entry["_workbook"] = book
+    names = run_order(list(reports.to_run), pub.previous)
     tasks = [scheduler.ExecuteTask(n, request.notebooks_dir, run, staging, context, request.timeout) for n in names]  # fmt: skip
     progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console)  # fmt: skip
-    bar = progress.add_task(f"Running {len(tasks)} report(s)", total=len(tasks) + 1)
+    bar = progress.add_task(f"Running {len(tasks)} report(s)", total=len(tasks) + 2)
     printing: list[str] = []  # reports whose PDF the combined pack writes
 
     def note(r: ReportResult, what: str) -> None:
@@ -149,6 +174,12 @@ def _produce(request, run, reports, context, pub, fingerprint, console) -> dict:
 
     def on_result(task, result) -> list:
         progress.advance(bar)
+        if isinstance(result, scheduler.WorkbookResult):
+            if result.error is None:
+                book.update(path=result.path, reports=result.reports, seconds=result.seconds)
+            else:  # written again by the runner itself (see _workbook)
+                log.warning("tables workbook: %s; writing it again", result.error)
+            return []
         if isinstance(result, scheduler.CombinedResult):
             entry.update(seconds=round(result.seconds, 2), error=result.error)
             entry["outputs"] = list(result.outputs) if not result.error else []
@@ -176,6 +207,9 @@ def _produce(request, run, reports, context, pub, fingerprint, console) -> dict:
 
     def on_all_executed() -> list:
         ordered = reports.ordered()
+        follow = plan_workbook(staging, ordered, context, fingerprint, pub.previous, book)
+        if not follow:
+            progress.advance(bar)
         # the dates on the cover are part of what the combined pack depends on
         cover = json.dumps(documents.publication_facts(context), sort_keys=True)
         combined = plan.plan_combined(staging, ordered, stem, request.pdf, f"{fingerprint}|{cover}", pub.previous)  # fmt: skip
@@ -184,15 +218,48 @@ def _produce(request, run, reports, context, pub, fingerprint, console) -> dict:
             printing[:] = [r.name for r in ordered if r.status == PRODUCED and r.name in names]
         if not (combined.render or printing):
             progress.advance(bar)
-            return []
+            return follow
         entry["reused"] = False
         titles = {spec.notebook: spec.title for spec in REPORTS}
         listed = tuple(scheduler.CombinedEntry(r.name, r.title or titles.get(r.name, r.name), r.included, r.status, r.reason or "") for r in ordered)  # fmt: skip
-        return [scheduler.CombinedTask(staging, listed, context, request.pdf, tuple(printing))]
+        # the combined pack first: it is the longer of the two
+        return [scheduler.CombinedTask(staging, listed, context, request.pdf, tuple(printing)), *follow]  # fmt: skip
 
     with progress:
         scheduler.run(tasks, max(1, min(request.jobs, len(tasks) * 2 or 1)), on_result, on_all_executed)  # fmt: skip
     return entry
+
+
+def plan_workbook(staging: Path, ordered: list[ReportResult], context, fingerprint: str,
+                  previous: dict | None, book: dict) -> list:  # fmt: skip
+    """Decide the tables workbook once every notebook has run: kept when its cache key
+    (:func:`analysis.pack.documents.workbook_key`) equals the previous run's and the file still
+    has the sha256 the previous manifest recorded (``book`` then holds it, and no task is
+    returned); else the old file is removed and a :class:`.scheduler.WorkbookTask` returned."""
+    names = tuple(r.name for r in ordered if r.included)
+    key = documents.workbook_key(staging, names, context, fingerprint)
+    book.update(cache_key=key, reports=None, path=None)
+    before = (previous or {}).get("combined", {})
+    rel = before.get("workbook")
+    if rel and before.get("workbook_cache_key") == key:
+        if plan.outputs_match(staging, [rel], (previous or {}).get("files", {})):
+            book.update(path=rel, reports=names)
+            return []
+    if rel:
+        (staging / rel).unlink(missing_ok=True)
+    return [scheduler.WorkbookTask(staging, names, context)]
+
+
+def _workbook(staging: Path, results: list[ReportResult], context, book: dict,
+              fingerprint: str) -> tuple[Path | None, str]:  # fmt: skip
+    """The tables workbook of the included reports and its cache key: the one written beside
+    the combined pack (or kept from the previous run) when it holds exactly those reports, else
+    written here (a report lost its PDF after the workbook started, or the worker failed)."""
+    names = tuple(r.name for r in results if r.included)
+    if book.get("reports") == names:
+        return (staging / book["path"] if book.get("path") else None), book["cache_key"]
+    written = documents.write_tables_workbook(staging, results, context)
+    return written, documents.workbook_key(staging, names, context, fingerprint)
 
 
 def _manifest(request, published, store, update, code, results, combined, exit_code,

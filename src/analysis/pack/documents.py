@@ -273,16 +273,41 @@ def write_tables_workbook(
     staging: Path, results: list[ReportResult], context: PackContext
 ) -> Path | None:
     """One accessible Excel workbook of every published table of the run (cover, contents, notes
-    and one sheet per table: :func:`analysis.tidy.write_workbook`), each sheet the tidy CSV as
-    published (numbers as numbers, symbols as text); ``None`` without tables."""
+    and one sheet per table: :func:`analysis.tidy.write_workbook`); ``None`` without tables."""
+    return write_workbook_of(staging, [r.name for r in results if r.included], context)
+
+
+def workbook_key(
+    staging: Path, names: Iterable[str], context: PackContext, fingerprint: str
+) -> str:
+    """Cache key of the workbook of reports ``names``: sha256 over the code ``fingerprint``,
+    the facts its cover prints (force, quarter, publication date, status, contact) and the
+    name and sha256 of every CSV it is made from, in order. Equal keys mean an equal workbook
+    (up to the creation time xlsx files carry), so a warm run keeps the one it has."""
+    import hashlib
+
+    from analysis.pack.manifest import file_sha256
+
+    tables = [
+        [path.relative_to(staging).as_posix(), file_sha256(path)]
+        for name in names
+        for path in published_csvs(staging, name)
+    ]
+    facts = [context.force, context.force_name, context.quarter, context.quarter_label,
+             context.published.isoformat(), context.status, context.contact]  # fmt: skip
+    payload = {"code": fingerprint, "facts": facts, "tables": tables}
+    return hashlib.sha256(json.dumps(payload, default=str).encode()).hexdigest()
+
+
+def write_workbook_of(staging: Path, names: Iterable[str], context: PackContext) -> Path | None:
+    """:func:`write_tables_workbook` of the reports ``names`` (notebook stems, in pack order):
+    each sheet the tidy CSV as published (numbers as numbers, symbols as text)."""
     from analysis.tidy import read_published, write_workbook
 
     tables = {}
-    for r in results:
-        if not r.included:
-            continue
-        number = r.name.split("_", 1)[0]
-        for path in published_csvs(staging, r.name):
+    for name in names:
+        number = name.split("_", 1)[0]
+        for path in published_csvs(staging, name):
             tables[f"r{number}_{path.stem}"] = read_published(path).map(_cell)  # tidy already
     if not tables:
         return None

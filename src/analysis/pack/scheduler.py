@@ -1,9 +1,11 @@
-"""Run the work of a pack on worker processes: the notebooks, then the combined pack.
+"""Run the work of a pack on worker processes: the notebooks, then the combined pack and the
+tables workbook.
 
 Tasks and results crossing between processes are frozen dataclasses: :class:`ExecuteTask` ->
-:class:`ExecuteResult`, :class:`CombinedTask` -> :class:`CombinedResult`. Notebooks run side by
-side; once every notebook has run, the combined pack is laid out once and every report's PDF is
-written from that same layout (no report is laid out twice).
+:class:`ExecuteResult`, :class:`CombinedTask` -> :class:`CombinedResult`, :class:`WorkbookTask`
+-> :class:`WorkbookResult`. Notebooks run side by side, longest first; once every notebook has
+run, the combined pack is laid out once and every report's PDF is written from that same layout
+(no report is laid out twice), while the workbook is written on the other worker.
 Workers are spawned (no fork of a process holding DuckDB threads) and die with their parent
 (:func:`analysis.pack.publish.die_with_parent`).
 """
@@ -74,8 +76,25 @@ class CombinedResult:
     reports: tuple[str, ...] = ()  # reports whose PDF was written
 
 
-Task = ExecuteTask | CombinedTask
-Result = ExecuteResult | CombinedResult
+@dataclass(frozen=True)
+class WorkbookTask:
+    """Write the Excel workbook of the tables of ``reports`` into ``staging``."""
+
+    staging: Path
+    reports: tuple[str, ...]
+    context: PackContext
+
+
+@dataclass(frozen=True)
+class WorkbookResult:
+    path: str | None  # relative to staging; None when there was no table
+    seconds: float
+    error: str | None = None
+    reports: tuple[str, ...] = ()  # the reports whose tables it holds
+
+
+Task = ExecuteTask | CombinedTask | WorkbookTask
+Result = ExecuteResult | CombinedResult | WorkbookResult
 
 
 def _first_line(err: BaseException) -> str:
@@ -122,7 +141,25 @@ def combine(task: CombinedTask) -> CombinedResult:
     )
 
 
-WORKERS: dict[type, Callable] = {ExecuteTask: execute, CombinedTask: combine}
+def workbook(task: WorkbookTask) -> WorkbookResult:
+    """Worker entry point: write the tables workbook (beside the combined pack's layout, which
+    runs on the other worker)."""
+    from analysis.pack import documents
+
+    started = time.perf_counter()
+    try:
+        path = documents.write_workbook_of(task.staging, task.reports, task.context)
+    except Exception as err:  # the runner writes it again itself, where an error stops the run
+        return WorkbookResult(None, time.perf_counter() - started, _first_line(err), task.reports)
+    rel = path.relative_to(task.staging).as_posix() if path else None
+    return WorkbookResult(rel, time.perf_counter() - started, None, task.reports)
+
+
+WORKERS: dict[type, Callable] = {
+    ExecuteTask: execute,
+    CombinedTask: combine,
+    WorkbookTask: workbook,
+}
 
 
 def crashed(task: Task, err: BaseException) -> Result:
@@ -130,6 +167,8 @@ def crashed(task: Task, err: BaseException) -> Result:
     message = f"worker crashed: {type(err).__name__}: {err}".splitlines()[0]
     if isinstance(task, ExecuteTask):
         return ExecuteResult(task.name, False, error=message)
+    if isinstance(task, WorkbookTask):
+        return WorkbookResult(None, 0.0, message, task.reports)
     return CombinedResult((), 0.0, message)
 
 

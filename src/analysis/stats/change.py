@@ -256,8 +256,15 @@ def history_dispersion(monthly: pd.Series, before: object) -> Dispersion | None:
     return None if model is None else model[0]
 
 
-def _history_model(s: pd.Series, cut: int):
-    """``(Dispersion, fit, seasonal, origin)`` of the history before ``cut``, or None."""
+def _history_model(s: pd.Series, cut: int, models: dict | None = None):
+    """``(Dispersion, fit, seasonal, origin)`` of the history before ``cut``, or None.
+
+    ``models`` (optional) remembers the result per ``cut`` for one series ``s``: the tests of
+    one series share its history model instead of fitting the same GLM again."""
+    if models is not None:
+        if cut not in models:
+            models[cut] = _history_model(s, cut)
+        return models[cut]
     hist = s[s.index < cut]
     if len(hist) < MIN_HISTORY or hist.sum() == 0:
         return None
@@ -279,11 +286,14 @@ def _history_model(s: pd.Series, cut: int):
 
 
 def _poisson_fit(y: np.ndarray, x: np.ndarray, scale: float | str | None = None):
-    import statsmodels.api as sm
+    # the GLM classes themselves, not statsmodels.api (which also imports graphics and time
+    # series modules: about a second per kernel); the same fit
+    from statsmodels.genmod.families import Poisson
+    from statsmodels.genmod.generalized_linear_model import GLM
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # perfect fits of tiny series warn; handled by callers
-        return sm.GLM(y, x, family=sm.families.Poisson()).fit(scale=scale)
+        return GLM(y, x, family=Poisson()).fit(scale=scale)
 
 
 def borrowed_dispersion(reference: Dispersion, mean_count: float) -> Dispersion:
@@ -391,9 +401,21 @@ def change_test(
     Fallbacks: 12–23 months of history give a trend-only dispersion (stated in ``method``);
     fewer than 12 months and no ``dispersion`` given → ``"not tested: ..."``.
     """
+    return _change_test(_clean_series(monthly), quarter, comparison, dispersion, alpha)
+
+
+def _change_test(
+    s: pd.Series,
+    quarter: object,
+    comparison: str,
+    dispersion: Dispersion | None,
+    alpha: float,
+    models: dict | None = None,
+) -> SeasonalChange:
+    """:func:`change_test` of a cleaned series ``s`` (:func:`_clean_series`); ``models`` as in
+    :func:`_history_model`."""
     if comparison not in COMPARISONS:
         raise ValueError(f"comparison must be one of {COMPARISONS}, got {comparison!r}")
-    s = _clean_series(monthly)
     wanted = _quarter_months(quarter)
     after = [m for m in wanted if m in s.index]
     labels = tuple(_label(m) for m in wanted)
@@ -408,7 +430,7 @@ def change_test(
     if len(after) < len(wanted):
         missing = ", ".join(_label(m) for m in wanted if m not in s.index)
         return not_tested(f"month(s) of the quarter missing ({missing})")
-    model = _history_model(s, after[0])
+    model = _history_model(s, after[0], models)
     disp = dispersion if dispersion is not None else (None if model is None else model[0])
     if disp is None:
         held = int((s.index < after[0]).sum())
@@ -538,6 +560,27 @@ def family_change_tests(
         ``p_text`` and ``dispersion_source`` (``"own history"``, ``"borrowed from
         reference"`` or ``"none"``). Adjust within the family with :func:`adjust_family`.
     """
+    return family_change_tests_by_comparison(
+        counts, by, quarter, (comparison,), reference, reference_by, month, count,
+        min_own_history, alpha,
+    )[comparison]  # fmt: skip
+
+
+def family_change_tests_by_comparison(
+    counts: pd.DataFrame,
+    by: list[str],
+    quarter: object,
+    comparisons: tuple[str, ...] = COMPARISONS,
+    reference: pd.DataFrame | None = None,
+    reference_by: list[str] | None = None,
+    month: str = "month",
+    count: str = "count",
+    min_own_history: int = MIN_SEASONAL_HISTORY,
+    alpha: float = 0.05,
+) -> dict[str, pd.DataFrame]:
+    """:func:`family_change_tests` of every comparison in ``comparisons``, ``{comparison:
+    DataFrame}``: the same rows, but each series' history model (:func:`history_dispersion`) is
+    fitted once and shared by its comparisons instead of once per test."""
     reference_by = list(reference_by or [])
     ref_disp: dict[tuple, Dispersion | None] = {}
     first = _quarter_months(quarter)[0]
@@ -546,15 +589,20 @@ def family_change_tests(
         for key, part in groups:
             key = key if isinstance(key, tuple) else (key,)
             ref_disp[key] = history_dispersion(part.set_index(month)[count], _label(first))
-    rows = []
+    rows: dict[str, list[dict]] = {c: [] for c in comparisons}
     for key, part in counts.groupby(by, sort=True):
         key = key if isinstance(key, tuple) else (key,)
-        series = part.set_index(month)[count]
-        s = _clean_series(series)
+        s = _clean_series(part.set_index(month)[count])
+        models: dict = {}  # this series' history model, fitted at most once
+
+        def own() -> Dispersion | None:
+            model = _history_model(s, first, models)  # noqa: B023 (used within the iteration)
+            return None if model is None else model[0]
+
         held = int((s.index < first).sum())
         disp, source = None, "none"
         if held >= min_own_history:
-            disp, source = history_dispersion(series, _label(first)), "own history"
+            disp, source = own(), "own history"
         if disp is None and reference is not None:
             ref_key = tuple(k for k, col in zip(key, by, strict=True) if col in reference_by)
             ref = ref_disp.get(ref_key)
@@ -563,13 +611,14 @@ def family_change_tests(
                 mean = float(recent.mean()) if len(recent) else float(s.mean())
                 disp, source = borrowed_dispersion(ref, mean), "borrowed from reference"
         if disp is None and held >= MIN_HISTORY:
-            disp, source = history_dispersion(series, _label(first)), "own history"
-        result = change_test(series, quarter, comparison, dispersion=disp, alpha=alpha)
-        row = dict(zip(by, key, strict=True))
-        row.update(change_test_table(result))
-        row["dispersion_source"] = source if np.isfinite(result.p_value) else "none"
-        rows.append(row)
-    return pd.DataFrame(rows)
+            disp, source = own(), "own history"
+        for comparison in comparisons:
+            result = _change_test(s, quarter, comparison, disp, alpha, models)
+            row = dict(zip(by, key, strict=True))
+            row.update(change_test_table(result))
+            row["dispersion_source"] = source if np.isfinite(result.p_value) else "none"
+            rows[comparison].append(row)
+    return {comparison: pd.DataFrame(found) for comparison, found in rows.items()}
 
 
 # --------------------------------------------------------------------------- multiple tests

@@ -6,6 +6,7 @@ re-exports this module). Pure: a GeoDataFrame of areas in, a new GeoDataFrame ou
 
 from __future__ import annotations
 
+import copy
 import warnings
 
 import geopandas as gpd
@@ -118,6 +119,20 @@ def gi_star_hotspots(
         ``Not tested (no value)``). ``attrs`` holds ``fdr_threshold``, ``n_tested``,
         ``n_islands``, ``permutations``, ``alpha`` and ``seed``.
     """
+    return _gi_star(areas, value, permutations, alpha, seed, {})
+
+
+def _gi_star(
+    areas: gpd.GeoDataFrame,
+    value: str,
+    permutations: int,
+    alpha: float,
+    seed: int,
+    weights: dict,
+) -> gpd.GeoDataFrame:
+    """:func:`gi_star_hotspots`; ``weights`` remembers the Queen weights built for ``areas`` so
+    that the runs of several seeds on the same areas and ``value`` build them once (a copy is
+    handed to esda each time, so no run sees another's weights)."""
     out = areas.copy()
     out["gi_z"] = np.nan
     out["gi_p"] = np.nan
@@ -125,7 +140,9 @@ def gi_star_hotspots(
     out["hotspot"] = NO_VALUE
     has_value = out[value].notna().to_numpy()
     tested = out.loc[has_value]
-    w = queen_weights(tested)
+    if "tested" not in weights:
+        weights["tested"] = queen_weights(tested)
+    w = weights["tested"]
     islands = np.zeros(len(tested), dtype=bool)
     islands[list(w.islands)] = True
     positions = np.flatnonzero(has_value)
@@ -134,7 +151,9 @@ def gi_star_hotspots(
     threshold = np.nan
     if len(keep) >= 3:
         sub = out.iloc[keep]
-        w_sub = queen_weights(sub)
+        if "kept" not in weights:
+            weights["kept"] = queen_weights(sub)
+        w_sub = copy.deepcopy(weights["kept"])
         y = sub[value].to_numpy(dtype=float)
         with warnings.catch_warnings():
             # esda warns that its folded one-sided p_sim is changing; the two-sided p-value is
@@ -248,10 +267,8 @@ def hotspot_analysis(
         out["hotspot"] = TOO_FEW
         out.attrs.update(base_attrs | {"outcome": TOO_FEW, "n_unstable": 0})
         return out
-    runs = [
-        gi_star_hotspots(out, "eb_rate", permutations=permutations, alpha=alpha, seed=s)
-        for s in seeds
-    ]
+    weights: dict = {}  # the same areas for every seed: their weights are built once
+    runs = [_gi_star(out, "eb_rate", permutations, alpha, s, weights) for s in seeds]
     labels = np.column_stack([r["hotspot"].to_numpy() for r in runs])
     agree = (labels == labels[:, :1]).all(axis=1)
     final = np.where(agree, labels[:, 0], UNSTABLE)

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import stats
+from analysis.reports.computed import computed_for
 from analysis.stats import hotspots as hs
 
 from .data import WINDOWS, CrimeByAreaData
@@ -326,10 +327,15 @@ def crime_by_area_table(
     window holds, e.g. ``"2022-10, 2022-11, 2022-12"``) for ``levels`` (default: force and
     local authority, then down to the run's ``area_level``). See :func:`rated_area_counts`.
     """
-    levels = levels or table_levels(data.run.area_level)
-    table = rated_area_counts(data.counts, data.lsoa, data.run.force, data.force_name, levels)
-    held = {w: ", ".join(months) for w, months in data.window_months.items()}
-    return table.assign(months=table["window"].map(held).fillna(""))
+    levels = tuple(levels or table_levels(data.run.area_level))
+    results = computed_for(data)
+    if ("crime_by_area_table", levels) not in results:
+        table = rated_area_counts(data.counts, data.lsoa, data.run.force, data.force_name, levels)
+        held = {w: ", ".join(months) for w, months in data.window_months.items()}
+        results["crime_by_area_table", levels] = table.assign(
+            months=table["window"].map(held).fillna("")
+        )
+    return results["crime_by_area_table", levels].copy()
 
 
 def window_days(months: list[str]) -> int:
@@ -439,11 +445,12 @@ def change_by_area(
         if series.empty:
             continue
         if level == "ward":
+            dispersions: dict = {}  # each ward series' own dispersion, shared by its two tests
             for comparison in WARD_COMPARISONS:
-                frames.append(_ward_tests(series, force, quarter, comparison))
+                frames.append(_ward_tests(series, force, quarter, comparison, None, dispersions))
             continue
-        for comparison in COMPARISONS:
-            frames.append(stats.family_change_tests(series, keys, quarter, comparison))
+        tests = stats.family_change_tests_by_comparison(series, keys, quarter, COMPARISONS)
+        frames.extend(tests[comparison] for comparison in COMPARISONS)
     if not frames:
         return pd.DataFrame(columns=CHANGE_COLUMNS)
     out = pd.concat(frames, ignore_index=True)
@@ -461,9 +468,12 @@ def _ward_tests(
     quarter: list[str],
     comparison: str,
     own_history: bool | None = None,
+    dispersions: dict | None = None,
 ) -> pd.DataFrame:
     """Same-season change tests of every ward series (``area_monthly`` rows of one level),
     each with the over-dispersion borrowed from the force's series of its crime type.
+    ``dispersions`` (optional, a dict) remembers each ward series' own dispersion between
+    calls for the same ``wards`` and ``quarter``, so the two comparisons fit each series once.
 
     The test is that of :func:`analysis.stats.change_test` for ``year_earlier_quarter`` and
     ``year_ending`` with ``dispersion`` given (months paired a year apart, a pair dropped when
@@ -498,16 +508,24 @@ def _ward_tests(
     b = wide[before].sum(axis=1).to_numpy(dtype=float)
     mean = wide[history].mean(axis=1).to_numpy(dtype=float)
     types = wide.index.get_level_values("crime_type")
-    reference = {
-        t: stats.history_dispersion(part.set_index("month")["count"], first)
-        for t, part in force.groupby("crime_type")
-    }
     own_history = WARD_OWN_HISTORY if own_history is None else own_history
+    reference = (
+        {}  # not used: every ward has its own
+        if own_history
+        else {
+            t: stats.history_dispersion(part.set_index("month")["count"], first)
+            for t, part in force.groupby("crime_type")
+        }
+    )
+    dispersions = {} if dispersions is None else dispersions
     rows = []
     for i, crime_type in enumerate(types):
         ref = reference.get(crime_type)
         if own_history:
-            ref = stats.history_dispersion(wide.iloc[i].dropna(), first)
+            if (wide.index[i], first) not in dispersions:
+                own = stats.history_dispersion(wide.iloc[i].dropna(), first)
+                dispersions[(wide.index[i], first)] = own
+            ref = dispersions[(wide.index[i], first)]
         key = dict(zip(keys, wide.index[i], strict=True))
         base = {
             **key,
@@ -550,9 +568,14 @@ def _ward_tests(
 def change_tests(data: CrimeByAreaData, levels: tuple[str, ...] | None = None) -> pd.DataFrame:
     """:func:`change_by_area` of the run for ``levels`` (default :func:`change_levels` of the
     run's area level), from :func:`crime_by_area_table` and :func:`area_monthly`."""
-    levels = levels or change_levels(data.run.area_level)
-    table = crime_by_area_table(data, levels)
-    return change_by_area(table, data.window_months, levels, area_monthly(data, levels))
+    levels = tuple(levels or change_levels(data.run.area_level))
+    results = computed_for(data)
+    key = ("change_tests", levels, WARD_OWN_HISTORY)
+    if key not in results:
+        table = crime_by_area_table(data, levels)
+        monthly = area_monthly(data, levels)
+        results[key] = change_by_area(table, data.window_months, levels, monthly)
+    return results[key].copy()
 
 
 def headline_changes(data: CrimeByAreaData, changes: pd.DataFrame | None = None) -> pd.DataFrame:

@@ -7,6 +7,14 @@ crime was located. Layers: :mod:`.data` (the store), :mod:`.metrics` (the figure
 API), :mod:`.sections` (what the notebook shows).
 """
 
-from . import data, metrics, sections
+import importlib
 
 __all__ = ["data", "metrics", "sections"]
+
+
+def __getattr__(name: str):
+    """Import a layer on first use (``report.data``, ``report.metrics``...): the runner checks
+    each report's data without importing the statistics and charts of every report."""
+    if name in __all__:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -17,11 +17,12 @@ import pandas as pd
 
 from analysis.errors import CrimeplanError
 from analysis.params import Quarter, windows
+from analysis.reports.computed import computed_for
 from analysis.stats import (
     Z95,
     Window,
     adjust_family,
-    family_change_tests,
+    family_change_tests_by_comparison,
     rate_per_1000,
     window,
     xmr_chart_data,
@@ -351,18 +352,24 @@ def change_vs_year_before(data: RuralData) -> pd.DataFrame:
         ("statistically significant increase/decrease", "no statistically significant
         change", "not tested: ..."), ``verdict_unadjusted`` from the raw p-value.
     """
+    computed = computed_for(data)  # class rates, types and the scorecard all ask
+    if "change_vs_year_before" not in computed:
+        computed["change_vs_year_before"] = _change_vs_year_before(data)
+    return computed["change_vs_year_before"].copy()
+
+
+def _change_vs_year_before(data: RuralData) -> pd.DataFrame:
     monthly = monthly_class_counts(data)
     if monthly.empty:
         return pd.DataFrame(columns=CHANGE_COLUMNS)
     reference = monthly[monthly["ruc_class"] == "FORCE"]
     quarter = list(data.run.period.months)
-    frames = []
-    for comparison, label in COMPARISONS.items():
-        tests = family_change_tests(
-            monthly, ["ruc_class", "crime_type"], quarter, comparison=comparison,
-            reference=reference, reference_by=["crime_type"],
-        )  # fmt: skip
-        frames.append(tests.assign(comparison=label))
+    # every comparison of a series from one fit of its history
+    by_comparison = family_change_tests_by_comparison(
+        monthly, ["ruc_class", "crime_type"], quarter, tuple(COMPARISONS),
+        reference=reference, reference_by=["crime_type"],
+    )  # fmt: skip
+    frames = [by_comparison[c].assign(comparison=label) for c, label in COMPARISONS.items()]
     tests = adjust_family(pd.concat(frames, ignore_index=True), family=None)
     n_months = tests["months_after"].map(lambda t: len([m for m in str(t).split(", ") if m]))
     held = tests["p_value"].notna()

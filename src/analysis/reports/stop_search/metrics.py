@@ -45,6 +45,7 @@ from scipy import stats as sps
 
 from analysis import stats
 from analysis.errors import CrimeplanError
+from analysis.reports.computed import computed_for
 
 from .data import StopSearchData
 
@@ -436,6 +437,13 @@ def search_rates_unsuppressed(data: StopSearchData) -> pd.DataFrame:
     Mixed); Census 2021 population base. Definition: :func:`rates_by_group`; windows: the
     quarter and the 12 months ending with it.
     """
+    computed = computed_for(data)  # asked by several cells, published_tables, main points
+    if "search_rates_unsuppressed" not in computed:
+        computed["search_rates_unsuppressed"] = _search_rates_unsuppressed(data)
+    return computed["search_rates_unsuppressed"].copy()
+
+
+def _search_rates_unsuppressed(data: StopSearchData) -> pd.DataFrame:
     population = population_by_group(data.population)
     grouped = with_ethnic_groups(data.searches)
     parts = []
@@ -573,6 +581,13 @@ def sensitivity_ratios_unsuppressed(data: StopSearchData) -> pd.DataFrame:
         ``searches, rr_vs_white, rr_low, rr_high, rr_flag, window, ethnicity_definition,
         mixed_white_black, population_base, group`` (``expected`` too on standardised rows).
     """
+    computed = computed_for(data)  # asked by several cells, published_tables, main points
+    if "sensitivity_ratios_unsuppressed" not in computed:
+        computed["sensitivity_ratios_unsuppressed"] = _sensitivity_ratios_unsuppressed(data)
+    return computed["sensitivity_ratios_unsuppressed"].copy()
+
+
+def _sensitivity_ratios_unsuppressed(data: StopSearchData) -> pd.DataFrame:
     rows = []
     for mixed_as in MIXED_WHITE_BLACK:
         grouped = with_ethnic_groups(data.searches, mixed_as)
