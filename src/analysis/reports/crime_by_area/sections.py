@@ -11,7 +11,7 @@ import pandas as pd
 
 from analysis import charts, reports, stats, tables
 from analysis.params import Quarter, months_missing_between
-from analysis.section import Section, published_section
+from analysis.section import Section, WebOnly, published_section
 from analysis.stats import hotspots as hs
 
 from . import metrics as m
@@ -220,9 +220,17 @@ def headline(changes: pd.DataFrame, data: CrimeByAreaData) -> Section:
 # --------------------------------------------------------------------------- 2: counts and rates
 
 
-def rates_table(rates: pd.DataFrame, data: CrimeByAreaData) -> tables.ReportTable:
+def rates_table(
+    rates: pd.DataFrame, data: CrimeByAreaData, force_only: bool = False
+) -> tables.ReportTable:
     """Counts and rates per 1,000 residents with 95% intervals (``rates``:
-    :func:`.metrics.rates_by_area`), with the change on the same quarter a year earlier."""
+    :func:`.metrics.rates_by_area`), with the change on the same quarter a year earlier; with
+    ``force_only`` the force rows alone (the printed pack; the local authorities are in the
+    main points and in the full table of the web edition)."""
+    where = f"{data.force_name} and its local authorities"
+    if force_only:
+        rates = rates[rates["area_level"] == "force"]
+        where = data.force_name
     return tables.report_table(
         rates,
         columns={
@@ -237,7 +245,7 @@ def rates_table(rates: pd.DataFrame, data: CrimeByAreaData) -> tables.ReportTabl
         counts=["count", "population"],
         caption=(
             f"Crimes and ASB incidents and rates per 1,000 residents, {data.quarter.label()}, "
-            f"{data.force_name} and its local authorities"
+            f"{where}"
         ),
         notes=[
             f"Rate = recorded crimes (or ASB incidents) in {data.quarter.label()} / Census "
@@ -327,7 +335,15 @@ def counts_and_rates(
     return Section(
         title="Counts and rates by area",
         findings=[funnel_sentence(funnel)],
-        items=[rates_table(rates, data), funnel_chart(funnel, data, crime_type)],
+        items=[
+            rates_table(rates, data, force_only=True),
+            WebOnly(
+                rates_table(rates, data),
+                "Every local authority's counts and rates are in the web edition of this report "
+                "and in its published tables.",
+            ),
+            funnel_chart(funnel, data, crime_type),
+        ],
     )
 
 
@@ -473,7 +489,7 @@ def maps_and_hotspots(spots, data: CrimeByAreaData, crime_type: str = m.ALL_CRIM
         findings=[hotspot_sentence(spots, data.lsoa)],
         items=[
             rate_map(data, "lsoa", crime_type),
-            rate_map(data, "ward", crime_type),
+            WebOnly(rate_map(data, "ward", crime_type), ""),
             hotspot_map(spots, data, crime_type),
         ],
         caveats=[
@@ -591,7 +607,12 @@ def trends(spc: pd.DataFrame, data: CrimeByAreaData) -> Section:
         items.append(chart)
     if not data.lsoa.empty and not data.monthly.empty:
         items.append(lad_trend_chart(data))
-    items.append(verdicts)
+    items.append(
+        WebOnly(
+            verdicts,
+            "The verdict for every area and measure is in the web edition of this report.",
+        )
+    )
     signalling = spc[spc["signal_latest"]]
     findings = [
         f"{_month_name(end)} was unusual for: "

@@ -93,7 +93,7 @@ def _gap_note(data: JusticeData) -> list[str]:
     if not gaps:
         return []
     return [
-        f"Outcomes files missing from the store: {', '.join(gaps)}; outcomes recorded in those "
+        f"Outcomes files missing from the data held: {', '.join(gaps)}; outcomes recorded in those "
         "months are not seen, which lowers the rates of crimes from the months before."
     ]
 
