@@ -228,6 +228,10 @@ def rates_table(
     ``force_only`` the force rows alone (the printed pack; the local authorities are in the
     main points and in the full table of the web edition)."""
     where = f"{data.force_name} and its local authorities"
+    # the change in words on the page; its p-value is in the published change table
+    rates = rates.assign(
+        year_change=rates["year_change"].astype(str).str.replace(r" \(p [^)]*\)", "", regex=True)
+    )
     if force_only:
         rates = rates[rates["area_level"] == "force"]
         where = data.force_name

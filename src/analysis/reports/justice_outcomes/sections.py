@@ -27,7 +27,7 @@ from analysis.reports.justice_outcomes.metrics import (
     SOURCE,
     UNABLE,
 )
-from analysis.section import Section, published_section
+from analysis.section import Section, WebOnly, published_section
 from analysis.stats import wilson_interval
 from analysis.tables import format_count, format_rate, report_table
 
@@ -340,7 +340,14 @@ def time_to_charge(
     return Section(
         "Time from crime to charge",
         findings=findings,
-        items=[km_table, bands, quality_table],
+        items=[
+            WebOnly(
+                km_table,
+                "The median time to charge of every crime type is tabled in the web edition of this report.",
+            ),
+            bands,
+            quality_table,
+        ],
         caveats=caveats,
     )
 

@@ -133,7 +133,8 @@ def no_data(table: pd.DataFrame) -> Section:
         .str.rstrip(".")
     )
     listed = "; ".join(
-        f"{c} ({n[0].lower() + n[1:] if n[1:2].islower() else n})" for c, n in zip(rows["commitment"], needs, strict=True)
+        f"{c} ({n[0].lower() + n[1:] if n[1:2].islower() else n})"
+        for c, n in zip(rows["commitment"], needs, strict=True)
     )
     return Section(
         "Commitments the open data cannot measure",
