@@ -81,9 +81,9 @@ def _span_words(months: str, data: CrimeByAreaData, comparison: str) -> str:
 
 def change_sentence(row, data: CrimeByAreaData, name: str | None = None) -> str:
     """One plain-English sentence for a row of :func:`.metrics.change_by_area` output, using
-    the adjusted verdict and p-value, e.g. "Vehicle crime: 2,495 in October to December 2022,
-    37% more than in the same months a year earlier (1,821): a statistically significant
-    increase (p = 0.004 after allowing for the 15 comparisons)."."""
+    the adjusted verdict (its p-value is in the published change table), e.g. "Vehicle crime:
+    2,495 in October to December 2022, 37% more than in the same months a year earlier
+    (1,821): a statistically significant increase."."""
     name = name or WHAT.get(row.crime_type, row.crime_type)
     span = _span_words(row.months_after, data, row.comparison)
     before, after = row.count_before, row.count_after
@@ -107,10 +107,7 @@ def change_sentence(row, data: CrimeByAreaData, name: str | None = None) -> str:
         )
     verdict = row.verdict_adjusted
     article = "a " if verdict in SIGNIFICANT else ""
-    p_text = stats.format_p(row.p_adjusted)
-    family = int(row.family_size) if pd.notna(row.family_size) else 0
-    allow = f" after allowing for the {family} comparisons" if family > 1 else ""
-    return f"{name}: {counts}, {change}: {article}{verdict} ({p_text}{allow})."
+    return f"{name}: {counts}, {change}: {article}{verdict}."
 
 
 def _year_rate_sentence(data: CrimeByAreaData, measure: str) -> str | None:
