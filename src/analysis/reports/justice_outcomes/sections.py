@@ -161,7 +161,7 @@ def outcome_groups(rates: pd.DataFrame, data: JusticeData) -> Section:
         ),
         intervals=intervals,
         counts=["crimes"],
-        notes=[caveat, *_notes(data)],
+        notes=_notes(data),
     )
     return Section("Latest outcome by crime type", items=[table], caveats=[caveat])
 

@@ -325,7 +325,13 @@ def sensitivity_panel(sens: pd.DataFrame, data: StopSearchData) -> Section:
         )
     else:
         finding = "Ratio to White under each definition"
-    chart = _ratio_forest(year, f"{finding}, {_window_label(data, '12m')}")
+    chart = _ratio_forest(
+        year[year["group"] == "Black"], f"{finding}, {_window_label(data, '12m')}"
+    )
+    asian = _ratio_forest(
+        year[year["group"] == "Asian"],
+        f"Asian/White ratio under each definition, {_window_label(data, '12m')}",
+    )
     wide = sens.pivot_table(
         index="definition", columns=["group", "window"],
         values=["rr_vs_white", "rr_low", "rr_high"], aggfunc="first", dropna=False, sort=False,
@@ -359,9 +365,11 @@ def sensitivity_panel(sens: pd.DataFrame, data: StopSearchData) -> Section:
         [],
         [
             chart,
+            WebOnly(asian, ""),
             WebOnly(
                 table,
-                "The ratios under every definition are tabled in the web edition of this report.",
+                "The Asian/White ratios and a table of every definition's ratios are in the web "
+                "edition of this report.",
             ),
         ],
     )
