@@ -65,10 +65,8 @@ def pack_context(
     if "kind" in ledger.columns:  # plain words, not the store's table names
         ledger = ledger.assign(kind=ledger["kind"].map(FILE_KINDS).fillna(ledger["kind"]))
     commit = str(code.get("git_commit") or "not a git checkout")
-    provenance = pd.DataFrame(
+    provenance = pd.DataFrame(  # the force, quarter and dates are on the cover
         [
-            ("Force", run.force),
-            ("Quarter", f"{quarter} ({quarter.label()})"),
             ("Finest area level", run.area_level),
             ("Package version", str(code.get("version"))),
             ("Git commit", commit + (" (with local changes)" if code.get("git_dirty") else "")),
@@ -76,8 +74,6 @@ def pack_context(
             ("Data snapshot", snapshot),
             ("Data extracted", long_date(extracted) or "not recorded"),
             ("Run started (UTC)", started.strftime("%Y-%m-%d %H:%M")),
-            ("Publication date", long_date(published)),
-            ("Next publication", long_date(next_publication)),
         ],
         columns=["Item", "Value"],
     )
