@@ -242,7 +242,8 @@ def write_combined(
     if pdf:
         rendered = render_document(document, staging)
         written.append(write_rendered(rendered, staging / f"{stem}.pdf"))
-        anchors = [f"report-{f.name}" for f in fragments] + ["glossary", "appendix"]
+        # the glossary runs on from the last chapter's page, so that chapter ends at the appendix
+        anchors = [f"report-{f.name}" for f in fragments] + ["appendix"]
         pages = section_pages(rendered, anchors)
         for name in reports:
             if f"report-{name}" in pages:

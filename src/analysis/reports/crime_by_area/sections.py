@@ -225,6 +225,7 @@ def rates_table(
     ``force_only`` the force rows alone (the printed pack; the local authorities are in the
     main points and in the full table of the web edition)."""
     where = f"{data.force_name} and its local authorities"
+    source = rates
     # the change in words on the page; its p-value is in the published change table
     rates = rates.assign(
         year_change=rates["year_change"].astype(str).str.replace(r" \(p [^)]*\)", "", regex=True)
@@ -232,7 +233,7 @@ def rates_table(
     if force_only:
         rates = rates[rates["area_level"] == "force"]
         where = data.force_name
-    return tables.report_table(
+    table = tables.report_table(
         rates,
         columns={
             "crime_type": "Crime type",
@@ -262,6 +263,8 @@ def rates_table(
             "crime-by-area tables.",
         ],
     )
+    table.data = source[source.index.isin(rates.index)]
+    return table
 
 
 def _visitor_caveat(funnel: pd.DataFrame) -> tuple[str | None, list[str]]:
