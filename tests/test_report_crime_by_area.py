@@ -1011,7 +1011,7 @@ def test_every_section_renders_with_captions_and_alt_text(tmp_path):
     assert "scaled up to a full year from the 11 months published" in headline
     expected = {
         "headline": (0, 0),
-        "counts_and_rates": (1, 1),
+        "counts_and_rates": (1, 2),  # the force table on paper, every area on the web
         "maps_and_hotspots": (3, 0),
         "trends": (4, 1),  # the force's 3 control charts and one of the local authorities
         "neighbouring_forces": (0, 0),

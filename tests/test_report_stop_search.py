@@ -1012,7 +1012,7 @@ def test_sections_build_sections_and_write_no_file(tmp_path, monkeypatch):
     for section in built:
         assert all(frame is not None for frame in section.tables.values())
         assert all(frame is not None and len(frame) for frame in section.charts.values())
-    assert sum(len(s.charts) for s in built) == 5  # 2 forest, 1 funnel, 2 control charts
+    assert sum(len(s.charts) for s in built) == 6  # 3 forest, 1 funnel, 2 control charts
     # the analyst's frames are not modified by the sections
     pd.testing.assert_frame_equal(frames["rates"], ss.search_rates(data))
     pd.testing.assert_frame_equal(frames["sens"], ss.sensitivity_ratios(data))

@@ -24,6 +24,10 @@ import pandas as pd
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 REPORT_TEMPLATE = "crimeplan_report"
 HIDDEN_CELL_TAGS = ("parameters", "injected-parameters", "remove-cell")
+#: A notebook cell tagged ``web-only`` is in the web edition but not in the printed pack (long
+#: detail tables, the list of published files); the template marks it with these comments.
+WEB_ONLY_TAG = "web-only"
+WEB_ONLY_START, WEB_ONLY_END = "<!-- web-only -->", "<!-- /web-only -->"
 PUBLISHER = "Office of the Police and Crime Commissioner (open-data evidence pack)"
 
 METHODOLOGY_LINKS = (
@@ -44,11 +48,13 @@ _TAG = re.compile(r"<[^>]+>")
 
 @dataclass(frozen=True)
 class Heading:
-    """One heading of a report body: ``level`` (1-6), plain ``text`` and the ``id`` it now has."""
+    """One heading of a report body: ``level`` (1-6), plain ``text``, the ``id`` it now has and
+    whether it is ``printed`` (``False`` inside a ``web-only`` cell: web edition only)."""
 
     level: int
     text: str
     id: str
+    printed: bool = True
 
 
 @dataclass(frozen=True)
@@ -160,14 +166,22 @@ def plain_text(fragment: str) -> str:
 def renumber_headings(body: str, prefix: str) -> tuple[str, tuple[Heading, ...]]:
     """Give every heading of ``body`` a unique id ``<prefix>-<n>`` and drop nbconvert's pilcrow links.
 
-    Returns the new HTML and the headings in document order.
+    Returns the new HTML and the headings in document order; a heading between
+    :data:`WEB_ONLY_START` and :data:`WEB_ONLY_END` is marked ``printed=False``.
     """
     found: list[Heading] = []
+    hidden = [
+        (m.start(), m.end())
+        for m in re.finditer(
+            re.escape(WEB_ONLY_START) + ".*?" + re.escape(WEB_ONLY_END), body, re.DOTALL
+        )
+    ]
 
     def _swap(match: re.Match) -> str:
         level = int(match.group(1))
         inner = _ANCHOR_LINK.sub("", match.group(2))
-        heading = Heading(level, plain_text(inner), f"{prefix}-{len(found) + 1}")
+        printed = not any(a <= match.start() < b for a, b in hidden)
+        heading = Heading(level, plain_text(inner), f"{prefix}-{len(found) + 1}", printed)
         found.append(heading)
         return f'<h{level} id="{heading.id}">{inner}</h{level}>'
 
@@ -267,13 +281,13 @@ def document_html(
     context: PackContext,
     not_included: Iterable[dict] = (),
     kicker: str = "Police and Crime Plan evidence",
-    front: str | None = None,
+    front: str | Sequence[str] | None = None,
 ) -> str:
     """The full printable HTML document: cover, contents, ``fragments`` in order, glossary and
     technical appendix.
 
-    ``front`` names the fragment printed first as the front section (main points and scorecard);
-    every other fragment is then an annex chapter (``Annex A: ...``) on its own pages. Without
+    ``front`` names the fragment(s) printed first as the front section (main points, then the
+    scorecard); every other fragment is then an annex chapter (``Annex A: ...``) on its own pages. Without
     ``front`` (a single report's page) fragments are printed as they are. ``not_included`` lists
     reports left out (dicts with ``title``, ``status``, ``reason``); they are named on the
     contents page so a reader knows what is missing and why.
@@ -282,14 +296,17 @@ def document_html(
 
     sections, toc = [], []
     annexes = 0
+    fronts = {front} if isinstance(front, str) else set(front or ())
     for frag in fragments:
-        is_annex = front is not None and frag.name != front
+        is_annex = front is not None and frag.name not in fronts
         label = f"Annex {annex_letter(annexes)}" if is_annex else ""
         annexes += is_annex
         sections.append(
             {"name": frag.name, "title": frag.title, "label": label, "body": Markup(frag.body)}
         )
         for h in frag.headings:
+            if not h.printed:
+                continue  # web edition only: no contents entry pointing at a missing page
             if h.level == 1 or (h.level == 2 and not is_annex):
                 text = f"{label}: {h.text}" if label and h.level == 1 else h.text
                 toc.append({"level": h.level, "text": text, "id": h.id})

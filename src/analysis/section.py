@@ -18,7 +18,7 @@ import pandas as pd
 from analysis.charts import Chart
 from analysis.tables import ReportTable, report_table
 
-__all__ = ["Section", "markdown_html", "published_section"]
+__all__ = ["Section", "WebOnly", "markdown_html", "published_section"]
 
 _MARKDOWN = mistune.create_markdown(escape=True)
 
@@ -26,6 +26,28 @@ _MARKDOWN = mistune.create_markdown(escape=True)
 def markdown_html(text: str) -> str:
     """Render a short Markdown string (bold, lists, links) to HTML; raw HTML is escaped."""
     return _MARKDOWN(text)
+
+
+@dataclass
+class WebOnly:
+    """A table or chart shown in JupyterLab and the web edition but not in the printed pack.
+
+    For detail a panel reader does not need on paper (a long table by every area and crime type):
+    the printed pack shows ``note`` in its place, saying where the detail is.
+    """
+
+    item: ReportTable | Chart
+    note: str = "The full table is in the web edition of this report and in its CSV file."
+
+    def _repr_html_(self) -> str:
+        shown = f'<!-- web-only --><div class="web-only">{self.item._repr_html_()}</div><!-- /web-only -->'
+        if not self.note:
+            return shown
+        return shown + f'<p class="print-only" style="display: none">{html.escape(self.note)}</p>'
+
+
+def _unwrap(item):
+    return item.item if isinstance(item, WebOnly) else item
 
 
 @dataclass
@@ -39,8 +61,9 @@ class Section:
         Markdown cell, so it is not rendered again (``show_title=False`` by default).
     findings : list of str
         Plain-English sentences (Markdown allowed), most important first.
-    items : list of ReportTable, Chart or str
-        Tables, charts and Markdown paragraphs in display order.
+    items : list of ReportTable, Chart, WebOnly or str
+        Tables, charts and Markdown paragraphs in display order (:class:`WebOnly` wraps a table
+        or chart left out of the printed pack).
     caveats : list of str
         What a reader must know to read the figures correctly.
     show_title : bool
@@ -49,23 +72,25 @@ class Section:
 
     title: str
     findings: list[str] = field(default_factory=list)
-    items: list[ReportTable | Chart | str] = field(default_factory=list)
+    items: list[ReportTable | Chart | WebOnly | str] = field(default_factory=list)
     caveats: list[str] = field(default_factory=list)
     show_title: bool = False
 
     @property
     def tables(self) -> dict[str, pd.DataFrame]:
         """The DataFrame behind each table of the section, keyed by its caption."""
+        items = [_unwrap(item) for item in self.items]
         return {
             item.caption: (item.data if item.data is not None else item.display)
-            for item in self.items
+            for item in items
             if isinstance(item, ReportTable)
         }
 
     @property
     def charts(self) -> dict[str, pd.DataFrame | None]:
         """The DataFrame behind each chart of the section, keyed by its title."""
-        return {item.title: item.data for item in self.items if isinstance(item, Chart)}
+        items = [_unwrap(item) for item in self.items]
+        return {item.title: item.data for item in items if isinstance(item, Chart)}
 
     def _repr_html_(self) -> str:
         parts = ['<section class="report-section">']

@@ -58,7 +58,7 @@ def forest_plot(
     plottable = est.notna() & ((est > 0) if log_scale else True)
     names = data[label].astype(str).tolist()
     y = np.arange(len(data))[::-1]
-    fig, ax = new_figure(8.0, rows_height(len(data), per_row=0.38, base=1.2))
+    fig, ax = new_figure(8.0, rows_height(len(data), per_row=0.3, base=1.2))
     with mpl.rc_context(HOUSE_RC):
         ax.axvline(reference, color=REFERENCE_GREY, lw=1.2, ls="--", zorder=1)
         for i in np.flatnonzero(plottable.to_numpy()):
@@ -168,7 +168,7 @@ def funnel_plot(
     out998 = funnel["outside998"].fillna(False).to_numpy(dtype=bool)
     out95 = funnel["outside95"].fillna(False).to_numpy(dtype=bool)
     flagged = set(caveat_units)
-    fig, ax = new_figure(9.0, 6.0)
+    fig, ax = new_figure(9.0, 5.0)
     with mpl.rc_context(HOUSE_RC):
         ax.axhline(target, color=DARK_GREY, lw=1.2, label=f"Overall {number(target)}")
         ax.plot(grid, curves["high95"], color=REFERENCE_GREY, ls="--", lw=1, label="95% limits")

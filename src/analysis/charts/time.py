@@ -205,7 +205,7 @@ def spc_chart(
         keep = ords <= stop
         xmr, ords = xmr[keep], ords[keep]
     labels = labels_of(xmr.index)
-    fig, ax = new_figure()
+    fig, ax = new_figure(9.0, 3.5)
     with mpl.rc_context(HOUSE_RC):
         if ords is None:
             x = np.arange(len(xmr), dtype=float)
@@ -297,7 +297,7 @@ def line_chart(
         pos = {v: i for i, v in enumerate(xs)}
     else:
         xs = [month_text(o) for o in sorted(set(ords.tolist()))]
-    fig, ax = new_figure()
+    fig, ax = new_figure(9.0, 3.5)
     facts, gaps = [], []
     with mpl.rc_context(HOUSE_RC):
         if quarter is not None and ords is not None:

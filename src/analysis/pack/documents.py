@@ -57,16 +57,16 @@ def pack_context(
     quarter = run.period
     quality = store.quality(run.force, months=quarter.months)
     quality = quality.drop(columns=[c for c in ("force",) if c in quality.columns])
+    if "kind" in quality.columns:  # plain words, not the store's table names
+        quality = quality.assign(kind=quality["kind"].map(FILE_KINDS).fillna(quality["kind"]))
     ledger = store.ledger()
     ledger = ledger[(ledger["force"] == run.force) & ledger["month"].isin(quarter.months)]
     ledger = ledger.drop(columns=[c for c in ("force", "sha256") if c in ledger.columns])
     if "kind" in ledger.columns:  # plain words, not the store's table names
         ledger = ledger.assign(kind=ledger["kind"].map(FILE_KINDS).fillna(ledger["kind"]))
     commit = str(code.get("git_commit") or "not a git checkout")
-    provenance = pd.DataFrame(
+    provenance = pd.DataFrame(  # the force, quarter and dates are on the cover
         [
-            ("Force", run.force),
-            ("Quarter", f"{quarter} ({quarter.label()})"),
             ("Finest area level", run.area_level),
             ("Package version", str(code.get("version"))),
             ("Git commit", commit + (" (with local changes)" if code.get("git_dirty") else "")),
@@ -74,8 +74,6 @@ def pack_context(
             ("Data snapshot", snapshot),
             ("Data extracted", long_date(extracted) or "not recorded"),
             ("Run started (UTC)", started.strftime("%Y-%m-%d %H:%M")),
-            ("Publication date", long_date(published)),
-            ("Next publication", long_date(next_publication)),
         ],
         columns=["Item", "Value"],
     )
@@ -172,7 +170,7 @@ def write_report_html(executed: Path, name: str, staging: Path, context: PackCon
         "name": fragment.name,
         "title": fragment.title,
         "body": fragment.body,
-        "headings": [[h.level, h.text, h.id] for h in fragment.headings],
+        "headings": [[h.level, h.text, h.id, h.printed] for h in fragment.headings],
     }
     write_text(json.dumps(cached), staging / BUILD_DIR / f"{name}.fragment.json")
     subtitle = f"{context.force_name}, {context.quarter_label}"
@@ -186,7 +184,7 @@ def load_fragment(staging: Path, name: str):
     from analysis.pdf import Heading, ReportFragment
 
     data = json.loads((staging / BUILD_DIR / f"{name}.fragment.json").read_text(encoding="utf-8"))
-    headings = tuple(Heading(int(level), text, hid) for level, text, hid in data["headings"])
+    headings = tuple(Heading(int(h[0]), h[1], h[2], bool(h[3])) for h in data["headings"])
     return ReportFragment(data["name"], data["title"], data["body"], headings)
 
 
@@ -194,8 +192,14 @@ def load_fragment(staging: Path, name: str):
 
 
 def front_section(names: Iterable[str]) -> str | None:
-    """The report printed first as the front section (the scorecard, notebook ``00_...``)."""
-    return next((n for n in names if n.startswith("00_")), None)
+    """The first report of the front section (the main points, notebook ``00_...``)."""
+    return next(iter(front_sections(names)), None)
+
+
+def front_sections(names: Iterable[str]) -> list[str]:
+    """The reports printed together as the front section, before the annexes: every notebook
+    ``00_...`` (the main points, then the scorecard)."""
+    return [n for n in names if n.startswith("00_")]
 
 
 def write_combined(
@@ -203,7 +207,7 @@ def write_combined(
 ) -> tuple[list[Path], list[Path]]:
     """The combined pack (HTML and, when ``pdf``, PDF) and the PDFs of ``reports``.
 
-    Included reports in pack order: the front section (scorecard) first, every other report as
+    Included reports in pack order: the front section (main points, scorecard) first, every other report as
     an annex chapter, then the glossary and the technical appendix; the reports left out are
     named on its contents page with their plain reason. The pack is laid out once: each report's
     PDF is the cover and that report's pages of the same layout (so its page numbers are the
@@ -231,14 +235,15 @@ def write_combined(
         fragments,
         context,
         not_included=missing,
-        front=front_section(f.name for f in fragments),
+        front=front_sections(f.name for f in fragments),
     )
     written = [write_text(document, staging / f"{stem}.html")]
     printed: list[Path] = []
     if pdf:
         rendered = render_document(document, staging)
         written.append(write_rendered(rendered, staging / f"{stem}.pdf"))
-        anchors = [f"report-{f.name}" for f in fragments] + ["glossary", "appendix"]
+        # the glossary runs on from the last chapter's page, so that chapter ends at the appendix
+        anchors = [f"report-{f.name}" for f in fragments] + ["appendix"]
         pages = section_pages(rendered, anchors)
         for name in reports:
             if f"report-{name}" in pages:
@@ -391,13 +396,13 @@ def write_index(
     from analysis.reports import REPORTS
 
     titles = {spec.notebook: spec.title for spec in REPORTS}
-    front = front_section(r.name for r in results if r.included)
+    fronts = front_sections(r.name for r in results if r.included)
     reports, annexes = [], 0
     for r in results:
         files = [(staging / f"{r.name}{sfx}", kind) for sfx, kind in ((".html", "web page"), (".pdf", "PDF"))]  # fmt: skip
         tables = published_csvs(staging, r.name) if r.included else []
         label = ""
-        if r.included and front is not None and r.name != front:
+        if r.included and fronts and r.name not in fronts:
             label, annexes = f"Annex {annex_letter(annexes)}", annexes + 1
         reports.append(
             {

@@ -11,7 +11,7 @@ import pandas as pd
 
 from analysis import charts, reports, stats, tables
 from analysis.params import Quarter, months_missing_between
-from analysis.section import Section, published_section
+from analysis.section import Section, WebOnly, published_section
 from analysis.stats import hotspots as hs
 
 from . import metrics as m
@@ -81,9 +81,9 @@ def _span_words(months: str, data: CrimeByAreaData, comparison: str) -> str:
 
 def change_sentence(row, data: CrimeByAreaData, name: str | None = None) -> str:
     """One plain-English sentence for a row of :func:`.metrics.change_by_area` output, using
-    the adjusted verdict and p-value, e.g. "Vehicle crime: 2,495 in October to December 2022,
-    37% more than in the same months a year earlier (1,821): a statistically significant
-    increase (p = 0.004 after allowing for the 15 comparisons)."."""
+    the adjusted verdict (its p-value is in the published change table), e.g. "Vehicle crime:
+    2,495 in October to December 2022, 37% more than in the same months a year earlier
+    (1,821): a statistically significant increase."."""
     name = name or WHAT.get(row.crime_type, row.crime_type)
     span = _span_words(row.months_after, data, row.comparison)
     before, after = row.count_before, row.count_after
@@ -107,10 +107,7 @@ def change_sentence(row, data: CrimeByAreaData, name: str | None = None) -> str:
         )
     verdict = row.verdict_adjusted
     article = "a " if verdict in SIGNIFICANT else ""
-    p_text = stats.format_p(row.p_adjusted)
-    family = int(row.family_size) if pd.notna(row.family_size) else 0
-    allow = f" after allowing for the {family} comparisons" if family > 1 else ""
-    return f"{name}: {counts}, {change}: {article}{verdict} ({p_text}{allow})."
+    return f"{name}: {counts}, {change}: {article}{verdict}."
 
 
 def _year_rate_sentence(data: CrimeByAreaData, measure: str) -> str | None:
@@ -220,10 +217,23 @@ def headline(changes: pd.DataFrame, data: CrimeByAreaData) -> Section:
 # --------------------------------------------------------------------------- 2: counts and rates
 
 
-def rates_table(rates: pd.DataFrame, data: CrimeByAreaData) -> tables.ReportTable:
+def rates_table(
+    rates: pd.DataFrame, data: CrimeByAreaData, force_only: bool = False
+) -> tables.ReportTable:
     """Counts and rates per 1,000 residents with 95% intervals (``rates``:
-    :func:`.metrics.rates_by_area`), with the change on the same quarter a year earlier."""
-    return tables.report_table(
+    :func:`.metrics.rates_by_area`), with the change on the same quarter a year earlier; with
+    ``force_only`` the force rows alone (the printed pack; the local authorities are in the
+    main points and in the full table of the web edition)."""
+    where = f"{data.force_name} and its local authorities"
+    source = rates
+    # the change in words on the page; its p-value is in the published change table
+    rates = rates.assign(
+        year_change=rates["year_change"].astype(str).str.replace(r" \(p [^)]*\)", "", regex=True)
+    )
+    if force_only:
+        rates = rates[rates["area_level"] == "force"]
+        where = data.force_name
+    table = tables.report_table(
         rates,
         columns={
             "crime_type": "Crime type",
@@ -237,7 +247,7 @@ def rates_table(rates: pd.DataFrame, data: CrimeByAreaData) -> tables.ReportTabl
         counts=["count", "population"],
         caption=(
             f"Crimes and ASB incidents and rates per 1,000 residents, {data.quarter.label()}, "
-            f"{data.force_name} and its local authorities"
+            f"{where}"
         ),
         notes=[
             f"Rate = recorded crimes (or ASB incidents) in {data.quarter.label()} / Census "
@@ -253,6 +263,8 @@ def rates_table(rates: pd.DataFrame, data: CrimeByAreaData) -> tables.ReportTabl
             "crime-by-area tables.",
         ],
     )
+    table.data = source[source.index.isin(rates.index)]
+    return table
 
 
 def _visitor_caveat(funnel: pd.DataFrame) -> tuple[str | None, list[str]]:
@@ -327,7 +339,15 @@ def counts_and_rates(
     return Section(
         title="Counts and rates by area",
         findings=[funnel_sentence(funnel)],
-        items=[rates_table(rates, data), funnel_chart(funnel, data, crime_type)],
+        items=[
+            rates_table(rates, data, force_only=True),
+            WebOnly(
+                rates_table(rates, data),
+                "Every local authority's counts and rates are in the web edition of this report "
+                "and in its published tables.",
+            ),
+            funnel_chart(funnel, data, crime_type),
+        ],
     )
 
 
@@ -473,7 +493,7 @@ def maps_and_hotspots(spots, data: CrimeByAreaData, crime_type: str = m.ALL_CRIM
         findings=[hotspot_sentence(spots, data.lsoa)],
         items=[
             rate_map(data, "lsoa", crime_type),
-            rate_map(data, "ward", crime_type),
+            WebOnly(rate_map(data, "ward", crime_type), ""),
             hotspot_map(spots, data, crime_type),
         ],
         caveats=[
@@ -591,7 +611,12 @@ def trends(spc: pd.DataFrame, data: CrimeByAreaData) -> Section:
         items.append(chart)
     if not data.lsoa.empty and not data.monthly.empty:
         items.append(lad_trend_chart(data))
-    items.append(verdicts)
+    items.append(
+        WebOnly(
+            verdicts,
+            "The verdict for every area and measure is in the web edition of this report.",
+        )
+    )
     signalling = spc[spc["signal_latest"]]
     findings = [
         f"{_month_name(end)} was unusual for: "

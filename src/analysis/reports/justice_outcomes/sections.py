@@ -27,7 +27,7 @@ from analysis.reports.justice_outcomes.metrics import (
     SOURCE,
     UNABLE,
 )
-from analysis.section import Section, published_section
+from analysis.section import Section, WebOnly, published_section
 from analysis.stats import wilson_interval
 from analysis.tables import format_count, format_rate, report_table
 
@@ -93,7 +93,7 @@ def _gap_note(data: JusticeData) -> list[str]:
     if not gaps:
         return []
     return [
-        f"Outcomes files missing from the store: {', '.join(gaps)}; outcomes recorded in those "
+        f"Outcomes files missing from the data held: {', '.join(gaps)}; outcomes recorded in those "
         "months are not seen, which lowers the rates of crimes from the months before."
     ]
 
@@ -161,7 +161,7 @@ def outcome_groups(rates: pd.DataFrame, data: JusticeData) -> Section:
         ),
         intervals=intervals,
         counts=["crimes"],
-        notes=[caveat, *_notes(data)],
+        notes=_notes(data),
     )
     return Section("Latest outcome by crime type", items=[table], caveats=[caveat])
 
@@ -340,7 +340,14 @@ def time_to_charge(
     return Section(
         "Time from crime to charge",
         findings=findings,
-        items=[km_table, bands, quality_table],
+        items=[
+            WebOnly(
+                km_table,
+                "The median time to charge of every crime type is tabled in the web edition of this report.",
+            ),
+            bands,
+            quality_table,
+        ],
         caveats=caveats,
     )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analysis import charts, tables
+from analysis import charts, stats, tables
 from analysis.reports.crime_by_area import metrics as cba
 from analysis.reports.crime_by_area import sections as cba_sections
 from analysis.section import Section, published_section
@@ -22,17 +22,86 @@ HEADINGS = {
 }
 
 
+EVIDENCE = {
+    stats.change.SIG_UP: "Yes: an increase",
+    stats.change.SIG_DOWN: "Yes: a decrease",
+    stats.change.SIG_NONE: "No",
+}
+"""The last column of the comparison tables: is the change statistically significant?"""
+
+
+def _comparison_table(rows: pd.DataFrame, kind: str, heading: str) -> tables.ReportTable:
+    """Every crime type (or local authority) in one line: the quarter's count, the same quarter
+    a year earlier, the change in words and whether it is statistically significant; the
+    numbers are the columns of the main-points rows (``rows``), nothing is recomputed."""
+    shown = pd.DataFrame(
+        {
+            "name": rows["area_name"]
+            if kind == "local authority"
+            else rows["crime_type"].map(lambda t: m.WHAT.get(t, t)),
+            "count_after": rows["count_after"],
+            "count_before": rows["count_before"],
+            "change": [
+                "not compared"
+                if pd.isna(r.count_before)
+                else ("up from none" if r.count_before == 0 else m.change_words(r.ratio))
+                .removesuffix(" on")
+                .removesuffix(" as")
+                for r in rows.itertuples(index=False)
+            ],
+            "evidence": rows["verdict_adjusted"].map(EVIDENCE).fillna("Not compared"),
+        }
+    )
+    first = "Local authority" if kind == "local authority" else "Crime type"
+    table = tables.report_table(
+        shown,
+        columns={
+            "name": first,
+            "count_after": "This quarter",
+            "count_before": "Same quarter a year earlier",
+            "change": "Change",
+            "evidence": "Statistically significant?",
+        },
+        caption=heading,
+        counts=["count_after", "count_before"],
+    )
+    table.data = rows.drop(columns=["statement"])
+    return table
+
+
+def _significant_lists(rows: pd.DataFrame, data: MainPointsData) -> list[str]:
+    """The significant changes (``rows``) as short bullets, one list per comparison window:
+    "Vehicle crime: up 45% (5,657 to 8,192), an increase." under a line naming the window."""
+    out = []
+    windows = [m._window_words(r, data.quarter) for r in rows.itertuples(index=False)]
+    for (comparison, window), group in rows.groupby(
+        [rows["comparison"], pd.Series(windows, index=rows.index)], sort=False
+    ):
+        lead = f"{window[0].upper()}{window[1:]} against {m.COMPARISON_WORDS[comparison]}:"
+        bullets = [
+            f"- {m.WHAT.get(r.crime_type, r.crime_type)}"
+            + ("" if r.area_level == "force" else f" in {r.area_name}")
+            + f": {m.change_words(r.ratio).removesuffix(' on').removesuffix(' as')} "
+            f"({tables.format_count(r.count_before)} to {tables.format_count(r.count_after)}), "
+            + ("an increase." if r.verdict_adjusted == stats.change.SIG_UP else "a decrease.")
+            for r in group.itertuples(index=False)
+        ]
+        out.append(lead + "\n\n" + "\n".join(bullets))
+    return out
+
+
 def main_points(points: pd.DataFrame, data: MainPointsData) -> Section:
-    """The main points (``points``: :func:`.metrics.main_points`) as three lists, with the
-    rule that chose them."""
+    """The main points (``points``: :func:`.metrics.main_points`): the significant changes as
+    sentences, then every crime type and every local authority as one table line each, with
+    the rule that chose them."""
     items: list = []
     for kind, heading in HEADINGS.items():
         rows = points[points["kind"] == kind]
-        if kind == "significant" and rows.empty:
-            items.append(f"**{heading}**\n\nNone this quarter.")
+        if kind == "significant":
+            items.append(f"**{heading}**" + ("" if len(rows) else "\n\nNone this quarter."))
+            items += _significant_lists(rows, data)
             continue
-        bullets = "\n".join(f"- {text}" for text in rows["statement"])
-        items.append(f"**{heading}**\n\n{bullets}")
+        items.append(_comparison_table(rows, kind, heading))
     items.append(f"*{m.rule_note()}*")
     n_sig = int((points["kind"] == "significant").sum())
     finding = (

@@ -24,7 +24,7 @@ from analysis.reports.rural_crime.metrics import (
     twelve_month_window,
 )
 from analysis.section import Section, published_section
-from analysis.stats import format_p, spc_verdict
+from analysis.stats import spc_verdict
 from analysis.tables import format_interval, report_table
 
 if TYPE_CHECKING:
@@ -59,21 +59,17 @@ def months_note(data: RuralData) -> str:
 
 
 def _verdict_text(row: pd.Series) -> str:
-    """``"<verdict> (adjusted p = 0.21)"`` from a row with ``verdict`` and ``p_adjusted``
-    (or ``p_value`` when there is no adjusted p-value)."""
-    p = row["p_adjusted"] if "p_adjusted" in row.index else row["p_value"]
-    if pd.isna(p):
-        return str(row["verdict"])
-    words = "adjusted " if "p_adjusted" in row.index else ""
-    return f"{row['verdict']} ({words}{format_p(p)})"
+    """The verdict of a row (``verdict``, decided on the adjusted p-value), capitalised; the
+    p-values themselves are in the published table, not on the page."""
+    text = str(row["verdict"])
+    return text[:1].upper() + text[1:]
 
 
 CHANGE_NOTE = (
     "Change: the same months a year apart, allowing for each series' own month-to-month "
     "variation (which is far larger than chance alone) and for the season; a missing month "
-    "drops its pair. The p-values are adjusted for the number of tests in this report "
-    "(Benjamini-Hochberg false discovery rate), and the verdict uses the adjusted p-value: "
-    "'statistically significant' means adjusted p below 0.05."
+    "drops its pair. 'Statistically significant' allows for the number of tests in this "
+    "report (false discovery rate 5%); the p-values are in the published table."
 )
 
 

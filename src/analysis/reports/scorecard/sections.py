@@ -90,7 +90,8 @@ def scorecard(table: pd.DataFrame, data: ScorecardData) -> Section:
     notes = [
         "Status: the report's test against the same quarter a year earlier, adjusted for its "
         "many tests; improving or deteriorating = a statistically significant change in the "
-        "direction good or bad for the public."
+        "direction good or bad for the public (for the disparity ratio: the two 95% intervals "
+        "do not overlap)."
     ]
     extra = [
         f"{labels.get(r.id.split(':')[0], r.indicator)}: {r.note}"
@@ -132,7 +133,8 @@ def no_data(table: pd.DataFrame) -> Section:
         .str.rstrip(".")
     )
     listed = "; ".join(
-        f"{c} ({n[0].lower() + n[1:]})" for c, n in zip(rows["commitment"], needs, strict=True)
+        f"{c} ({n[0].lower() + n[1:] if n[1:2].islower() else n})"
+        for c, n in zip(rows["commitment"], needs, strict=True)
     )
     return Section(
         "Commitments the open data cannot measure",

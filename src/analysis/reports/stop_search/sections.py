@@ -17,7 +17,7 @@ import pandas as pd
 
 from analysis import charts, reports, stats, tables
 from analysis.params import months_missing_between
-from analysis.section import Section, published_section
+from analysis.section import Section, WebOnly, published_section
 
 from . import metrics
 from .data import StopSearchData
@@ -276,7 +276,18 @@ def local_authority_disparity(rates: pd.DataFrame, data: StopSearchData) -> Sect
         if hidden.any()
         else "Every local-authority ratio is plotted."
     )
-    return Section("Disparity by local authority", [], [chart, note, table])
+    return Section(
+        "Disparity by local authority",
+        [],
+        [
+            chart,
+            note,
+            WebOnly(
+                table,
+                "The table of every local authority and group is in the web edition of this report.",
+            ),
+        ],
+    )
 
 
 def sensitivity_panel(sens: pd.DataFrame, data: StopSearchData) -> Section:
@@ -314,7 +325,13 @@ def sensitivity_panel(sens: pd.DataFrame, data: StopSearchData) -> Section:
         )
     else:
         finding = "Ratio to White under each definition"
-    chart = _ratio_forest(year, f"{finding}, {_window_label(data, '12m')}")
+    chart = _ratio_forest(
+        year[year["group"] == "Black"], f"{finding}, {_window_label(data, '12m')}"
+    )
+    asian = _ratio_forest(
+        year[year["group"] == "Asian"],
+        f"Asian/White ratio under each definition, {_window_label(data, '12m')}",
+    )
     wide = sens.pivot_table(
         index="definition", columns=["group", "window"],
         values=["rr_vs_white", "rr_low", "rr_high"], aggfunc="first", dropna=False, sort=False,
@@ -343,7 +360,19 @@ def sensitivity_panel(sens: pd.DataFrame, data: StopSearchData) -> Section:
             "not allow for repeat searches of one person and is narrower than it should be.",
         ],
     )
-    return Section("Sensitivity: how much do the ratios depend on definitions?", [], [chart, table])
+    return Section(
+        "Sensitivity: how much do the ratios depend on definitions?",
+        [],
+        [
+            chart,
+            WebOnly(asian, ""),
+            WebOnly(
+                table,
+                "The Asian/White ratios and a table of every definition's ratios are in the web "
+                "edition of this report.",
+            ),
+        ],
+    )
 
 
 def grounds_and_outcomes(outcomes: pd.DataFrame, data: StopSearchData) -> Section:
@@ -428,7 +457,16 @@ def grounds_and_outcomes(outcomes: pd.DataFrame, data: StopSearchData) -> Sectio
     return Section(
         "Grounds and outcomes",
         [test],
-        [outcome_table, funnel_chart, leg_table, obj_table, removal_table],
+        [
+            outcome_table,
+            funnel_chart,
+            WebOnly(leg_table, ""),
+            WebOnly(
+                obj_table,
+                "Searches by power used and by object of search, for each group, are tabled in the web edition of this report.",
+            ),
+            removal_table,
+        ],
     )
 
 
