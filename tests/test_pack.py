@@ -529,6 +529,7 @@ def test_full_pack_on_fixtures(tmp_path, fixture_raw_dir, fixture_store_dir):
             line.lstrip("#").strip()
             for cell in nb["cells"]
             if cell["cell_type"] == "markdown"
+            and "web-only" not in cell.get("metadata", {}).get("tags", [])  # web edition only
             for line in "".join(cell["source"]).splitlines()
             if re.match(r"#{1,2} ", line)
         ]
