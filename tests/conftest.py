@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
+import shutil
+from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -48,6 +52,75 @@ def real_store_dir(real_raw_dir: Path, tmp_path_factory: pytest.TempPathFactory)
         processed = tmp_path_factory.mktemp("real_store")
     ingest(real_raw_dir, processed)
     return processed
+
+
+def built_once(
+    tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]
+) -> Path:
+    """A folder ``name`` that ``build(folder)`` fills once per test session.
+
+    Under pytest-xdist every worker gets the same folder: the first to take the lock builds it
+    and the others wait and reuse it. A failed build leaves no completion mark, so the next
+    caller tries again. The folder is read-only to tests.
+    """
+    base = tmp_path_factory.getbasetemp()
+    root = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / name
+    done = root.with_name(f"{name}.done")
+    with open(root.with_name(f"{name}.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            shutil.rmtree(root, ignore_errors=True)
+            root.mkdir(parents=True)
+            build(root)
+            done.touch()
+    return root
+
+
+def _report_notebooks_present() -> bool:
+    from analysis.paths import NOTEBOOKS_DIR
+    from analysis.reports import REPORTS
+
+    return all((NOTEBOOKS_DIR / f"{r.notebook}.ipynb").exists() for r in REPORTS)
+
+
+PACK_PUBLISHED, PACK_NEXT = date(2023, 2, 23), date(2023, 5, 25)
+"""Publication and next-publication dates given to the shared 2022-Q4 packs."""
+
+
+@pytest.fixture(scope="session")
+def fixture_pack_dir(tmp_path_factory, fixture_raw_dir: Path, fixture_store_dir: Path) -> Path:
+    """The 2022-Q4 run folder of the whole pack (every report notebook, PDFs, workbook) on the
+    synthetic store, built once per session and shared by every test file; treat as read-only.
+    ``run_dir.parents[1] / "exit_code"`` holds ``run_pack``'s exit code."""
+    from analysis.pack import run_pack
+
+    if not _report_notebooks_present():
+        pytest.skip("not every report notebook is in notebooks/ yet")
+
+    def build(out: Path) -> None:
+        code = run_pack("2022-Q4", "northumbria", fixture_raw_dir, fixture_store_dir, out, [], 2,
+                        True, published=PACK_PUBLISHED, next_publication=PACK_NEXT)  # fmt: skip
+        (out / "exit_code").write_text(str(code))
+
+    return built_once(tmp_path_factory, "fixture_pack", build) / "northumbria" / "2022-Q4"
+
+
+@pytest.fixture(scope="session")
+def real_pack_dir(tmp_path_factory, real_raw_dir: Path, real_store_dir: Path) -> Path:
+    """The real Northumbria 2022-Q4 run folder, built once per session from the real data and
+    shared by every test file (the pack is the slowest thing the tests make); read-only.
+    ``run_dir.parents[1] / "exit_code"`` holds ``run_pack``'s exit code."""
+    from analysis.pack import run_pack
+
+    if not _report_notebooks_present():
+        pytest.skip("not every report notebook is in notebooks/ yet")
+
+    def build(out: Path) -> None:
+        code = run_pack("2022-Q4", "northumbria", real_raw_dir, real_store_dir, out, [], 2, True,
+                        published=PACK_PUBLISHED)  # fmt: skip
+        (out / "exit_code").write_text(str(code))
+
+    return built_once(tmp_path_factory, "real_pack", build) / "northumbria" / "2022-Q4"
 
 
 def forbid_writes(monkeypatch) -> None:

@@ -507,10 +507,9 @@ def _real_notebooks_present() -> bool:
 @pytest.mark.skipif(
     not _real_notebooks_present(), reason="not every report notebook is in notebooks/ yet"
 )
-def test_full_pack_on_fixtures(tmp_path, fixture_raw_dir, fixture_store_dir):
-    out = tmp_path / "outputs"
-    code = run_pack("2022-Q4", "northumbria", fixture_raw_dir, fixture_store_dir, out, [], 2, True)
-    run_dir = out / "northumbria" / "2022-Q4"
+def test_full_pack_on_fixtures(fixture_pack_dir, fixture_raw_dir):
+    run_dir = fixture_pack_dir
+    code = int((run_dir.parents[1] / "exit_code").read_text())
     manifest = json.loads((run_dir / "manifest.json").read_text())
     statuses = {n["name"]: (n["status"], n["reason"]) for n in manifest["notebooks"]}
     failed = {k: v for k, v in statuses.items() if v[0] == "failed"}
@@ -554,10 +553,9 @@ def test_full_pack_on_fixtures(tmp_path, fixture_raw_dir, fixture_store_dir):
 @pytest.mark.skipif(
     not _real_notebooks_present(), reason="not every report notebook is in notebooks/ yet"
 )
-def test_real_pack_for_2022_q4(tmp_path, real_raw_dir, real_store_dir):
-    out = tmp_path / "outputs"
-    code = run_pack("2022-Q4", "northumbria", real_raw_dir, real_store_dir, out, [], 2, True)
-    run_dir = out / "northumbria" / "2022-Q4"
+def test_real_pack_for_2022_q4(real_pack_dir):
+    run_dir = real_pack_dir
+    code = int((run_dir.parents[1] / "exit_code").read_text())
     manifest = json.loads((run_dir / "manifest.json").read_text())
     failed = {n["name"]: n["reason"] for n in manifest["notebooks"] if n["status"] == "failed"}
     assert not failed, failed

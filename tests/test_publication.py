@@ -12,17 +12,16 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import PACK_NEXT as NEXT
+from conftest import PACK_PUBLISHED as PUBLISHED
 from pypdf import PdfReader
 
-from analysis.pack import run_pack
 from analysis.params import RunParameters
-from analysis.paths import CONFIG_DIR, NOTEBOOKS_DIR
+from analysis.paths import CONFIG_DIR
 from analysis.pdf import PackContext, ReportFragment, document_html, load_publication
-from analysis.reports import REPORTS
 from analysis.tidy import check_tidy, tidy_table
 
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
-PUBLISHED, NEXT = date(2023, 2, 23), date(2023, 5, 25)
 CODE_WORDS = (
     "store", "crimeplan", "config/", ".yml", ".py", "statsmodels", "DuckDB", "pandas", "esda",
     "Traceback", "NaN", "None", "snake_case",
@@ -175,19 +174,10 @@ def test_tidy_table_levels_from_codes_and_months(tmp_path):
     assert out.loc[0, "area_name"] == "Northumbria" and check_tidy(out) == []
 
 
-def _real_notebooks_present() -> bool:
-    return all((NOTEBOOKS_DIR / f"{r.notebook}.ipynb").exists() for r in REPORTS)
-
-
 @pytest.fixture(scope="module")
-def fixture_pack(tmp_path_factory, fixture_raw_dir, fixture_store_dir) -> Path:
-    """The real report notebooks run on the synthetic store, PDFs included."""
-    if not _real_notebooks_present():
-        pytest.skip("not every report notebook is in notebooks/ yet")
-    out = tmp_path_factory.mktemp("publication")
-    run_pack("2022-Q4", "northumbria", fixture_raw_dir, fixture_store_dir, out, [], 2, True,
-             published=PUBLISHED, next_publication=NEXT)  # fmt: skip
-    return out / "northumbria" / "2022-Q4"
+def fixture_pack(fixture_pack_dir) -> Path:
+    """The real report notebooks run on the synthetic store, PDFs included (shared run)."""
+    return fixture_pack_dir
 
 
 def check_published_tables(run_dir: Path) -> list[Path]:
@@ -292,13 +282,9 @@ def test_index_page_in_a_real_browser_has_no_serious_accessibility_violation(fix
 
 
 @pytest.fixture(scope="module")
-def real_pack(tmp_path_factory, real_raw_dir, real_store_dir) -> Path:
-    if not _real_notebooks_present():
-        pytest.skip("not every report notebook is in notebooks/ yet")
-    out = tmp_path_factory.mktemp("real_publication")
-    run_pack("2022-Q4", "northumbria", real_raw_dir, real_store_dir, out, [], 2, True,
-             published=PUBLISHED)  # fmt: skip
-    return out / "northumbria" / "2022-Q4" / "northumbria_2022-Q4_pack.pdf"
+def real_pack(real_pack_dir) -> Path:
+    """The combined PDF of the real 2022-Q4 pack (shared run)."""
+    return real_pack_dir / "northumbria_2022-Q4_pack.pdf"
 
 
 @pytest.mark.realdata

@@ -813,15 +813,9 @@ def _raw_crimes_by_lad(months: list[str]) -> Counter:
 
 
 @pytest.fixture(scope="module")
-def real_run(real_store_dir, tmp_path_factory):
-    from analysis.execute import execute_report
-
-    out = tmp_path_factory.mktemp("crime_by_area_real")
-    run = RunParameters(
-        force=FORCE, quarter=QUARTER, processed_dir=str(real_store_dir), output_dir=str(out)
-    )
-    execute_report(REPORT, run, out / "out.ipynb")
-    return out
+def real_run(real_pack_dir):
+    """The real 2022-Q4 pack's run folder (its tables and executed notebooks)."""
+    return real_pack_dir
 
 
 @needs_real
@@ -924,7 +918,7 @@ def _reader_text(executed: dict) -> str:
 @needs_real
 @pytest.mark.realdata
 def test_real_notebook_reports_no_neighbour_months_and_hotspots(real_run):
-    executed = json.loads((real_run / "out.ipynb").read_text())
+    executed = json.loads((real_run / "notebooks" / f"{REPORT}.ipynb").read_text())
     text = json.dumps(executed)
     assert "No other force in the data has street-level records" in text
     assert "Traceback" not in text

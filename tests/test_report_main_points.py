@@ -131,6 +131,10 @@ def test_change_words():
     assert mm.change_words(1.004) == "about the same as"
     assert mm.change_words(1.37) == "up 37% on"
     assert mm.change_words(0.88) == "down 12% on"
+    # in a table cell: no linking word, and the figure never leaves its direction
+    assert mm.change_words(0.88, linked=False) == "down\u00a012%"
+    assert mm.change_words(1.004, linked=False) == "about the same"
+    assert mm.change_words(float("inf"), linked=False) == "up from none"
 
 
 def test_no_code_words_in_the_text(fixture_data):

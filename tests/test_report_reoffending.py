@@ -327,17 +327,9 @@ def test_notebook_runs_on_the_fixture_store(fixture_raw_dir, fixture_store_dir, 
 
 @pytest.mark.realdata
 @pytest.mark.slow
-def test_notebook_on_real_data_reproduces_the_moj_series(real_store_dir, tmp_path):
-    from analysis.execute import execute_report
-
-    run = RunParameters(
-        force="northumbria",
-        quarter="2022-Q4",
-        processed_dir=str(real_store_dir),
-        output_dir=str(tmp_path),
-    )
-    execute_report(get("reoffending").notebook, run, tmp_path / "out.ipynb")
-    path = tmp_path / "tables" / "04_reoffending" / "reoffending_rates.csv"
+def test_notebook_on_real_data_reproduces_the_moj_series(real_pack_dir):
+    """The table the real 2022-Q4 pack published, against the MoJ source read here."""
+    path = real_pack_dir / "tables" / "04_reoffending" / "reoffending_rates.csv"
     with path.open(newline="") as handle:
         published = list(csv.DictReader(handle))
     # independent reading of the MoJ source with the csv module

@@ -77,16 +77,19 @@ def changes(data: MainPointsData) -> pd.DataFrame:
     return cba.change_tests(data.crime, LEVELS)
 
 
-def change_words(ratio: float) -> str:
+def change_words(ratio: float, linked: bool = True) -> str:
     """The change of a count in words, from the ratio after/before of report 01's change table:
     "about the same as" when it rounds to 0%, else "up 37% on" or "down 12% on"; "up from none
-    on" when there was none before."""
+    on" when there was none before. With ``linked=False`` (a table cell or a bullet) the
+    trailing "on"/"as" is left off and the direction is tied to its figure by a no-break space,
+    so "down 12%" never breaks across lines."""
     if pd.isna(ratio) or np.isinf(ratio):
-        return "up from none on"
+        return "up from none on" if linked else "up from none"
     pct = round((ratio - 1) * 100)
     if pct == 0:
-        return "about the same as"
-    return f"{'up' if pct > 0 else 'down'} {abs(pct)}% on"
+        return "about the same as" if linked else "about the same"
+    direction = "up" if pct > 0 else "down"
+    return f"{direction} {abs(pct)}% on" if linked else f"{direction}\u00a0{abs(pct)}%"
 
 
 def _window_words(row, quarter) -> str:

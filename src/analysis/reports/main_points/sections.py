@@ -44,9 +44,7 @@ def _comparison_table(rows: pd.DataFrame, kind: str, heading: str) -> tables.Rep
             "change": [
                 "not compared"
                 if pd.isna(r.count_before)
-                else ("up from none" if r.count_before == 0 else m.change_words(r.ratio))
-                .removesuffix(" on")
-                .removesuffix(" as")
+                else m.change_words(float("inf") if r.count_before == 0 else r.ratio, linked=False)
                 for r in rows.itertuples(index=False)
             ],
             "evidence": rows["verdict_adjusted"].map(EVIDENCE).fillna("Not compared"),
@@ -81,7 +79,7 @@ def _significant_lists(rows: pd.DataFrame, data: MainPointsData) -> list[str]:
         bullets = [
             f"- {m.WHAT.get(r.crime_type, r.crime_type)}"
             + ("" if r.area_level == "force" else f" in {r.area_name}")
-            + f": {m.change_words(r.ratio).removesuffix(' on').removesuffix(' as')} "
+            + f": {m.change_words(r.ratio, linked=False)} "
             f"({tables.format_count(r.count_before)} to {tables.format_count(r.count_after)}), "
             + ("an increase." if r.verdict_adjusted == stats.change.SIG_UP else "a decrease.")
             for r in group.itertuples(index=False)
