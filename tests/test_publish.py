@@ -219,6 +219,42 @@ def test_a_publication_moved_aside_by_a_killed_swap_is_restored(published):
     assert sorted(p.name for p in run_dir.parent.iterdir()) == [f".{QUARTER}.lock", QUARTER]
 
 
+@pytest.mark.slow
+def test_a_damaged_store_table_stops_only_the_reports_that_need_it(
+    built, fixture_raw_dir, fixture_store_dir, tmp_path
+):
+    """One byte changed in ``reoffending_national.parquet`` (read by the scorecard, not by report
+    01): the scorecard fails naming the table and the repair, report 01 is produced, exit 1;
+    after ``ingest --repair`` both are produced."""
+    from analysis.ingest import ingest
+
+    _, nbs = built
+    store = tmp_path / "store"
+    shutil.copytree(fixture_store_dir, store)
+    snap = store / "snapshots" / (store / "CURRENT").read_text().strip()
+    target = snap / "reoffending_national.parquet"
+    data = bytearray(target.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # same size, same Parquet magic at both ends
+    target.write_bytes(bytes(data))
+    out = tmp_path / "out"
+    code = run_pack(QUARTER, "northumbria", None, store, out, ONLY, 1, False, use_store=True,
+                    notebooks_dir=nbs)  # fmt: skip
+    assert code == 1
+    manifest = json.loads((out / "northumbria" / QUARTER / "manifest.json").read_text())
+    entry = {n["name"]: n for n in manifest["notebooks"]}
+    assert entry["01_crime_by_area"]["status"] == "produced"
+    assert entry["00_plan_scorecard"]["status"] == "failed"
+    reason = entry["00_plan_scorecard"]["reason"]
+    assert "reoffending_national" in reason and "crimeplan ingest --repair" in reason
+    assert str(target) in entry["00_plan_scorecard"]["error"]  # the file, for the analyst
+    ingest(fixture_raw_dir, store, repair=True)
+    again = tmp_path / "again"  # a new snapshot: --only must not mix it into the first folder
+    code = run_pack(QUARTER, "northumbria", None, store, again, ONLY, 1, False, use_store=True,
+                    notebooks_dir=nbs)  # fmt: skip
+    assert code == 0
+    assert set(statuses(again / "northumbria" / QUARTER).values()) == {"produced"}
+
+
 @pytest.mark.parametrize("state", ["missing", "empty"])
 def test_raw_dir_given_but_missing_or_empty_is_exit_2(state, tmp_path, fixture_store_dir):
     raw = tmp_path / "raw"

@@ -21,6 +21,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 from analysis.errors import CrimeplanError
+from analysis.ingest.checks import damaged_tables
 from analysis.pack.manifest import cache_key, outputs_match
 from analysis.params import ParameterError, Quarter, RunParameters
 from analysis.paths import DEFAULT_RAW_DIR, NOTEBOOKS_DIR
@@ -467,10 +468,15 @@ def plan_reports(
         results[name] = ReportResult(name, FAILED, cache_key=key, snapshot=snapshot)
         to_check.append(name)
     to_run = []
+    damaged = damaged_tables(store.snapshot_dir) if to_check else {}
+    for table, problem in sorted(damaged.items()):
+        log.error("damaged store table %s: %s", table, problem)
     for name in to_check:
         remove_report_files(name, staging)
         result = results[name]
-        result.reason, result.error, status = data_check(REPORT_BY_NOTEBOOK[name], store, run)
+        result.reason, result.error, status = data_check(
+            REPORT_BY_NOTEBOOK[name], store, run, damaged
+        )
         result.status = status or FAILED
         if status is None:
             result.reason = "not run"
@@ -492,11 +498,22 @@ REPORT_BY_NOTEBOOK = {spec.notebook: spec for spec in REPORTS}
 
 
 def data_check(
-    spec: ReportSpec, store, run: RunParameters
+    spec: ReportSpec, store, run: RunParameters, damaged: dict[str, str] | None = None
 ) -> tuple[str | None, str | None, str | None]:
     """``(reason, error, status)`` before running ``spec``: status None when it can run,
     :data:`SKIPPED` when a store table it needs is absent or its module says its data is absent,
-    :data:`FAILED` when the check itself raised (details in ``error``, never in ``reason``)."""
+    :data:`FAILED` when a table it needs is in ``damaged`` (``{table: problem}``, from
+    :func:`analysis.ingest.checks.damaged_tables`) or the check itself raised (details in
+    ``error``, never in ``reason``)."""
+    bad = [t for t in spec.needs if t in (damaged or {})] or (
+        list(spec.needs) if "*" in (damaged or {}) else []
+    )
+    if bad:
+        reason = (
+            f"its processed data files are damaged ({', '.join(bad)}); rebuild them with "
+            "crimeplan ingest --repair"
+        )
+        return reason, "; ".join(damaged.get(t, damaged.get("*", "")) for t in bad), FAILED
     views = set(store.query("SELECT view_name FROM duckdb_views() WHERE NOT internal")["view_name"])
     absent = [t for t in spec.needs if t not in views]
     if absent:
