@@ -255,6 +255,34 @@ def test_a_damaged_store_table_stops_only_the_reports_that_need_it(
     assert set(statuses(again / "northumbria" / QUARTER).values()) == {"produced"}
 
 
+@pytest.mark.slow
+def test_a_full_disk_while_publishing_is_one_line_and_keeps_the_publication(
+    published, fixture_store_dir, monkeypatch
+):
+    import errno
+
+    from analysis.pack import documents
+
+    out, run_dir, nbs = published
+    before = file_checksums(run_dir)
+
+    def full(staging, *args, **kwargs):
+        (staging / "index.html").write_text("<html>half")  # a partial file, then the disk fills
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(staging / "index.html"))
+
+    monkeypatch.setattr(documents, "write_index", full)
+    args = ["run", "--quarter", QUARTER, "--processed-dir", str(fixture_store_dir),
+            "--output-dir", str(out), "--use-store", "--no-pdf", "--notebooks-dir", str(nbs),
+            "--only", "plan", "--only", "crime_by_area"]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and "no space left" in lines[0], result.output
+    assert "Traceback" not in result.output
+    assert file_checksums(run_dir) == before and verify_publication(run_dir) == []
+    assert sorted(p.name for p in run_dir.parent.iterdir()) == [f".{QUARTER}.lock", QUARTER]
+
+
 @pytest.mark.parametrize("state", ["missing", "empty"])
 def test_raw_dir_given_but_missing_or_empty_is_exit_2(state, tmp_path, fixture_store_dir):
     raw = tmp_path / "raw"

@@ -14,6 +14,7 @@ produced; 1 at least one report failed; 2 bad parameters or unusable input (noth
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import signal
@@ -61,6 +62,7 @@ def run_pack(quarter: str | None, force: str, raw_dir: Path | None, processed_di
                             notebooks_dir=notebooks_dir, timeout=timeout)  # fmt: skip
     update = plan.update_store(request, console)
     store = plan.pin_store(request.processed_dir)  # one snapshot, locked, for the whole run
+    run_dir = request.output_dir
     try:
         period = plan.resolve_quarter(request, store)
         run_dir = request.output_dir / request.force / str(period)
@@ -92,6 +94,13 @@ def run_pack(quarter: str | None, force: str, raw_dir: Path | None, processed_di
                                  exit_code, started, t0, pub.staging)  # fmt: skip
             manifest["publication"] = documents.publication_facts(context)
             pub.publish(manifest)
+    except OSError as err:
+        if err.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        raise PackInputError(
+            f"no space left on the device while writing {err.filename or run_dir}; the previous "
+            f"publication in {run_dir} is unchanged and the partial run was removed"
+        ) from err
     finally:
         store.close()
     console.print(documents.summary_table(results))
