@@ -45,3 +45,11 @@ def test_months_missing_between_spans_year_ends_and_ignores_order():
     assert months_missing_between(held) == ["2022-01", "2022-03"]
     assert months_missing_between(["2021-12", "2022-01"]) == []
     assert months_missing_between([]) == []
+
+
+def test_paths_with_quotes_are_data_but_a_line_break_is_refused():
+    odd = "/tmp/a b'c; SELECT 1; --\"d\\e"
+    assert RunParameters(processed_dir=odd, output_dir=odd).processed_dir == odd
+    for bad in ("/tmp/a\nb", "/tmp/a\rb", "/tmp/a\0b"):
+        with pytest.raises(ParameterError, match="one line"):
+            RunParameters(processed_dir=bad)

@@ -248,7 +248,13 @@ def test_a_damaged_store_table_stops_only_the_reports_that_need_it(
     assert "reoffending_national" in reason and "crimeplan ingest --repair" in reason
     assert str(target) in entry["00_plan_scorecard"]["error"]  # the file, for the analyst
     ingest(fixture_raw_dir, store, repair=True)
-    again = tmp_path / "again"  # a new snapshot: --only must not mix it into the first folder
+    run_dir = out / "northumbria" / QUARTER
+    before = file_checksums(run_dir)
+    with pytest.raises(analysis.pack.PackInputError, match="would mix store snapshots"):
+        run_pack(QUARTER, "northumbria", None, store, out, ONLY, 1, False, use_store=True,
+                 notebooks_dir=nbs)  # fmt: skip
+    assert file_checksums(run_dir) == before  # --only never mixes two snapshots in one folder
+    again = tmp_path / "again"
     code = run_pack(QUARTER, "northumbria", None, store, again, ONLY, 1, False, use_store=True,
                     notebooks_dir=nbs)  # fmt: skip
     assert code == 0
@@ -281,6 +287,37 @@ def test_a_full_disk_while_publishing_is_one_line_and_keeps_the_publication(
     assert "Traceback" not in result.output
     assert file_checksums(run_dir) == before and verify_publication(run_dir) == []
     assert sorted(p.name for p in run_dir.parent.iterdir()) == [f".{QUARTER}.lock", QUARTER]
+
+
+def test_output_dir_under_a_file_is_one_line_exit_2(fixture_store_dir, tmp_path):
+    (tmp_path / "afile").write_text("not a folder")
+    args = ["run", "--quarter", QUARTER, "--processed-dir", str(fixture_store_dir), "--use-store",
+            "--output-dir", str(tmp_path / "afile" / "out"), "--no-pdf"]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2
+    assert result.output.startswith("error: cannot write the output folder")
+    assert "Not a directory" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.slow
+def test_run_with_quotes_spaces_and_semicolons_in_every_path(fixture_raw_dir, tmp_path):
+    """Paths are data, never SQL: a run whose raw, store, output and notebook folders hold
+    quotes, spaces and semicolons publishes, and no injected statement ran."""
+    weird = tmp_path / "a b'c; SELECT 1; --\"d"
+    raw = Path(shutil.copytree(fixture_raw_dir, weird / "raw 'x';"))
+    store = weird / "proc'; COPY (SELECT 42) TO 'pwned.csv'; SELECT '"
+    out = weird / "out'; COPY (SELECT 42) TO 'pwned2.csv'; SELECT '"
+    nbs = weird / "nb's; x"
+    for name, title in TITLES.items():
+        write_report_notebook(nbs, name, title)
+    args = ["run", "--quarter", QUARTER, "--raw-dir", str(raw), "--processed-dir", str(store),
+            "--output-dir", str(out), "--no-pdf", "--notebooks-dir", str(nbs),
+            "--only", "plan", "--only", "crime_by_area"]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert statuses(out / "northumbria" / QUARTER) == dict.fromkeys(TITLES, "produced")
+    assert verify_publication(out / "northumbria" / QUARTER) == []
+    assert not list(tmp_path.rglob("pwned*.csv")) and not list(Path.cwd().glob("pwned*.csv"))
 
 
 @pytest.mark.parametrize("state", ["missing", "empty"])

@@ -142,8 +142,10 @@ class RunParameters:
             )
         for name in ("processed_dir", "output_dir"):
             value = getattr(self, name)
-            if not isinstance(value, str) or any(c in value for c in "\n\r\"'\\"):
-                raise ParameterError(f"{name} must be a plain path string, got {value!r}")
+            # quotes, backslashes and semicolons are data: papermill writes the value as an
+            # escaped Python string and every DuckDB path goes through one quoting helper
+            if not isinstance(value, str) or any(c in value for c in "\n\r\0"):
+                raise ParameterError(f"{name} must be a path on one line, got {value!r}")
 
     @property
     def period(self) -> Quarter:
