@@ -9,6 +9,7 @@ import pandas as pd
 
 from analysis.errors import CrimeplanError
 from analysis.params import Quarter, RunParameters, windows
+from analysis.reports import reasons
 
 __all__ = ["WINDOWS", "CrimeByAreaData", "load", "missing_data_reason"]
 
@@ -76,19 +77,26 @@ class CrimeByAreaData:
         return self.run.period
 
 
+AREA_NEEDS = ("population", "boundaries_lsoa", "boundaries_ward")
+"""Area reference data the report needs for the force (rates per resident, maps, hot spots)."""
+
+
 def missing_data_reason(store, run: RunParameters) -> str | None:
     """``None`` when the store holds every month of ``run.quarter`` of street data for
     ``run.force``, else a one-sentence reason (the pack runner skips the notebook)."""
     present = set(store.months(run.force, "street"))
     missing = [m for m in run.period.months if m not in present]
     if missing:
-        return (
-            f"the store has no street-level crime for {run.force} in {', '.join(missing)}, "
-            f"so {run.period.label()} cannot be reported"
-        )
+        return reasons.missing_police_files(store, run, "street", missing)
     if store.lsoa(run.force).empty:
-        return f"the store has no LSOA reference data for {run.force}"
-    return None
+        return reasons.missing_reference(
+            store,
+            run,
+            "no LSOA lookup rows of its local authorities",
+            ("lsoa21_ward24_lad24",),
+            "with the force's local authorities",
+        )
+    return reasons.missing_area_data(store, run, AREA_NEEDS)
 
 
 def load(run: RunParameters) -> CrimeByAreaData:

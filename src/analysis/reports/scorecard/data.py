@@ -17,6 +17,7 @@ import yaml
 from analysis.errors import CrimeplanError
 from analysis.params import Quarter, RunParameters
 from analysis.paths import CONFIG_DIR
+from analysis.reports import reasons
 
 __all__ = [
     "KINDS",
@@ -159,14 +160,9 @@ def missing_data_reason(store, run: RunParameters) -> str | None:
     """None when the store holds the force's street-level crime for every month of the
     quarter (the scorecard's main indicators), else why not."""
     held = set(store.months(run.force, "street"))
-    if not held:
-        return f"the store holds no street-level crime for {run.force}"
     absent = [m for m in run.period.months if m not in held]
     if absent:
-        return (
-            f"the store has no {run.force} street-level file for {', '.join(absent)} "
-            f"(quarter {run.quarter}), so the scorecard cannot be built"
-        )
+        return reasons.missing_police_files(store, run, "street", absent)
     return None
 
 
