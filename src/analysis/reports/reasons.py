@@ -8,7 +8,9 @@ for example ``no Census 2021 population of its LSOAs for Durham 2024-Q1: supply
 reference/population/census21_pop_northumbria_lsoa21.csv with rows for Durham's LSOAs
 (crimeplan fetch --reference lists how)``. It starts in lower case and has no final full stop,
 so the runner, the index page, the PDF's "Not in this pack" list and the scorecard can each
-place it in their own sentence. It never holds exception text.
+place it in their own sentence. It never holds exception text. The one reason with nothing to
+supply (a force with no rural LSOAs, for the rural crime report) keeps the ``for <Force>
+<quarter>`` part and says so plainly.
 
 Definitions
 -----------
