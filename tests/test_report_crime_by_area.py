@@ -477,12 +477,18 @@ class _FakeStore:
         return LSOA
 
 
-def test_missing_data_reason_names_the_absent_months():
-    full = _FakeStore(["2022-10", "2022-11", "2022-12"])
-    assert cdata.missing_data_reason(full, RunParameters(quarter="2022-Q4")) is None
+def test_missing_data_reason_names_the_absent_months_and_their_files(fixture_store_dir):
+    from analysis.store import Store
+
+    with Store(fixture_store_dir) as full:
+        assert cdata.missing_data_reason(full, RunParameters(quarter="2022-Q4")) is None
     gap = _FakeStore(["2022-02", "2022-03"])
     reason = cdata.missing_data_reason(gap, RunParameters(quarter="2022-Q1"))
-    assert "2022-01" in reason and "January to March 2022" in reason
+    assert reason == (
+        "no street-level crime for Northumbria 2022-Q1: supply "
+        "police/<month>/<month>-northumbria-street.csv for 2022-01 "
+        "(crimeplan fetch --force northumbria --from 2022-01 --to 2022-01)"
+    )
 
 
 def test_load_refuses_a_quarter_the_store_does_not_hold(fixture_store_dir):

@@ -430,7 +430,7 @@ def test_local_tables_dropped_in_flow_through_ingest_to_the_notebook(fixture_raw
     assert float(custody["binary_rate"]) == pytest.approx(62.0)
     assert "No local reoffending data supplied" not in executed
     assert "funnel" in executed.lower() and "national rate" in executed
-    assert "The plan quotes 64.5%" in executed and "effectiveness" in executed
+    assert "Police and Crime Plan quotes 64.5%" in executed and "effectiveness" in executed
 
 
 def test_headline_states_the_comparison_only_when_intervals_exist():

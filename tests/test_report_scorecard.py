@@ -408,6 +408,12 @@ def test_a_force_without_a_plan_gets_generic_indicators_and_no_uncited_tables(re
             expected += sum(1 for r in csv.DictReader(handle) if r["Crime type"] == "Burglary")
     assert burglary["value"] == expected
     assert burglary["status"] == sm.NO_DATA  # no year-earlier quarter held for durham
+    # report 01 cannot run for durham (no LSOA population or boundaries): the counts come from
+    # the street files and cite no report or table of the pack
+    assert set(data.uncited) == {"crime_by_area"}
+    assert "census21_pop_northumbria_lsoa21.csv" in data.uncited["crime_by_area"]
+    assert burglary["source_report"] == "" and burglary["source_table"] == ""
+    assert burglary["note"].startswith(sm.UNCITED_NOTE)
     section = ss.headline(table, data)
     assert any("No Police and Crime Plan is configured" in f for f in section.findings)
 

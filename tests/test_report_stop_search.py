@@ -739,8 +739,14 @@ def test_missing_data_reason_names_absent_months():
     run = RunParameters(force="durham", quarter="2020-Q1")
     assert ssd.missing_data_reason(_StubStore(["2020-01", "2020-02", "2020-03"]), run) is None
     reason = ssd.missing_data_reason(_StubStore(["2019-12", "2020-01", "2020-02"]), run)
-    assert "2020-03" in reason and "durham" in reason
-    assert "no stop-and-search" in ssd.missing_data_reason(_StubStore([]), run)
+    assert reason == (
+        "no stop-and-search records for Durham 2020-Q1: supply "
+        "police/<month>/<month>-durham-stop-and-search.csv for 2020-03 "
+        "(crimeplan fetch --force durham --from 2020-03 --to 2020-03)"
+    )
+    none = ssd.missing_data_reason(_StubStore([]), run)
+    assert none.startswith("no stop-and-search records for Durham 2020-Q1: supply ")
+    assert "for 2020-01, 2020-02, 2020-03 (crimeplan fetch --force durham --from 2020-01" in none
 
 
 def test_published_tables_write_the_contract_columns(tmp_path):

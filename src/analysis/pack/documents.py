@@ -59,6 +59,11 @@ def pack_context(
     quality = quality.drop(columns=[c for c in ("force",) if c in quality.columns])
     if "kind" in quality.columns:  # plain words, not the store's table names
         quality = quality.assign(kind=quality["kind"].map(FILE_KINDS).fillna(quality["kind"]))
+    if "lsoa_vintage" in quality.columns:  # a year (2021), never a count (2,021)
+        vintage = pd.to_numeric(quality["lsoa_vintage"], errors="coerce").astype("Int64")
+        quality = quality.assign(lsoa_vintage=vintage.astype(str).replace("<NA>", ""))
+    if "present" in quality.columns:  # plain words, not True/False
+        quality = quality.assign(present=quality["present"].map({True: "yes", False: "no"}))
     ledger = store.ledger()
     ledger = ledger[(ledger["force"] == run.force) & ledger["month"].isin(quarter.months)]
     ledger = ledger.drop(columns=[c for c in ("force", "sha256") if c in ledger.columns])

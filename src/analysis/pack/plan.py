@@ -517,12 +517,9 @@ def data_check(
     views = set(store.query("SELECT view_name FROM duckdb_views() WHERE NOT internal")["view_name"])
     absent = [t for t in spec.needs if t not in views]
     if absent:
-        tables = ", ".join(absent)
-        reason = (
-            f"the store has no {tables} table; supply the reference data and ingest again "
-            "(crimeplan fetch --reference)"
-        )
-        return reason, None, SKIPPED
+        from analysis.reports.reasons import missing_store_tables
+
+        return missing_store_tables(store, run, absent), None, SKIPPED
     try:
         reason = spec.missing_data_reason(store, run)
     except Exception as err:  # a broken report module must not stop the others

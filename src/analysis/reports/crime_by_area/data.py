@@ -9,6 +9,7 @@ import pandas as pd
 
 from analysis.errors import CrimeplanError
 from analysis.params import Quarter, RunParameters, windows
+from analysis.reports import reasons
 
 __all__ = ["WINDOWS", "CrimeByAreaData", "load", "missing_data_reason"]
 
@@ -76,37 +77,62 @@ class CrimeByAreaData:
         return self.run.period
 
 
+AREA_NEEDS = ("population", "boundaries_lsoa", "boundaries_ward")
+"""Area reference data the report needs for the force (rates per resident, maps, hot spots)."""
+
+
 def missing_data_reason(store, run: RunParameters) -> str | None:
     """``None`` when the store holds every month of ``run.quarter`` of street data for
-    ``run.force``, else a one-sentence reason (the pack runner skips the notebook)."""
+    ``run.force`` and the area data of :data:`AREA_NEEDS`, else a one-line reason (the pack
+    runner skips the notebook)."""
+    return street_data_reason(store, run) or reasons.missing_area_data(store, run, AREA_NEEDS)
+
+
+def street_data_reason(store, run: RunParameters) -> str | None:
+    """``None`` when the store holds every month of ``run.quarter`` of street data for
+    ``run.force`` and the LSOA lookup of its local authorities (enough for counts by force and
+    local authority, as the scorecard uses them), else a one-line reason."""
     present = set(store.months(run.force, "street"))
     missing = [m for m in run.period.months if m not in present]
     if missing:
-        return (
-            f"the store has no street-level crime for {run.force} in {', '.join(missing)}, "
-            f"so {run.period.label()} cannot be reported"
-        )
+        return reasons.missing_police_files(store, run, "street", missing)
     if store.lsoa(run.force).empty:
-        return f"the store has no LSOA reference data for {run.force}"
+        return reasons.missing_reference(
+            store,
+            run,
+            "no LSOA lookup rows of its local authorities",
+            ("lsoa21_ward24_lad24",),
+            "with the force's local authorities",
+        )
     return None
 
 
-def load(run: RunParameters) -> CrimeByAreaData:
+def load(run: RunParameters, counts_only: bool = False) -> CrimeByAreaData:
     """Pull what report 01 needs from the processed store (the report's one I/O edge).
+
+    Parameters
+    ----------
+    run : RunParameters
+        Force, quarter and store.
+    counts_only : bool
+        Check only :func:`street_data_reason` (the scorecard's counts by force and local
+        authority), not the population and boundaries the whole report needs.
 
     Raises
     ------
     CrimeplanError
-        When the store is absent or lacks the quarter's street data for the force.
+        When the store is absent or lacks the quarter's street data for the force (or, unless
+        ``counts_only``, its area data).
     """
     from analysis.store import Store
 
     with Store(run.processed_path) as store:
-        return _load_from(store, run)
+        return _load_from(store, run, counts_only)
 
 
-def _load_from(store, run: RunParameters) -> CrimeByAreaData:
-    reason = missing_data_reason(store, run)
+def _load_from(store, run: RunParameters, counts_only: bool = False) -> CrimeByAreaData:
+    check = street_data_reason if counts_only else missing_data_reason
+    reason = check(store, run)
     if reason:
         raise CrimeplanError(reason[0].upper() + reason[1:] + ".")
     present = set(store.months(run.force, "street"))

@@ -13,6 +13,7 @@ import pandas as pd
 
 from analysis.errors import CrimeplanError
 from analysis.params import Quarter, RunParameters
+from analysis.reports import reasons
 
 __all__ = ["JusticeData", "analysis_months", "load", "missing_data_reason"]
 
@@ -59,10 +60,10 @@ def missing_data_reason(store, run: RunParameters) -> str | None:
     """``None`` when the store has street crime and outcomes for the quarter, else why not."""
     street = set(store.months(run.force, "street"))
     if not street.intersection(run.period.months):
-        return f"no street-level crime for {run.force} in {run.quarter} in the processed store."
+        return reasons.missing_police_files(store, run, "street", run.period.months)
     outcomes = store.months(run.force, "outcomes")
     if not outcomes or max(outcomes) < run.period.months[0]:
-        return f"no outcomes files for {run.force} from {run.quarter} on in the processed store."
+        return reasons.missing_police_files(store, run, "outcomes", run.period.months)
     return None
 
 

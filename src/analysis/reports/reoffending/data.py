@@ -17,6 +17,7 @@ import pandas as pd
 
 from analysis.errors import CrimeplanError
 from analysis.params import RunParameters
+from analysis.reports import reasons
 
 __all__ = [
     "LOCAL_COLUMNS",
@@ -139,9 +140,11 @@ def read_local(store: object) -> pd.DataFrame:
 def missing_data_reason(store: object, run: RunParameters) -> str | None:
     """None when the store holds the national MoJ series, else a one-sentence reason."""
     if "reoffending_national" not in _store_tables(store):
-        return (
-            "The store has no MoJ proven reoffending series (reoffending_national); add "
-            "reference/reoffending/proven_reoffending_data.csv to the raw folder and re-ingest."
+        return reasons.missing_reference(
+            store,
+            run,
+            "no Ministry of Justice proven reoffending series (store table reoffending_national)",
+            ("reoffending_national",),
         )
     return None
 

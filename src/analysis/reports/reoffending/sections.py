@@ -194,8 +194,8 @@ def local_comparison(funnel: pd.DataFrame) -> Section:
 LOCAL_ABSENT = (
     "**No local reoffending figures are held.** The Ministry of Justice's tables for police "
     "force areas, local authorities and sentences are not public at this level and have not "
-    "been supplied, so local areas cannot be compared with England and Wales and the plan's "
-    "figures ({short}% after custody of less than 12 months, {community:.0f}% after a "
+    "been supplied, so local areas cannot be compared with England and Wales and the figures "
+    "quoted in Northumbria's Police and Crime Plan ({short}% after custody of less than 12 months, {community:.0f}% after a "
     "community sentence) cannot be checked. The figures in this chapter are national."
 )
 
@@ -223,13 +223,14 @@ def plan_claim_check(disposals: pd.DataFrame) -> str:
     rows = plan_claim_rows(disposals)
     if rows is None:
         return (
-            f"The plan's figures ({PLAN_SHORT_CUSTODY}% after custody of less than 12 months, "
+            f"The figures quoted in Northumbria's Police and Crime Plan ({PLAN_SHORT_CUSTODY}% "
+            "after custody of less than 12 months, "
             f"{PLAN_COMMUNITY:.0f}% after a community sentence) are not reproducible from the "
             "data supplied: the MoJ series held has no breakdown by index disposal."
         )
     s, c = rows
     return (
-        f"The plan quotes {PLAN_SHORT_CUSTODY}% after custody of less than 12 months and "
+        f"Northumbria's Police and Crime Plan quotes {PLAN_SHORT_CUSTODY}% after custody of less than 12 months and "
         f"{PLAN_COMMUNITY:.0f}% after a community sentence. The data supplied give "
         f"{tables.format_interval(s['binary_rate'], s['low'], s['high'])}% for "
         f"'{s['breakdown']}' (cohort {s['cohort']}) and "

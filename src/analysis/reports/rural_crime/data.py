@@ -13,6 +13,7 @@ import pandas as pd
 
 from analysis.errors import CrimeplanError
 from analysis.params import RunParameters, windows
+from analysis.reports import reasons
 from analysis.reports.rural_crime.metrics import RUC_CLASSES
 
 __all__ = ["RuralData", "load", "missing_data_reason"]
@@ -51,19 +52,31 @@ class RuralData:
     lad_boundaries: object = None
 
 
+AREA_NEEDS = ("population", "boundaries_lsoa", "boundaries_lad")
+"""Area reference data the report needs for the force (rates per resident, the rural map)."""
+
+
 def missing_data_reason(store, run: RunParameters) -> str | None:
     """``None`` when the store has street crime for the quarter and RUC classes, else why not."""
     months = set(store.months(run.force, "street"))
     wanted = run.period.months
     if not months.intersection(wanted):
-        return f"no street-level crime for {run.force} in {run.quarter} in the processed store."
+        return reasons.missing_police_files(store, run, "street", wanted)
     lsoa = store.lsoa(run.force)
     if lsoa.empty or lsoa["ruc21_code"].isna().all():
-        return f"the processed store has no Rural-Urban Classification for {run.force}'s LSOAs."
+        return reasons.missing_reference(
+            store,
+            run,
+            "no Rural-Urban Classification of its LSOAs",
+            ("ruc21_lsoa21",),
+            "with the force's LSOAs",
+        )
     rural = [k for k, v in RUC_CLASSES.items() if v[1] == "Rural"]
     if not lsoa["ruc21_code"].isin(rural).any():
-        return f"{run.force} has no rural LSOAs on the Rural-Urban Classification 2021."
-    return None
+        # Not a gap in the data: the force has no rural areas, so there is nothing to supply.
+        name = reasons.force_name(store, run.force)
+        return f"no rural LSOAs for {name} {run.quarter} on the Rural-Urban Classification 2021"
+    return reasons.missing_area_data(store, run, AREA_NEEDS)
 
 
 def load(run: RunParameters) -> RuralData:

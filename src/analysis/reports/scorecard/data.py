@@ -17,6 +17,7 @@ import yaml
 from analysis.errors import CrimeplanError
 from analysis.params import Quarter, RunParameters
 from analysis.paths import CONFIG_DIR
+from analysis.reports import reasons
 
 __all__ = [
     "KINDS",
@@ -64,6 +65,10 @@ class ScorecardData:
         and that can run.
     reasons : dict
         ``{report name: why it cannot run}`` for the others.
+    uncited : dict
+        ``{report name: why that report is not in the pack}`` for a source whose figures the
+        scorecard can still count from the police files (report 01 without the force's
+        population or boundaries): its rows cite no report or table.
     cache : dict
         Figures already computed from this data (filled by the metrics; never read back
         from disk).
@@ -74,6 +79,7 @@ class ScorecardData:
     config: dict
     sources: dict[str, Any] = field(default_factory=dict)
     reasons: dict[str, str] = field(default_factory=dict)
+    uncited: dict[str, str] = field(default_factory=dict)
     cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -159,14 +165,9 @@ def missing_data_reason(store, run: RunParameters) -> str | None:
     """None when the store holds the force's street-level crime for every month of the
     quarter (the scorecard's main indicators), else why not."""
     held = set(store.months(run.force, "street"))
-    if not held:
-        return f"the store holds no street-level crime for {run.force}"
     absent = [m for m in run.period.months if m not in held]
     if absent:
-        return (
-            f"the store has no {run.force} street-level file for {', '.join(absent)} "
-            f"(quarter {run.quarter}), so the scorecard cannot be built"
-        )
+        return reasons.missing_police_files(store, run, "street", absent)
     return None
 
 
@@ -183,6 +184,7 @@ def load(run: RunParameters) -> ScorecardData:
         malformed.
     """
     from analysis.reports import get
+    from analysis.reports.crime_by_area import data as crime_data
     from analysis.store import Store
 
     plan, config = load_plan(run.force)
@@ -192,12 +194,22 @@ def load(run: RunParameters) -> ScorecardData:
         if reason:
             raise CrimeplanError(reason[0].upper() + reason[1:] + ".")
         reasons = {}
+        uncited = {}
         for name in needed:
             why = get(name).missing_data_reason(store, run)
-            if why:
-                reasons[name] = (why[0].lower() + why[1:]).rstrip(".")
+            if not why:
+                continue
+            why = (why[0].lower() + why[1:]).rstrip(".")
+            if name == "crime_by_area" and crime_data.street_data_reason(store, run) is None:
+                uncited[name] = why  # counts from the street files; report 01 not in the pack
+            else:
+                reasons[name] = why
     sources = {}
     for name in needed:
-        if name not in reasons:
+        if name in uncited:
+            sources[name] = crime_data.load(run, counts_only=True)
+        elif name not in reasons:
             sources[name] = get(name).layer("data").load(run)
-    return ScorecardData(run=run, plan=plan, config=config, sources=sources, reasons=reasons)
+    return ScorecardData(
+        run=run, plan=plan, config=config, sources=sources, reasons=reasons, uncited=uncited
+    )

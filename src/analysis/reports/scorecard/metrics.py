@@ -451,6 +451,10 @@ def _reoffending_row(figures: dict, q: Quarter) -> dict:
     }
 
 
+UNCITED_NOTE = "counted from the police street-level files (report 01 is not in this pack)"
+"""Note of a count whose report (01) cannot run for the force: the figure has no report table."""
+
+
 def _indicator_rows(spec: dict, data: ScorecardData, figures: dict) -> list[dict]:
     q = data.quarter
     kind = spec["kind"]
@@ -511,8 +515,14 @@ def scorecard_table(
             rows.append({**base, "status": NO_DATA, "note": f"no data: {reason}"})
             continue
         notebook, table = SOURCE_TABLES[spec["kind"]]
+        if source in data.uncited:  # the report is not in the pack: cite no table of it
+            notebook, table = "", ""
         for result in _indicator_rows(spec, data, figures[source]):
             row = {**base, "source_report": notebook, "source_table": table, **result}
+            if source in data.uncited:
+                row["note"] = "; ".join(
+                    n for n in (UNCITED_NOTE, row.get("note")) if isinstance(n, str) and n
+                )
             suffix = row.pop("id_suffix", None)
             if suffix:
                 row["id"] = f"{spec['id']}:{suffix}"

@@ -11,7 +11,14 @@ from analysis.section import Section, published_section
 from analysis.tables import report_table
 
 from .data import ScorecardData
-from .metrics import DETERIORATING, IMPROVING, NO_CHANGE, NO_DATA, NO_DATA_SUPPLIED
+from .metrics import (
+    DETERIORATING,
+    IMPROVING,
+    NO_CHANGE,
+    NO_DATA,
+    NO_DATA_SUPPLIED,
+    UNCITED_NOTE,
+)
 
 __all__ = ["caveats", "headline", "no_data", "published", "scorecard"]
 
@@ -30,7 +37,7 @@ def headline(table: pd.DataFrame, data: ScorecardData) -> Section:
         f"{len(assessed)} indicators (each local authority counted), "
         f"{counts.get(IMPROVING, 0)} improving, {counts.get(NO_CHANGE, 0)} with no significant "
         f"change, {counts.get(DETERIORATING, 0)} deteriorating, {counts.get(NO_DATA, 0)} "
-        "without data."
+        "without the data for a test (this quarter or the same quarter a year earlier not held)."
     ]
     if data.plan.get("generic"):
         findings.append(
@@ -44,10 +51,20 @@ def _labels(data: ScorecardData) -> dict[str, str]:
     return {i["id"]: i.get("label", i["indicator"]) for i in data.plan["indicators"]}
 
 
+STREET_FILES = "police files"
+"""The "Report" cell of a count taken from the street-level files when report 01 is not in
+the pack (:data:`.metrics.UNCITED_NOTE`)."""
+
+
+def _uncited(note: str) -> bool:
+    return note.startswith(UNCITED_NOTE)
+
+
 def _detail(rows: pd.DataFrame) -> str:
     notebook = rows["source_report"].iloc[0]
     if not notebook:
-        return rows["note"].iloc[0] or NO_DATA
+        note = rows["note"].iloc[0]
+        return STREET_FILES if _uncited(note) else note or NO_DATA
     return notebook[:2]
 
 
@@ -93,11 +110,17 @@ def scorecard(table: pd.DataFrame, data: ScorecardData) -> Section:
         "direction good or bad for the public (for the disparity ratio: the two 95% intervals "
         "do not overlap)."
     ]
-    extra = [
-        f"{labels.get(r.id.split(':')[0], r.indicator)}: {r.note}"
-        for r in shown.itertuples()
-        if r.note and r.source_report
-    ]
+    uncited = shown[shown["note"].map(_uncited)]
+    if not uncited.empty:
+        notes.append(
+            f'"{STREET_FILES.capitalize()}": {UNCITED_NOTE}, so no published table of the pack '
+            "holds these figures."
+        )
+    extra = []
+    for r in shown.itertuples():
+        note = r.note.removeprefix(UNCITED_NOTE).lstrip("; ") if _uncited(r.note) else r.note
+        if note and (r.source_report or _uncited(r.note)):
+            extra.append(f"{labels.get(r.id.split(':')[0], r.indicator)}: {note}")
     if extra:
         notes.append(". ".join(extra) + ".")
     item = report_table(
@@ -119,12 +142,20 @@ def scorecard(table: pd.DataFrame, data: ScorecardData) -> Section:
     return Section("Scorecard", items=[item])
 
 
-def no_data(table: pd.DataFrame) -> Section:
+def no_data(table: pd.DataFrame, data: ScorecardData | None = None) -> Section:
     """Commitments the police open data cannot speak to, and the data that would, in one
-    paragraph (the published table has each with its data source)."""
+    paragraph (the published table has each with its data source); for a force without a
+    plan, a sentence saying there are no plan commitments to list."""
     rows = table[table["status"] == NO_DATA_SUPPLIED]
     if rows.empty:
-        return Section("Commitments the open data cannot measure", findings=["None listed."])
+        if data is not None and data.plan.get("generic"):
+            finding = (
+                "No Police and Crime Plan is configured for this force, so there are no plan "
+                "commitments to list (a plan is added as config/plans/<force>.yml)."
+            )
+        else:
+            finding = "None listed."
+        return Section("Commitments the open data cannot measure", findings=[finding])
     needs = (
         rows["definition"]
         .str.replace("Not in police open data. Needs: ", "", regex=False)

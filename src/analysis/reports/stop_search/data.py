@@ -8,6 +8,7 @@ import pandas as pd
 
 from analysis.errors import CrimeplanError
 from analysis.params import Quarter, RunParameters
+from analysis.reports import reasons
 
 __all__ = ["SEARCH_FIELDS", "StopSearchData", "load", "missing_data_reason"]
 
@@ -74,14 +75,9 @@ class StopSearchData:
 def missing_data_reason(store, run: RunParameters) -> str | None:
     """None when the store holds stop and search for every month of ``run.quarter``, else why not."""
     months = store.months(run.force, "stop_search")
-    if not months:
-        return f"The store holds no stop-and-search records for {run.force}."
     absent = [m for m in run.period.months if m not in months]
     if absent:
-        return (
-            f"The store has no {run.force} stop-and-search file for {', '.join(absent)} "
-            f"(quarter {run.quarter})."
-        )
+        return reasons.missing_police_files(store, run, "stop_search", absent)
     return None
 
 
