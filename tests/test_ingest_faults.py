@@ -394,3 +394,76 @@ def test_paths_with_quotes_spaces_and_semicolons(fixture_raw_dir, tmp_path):
     assert not list(tmp_path.rglob("pwned.csv"))
     code, lines = _cli("status", "--processed-dir", str(processed), "--check")
     assert code == 0, lines
+
+
+# ------------------------------------------------------------------ kill -9 during an ingest
+
+
+@pytest.mark.slow
+def test_kill_9_at_random_moments_of_an_ingest_leaves_a_complete_store(raw, tmp_path):
+    """Ten ingests, each changing one street file and killed (SIGKILL) at a random moment: after
+    every kill the current snapshot is complete (every file matches its build checksum), it
+    holds the old or the new version of the file (ledger row count and input checksum agree
+    with one of them), and a final ingest succeeds and leaves nothing half-made behind."""
+    import random
+    import subprocess
+    import sys
+    import time
+
+    import analysis
+
+    processed = tmp_path / "processed"
+    src = str(Path(analysis.__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": src + os.pathsep + os.environ.get("PYTHONPATH", "")}
+
+    def start() -> subprocess.Popen:
+        return subprocess.Popen(
+            [sys.executable, "-m", "analysis.cli", "ingest", "--raw-dir", str(raw),
+             "--processed-dir", str(processed)],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )  # fmt: skip
+
+    lines = _lines(raw / STREET)
+    versions = {}  # sha256 of each version of the file -> its data rows
+    for keep in range(len(lines), len(lines) - 11, -1):  # drop 0..10 last rows in turn
+        data = b"".join(line + b"\r\n" for line in lines[:keep])
+        versions[hashlib.sha256(data).hexdigest()] = (keep - 1, data)
+    order = list(versions)
+    (raw / STREET).write_bytes(versions[order[0]][1])
+    began = time.monotonic()
+    first = start()
+    assert first.wait(timeout=300) == 0, first.stderr.read().decode()[-2000:]
+    duration = time.monotonic() - began
+    rng = random.Random(20221231)
+    outcomes = []
+    for i in range(1, 11):
+        (raw / STREET).write_bytes(versions[order[i]][1])
+        proc = start()
+        time.sleep(rng.uniform(0.05, duration))
+        proc.kill()
+        proc.wait()
+        current = (processed / "CURRENT").read_text().strip()
+        snap = processed / "snapshots" / current
+        assert checks.verify_snapshot(snap, full=True) == []  # complete, matches its checksums
+        with Store(processed) as store:
+            inputs = store.inputs()
+            ledger = store.ledger()
+        sha = inputs.loc[inputs["path"] == STREET.as_posix(), "sha256"].item()
+        assert sha in order[: i + 1]  # a version ingested before, or the new one
+        entry = ledger[ledger["source_file"] == STREET.as_posix()].iloc[0]
+        assert entry["sha256"] == sha  # the ledger and the inputs name one version
+        assert entry["rows_read"] == versions[sha][0]  # and count that version's rows
+        outcomes.append("new" if sha == order[i] else "previous")
+    final = start()
+    assert final.wait(timeout=300) == 0, final.stderr.read().decode()[-2000:]
+    current = (processed / "CURRENT").read_text().strip()
+    assert checks.verify_snapshot(processed / "snapshots" / current, full=True) == []
+    with Store(processed) as store:
+        inputs, ledger = store.inputs(), store.ledger()
+    assert inputs.loc[inputs["path"] == STREET.as_posix(), "sha256"].item() == order[10]
+    entry = ledger[ledger["source_file"] == STREET.as_posix()].iloc[0]
+    assert (entry["sha256"], entry["rows_read"]) == (order[10], versions[order[10]][0])
+    leftovers = [p.name for p in processed.iterdir() if p.name.startswith((".work-", "CURRENT."))]
+    assert leftovers == []
+    assert "previous" in outcomes, outcomes  # at least one kill fell inside an ingest
+    print(f"ingest {duration:.1f} s; after each kill the store held: {outcomes}")
