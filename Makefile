@@ -16,6 +16,9 @@ USE_STORE ?=
 # pytest-xdist workers for make test / test-unit (auto: one per core); each test file stays on
 # one worker (--dist loadfile) so its module fixtures are built once
 TEST_WORKERS ?= auto
+# Let Python cache compiled modules (and pytest its rewritten test modules) even where the
+# environment turns that off: without the cache every test worker and pack worker recompiles them.
+unexport PYTHONDONTWRITEBYTECODE
 
 .DEFAULT_GOAL := help
 .PHONY: help venv lock pre-commit test test-unit test-real report ingest status fetch lab lint format bench clean-outputs
