@@ -123,6 +123,24 @@ def real_pack_dir(tmp_path_factory, real_raw_dir: Path, real_store_dir: Path) ->
     return built_once(tmp_path_factory, "real_pack", build) / "northumbria" / "2022-Q4"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _shared_packs_built_first(request: pytest.FixtureRequest) -> None:
+    """Build the shared packs at the start, one per xdist worker (the real pack on ``gw0``, the
+    fixture pack on ``gw1``), when a selected test needs them: no worker then sits waiting on
+    the other's lock in the middle of the session."""
+    needed = {name for item in request.session.items for name in item.fixturenames}
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    first = {"gw0": ["real_pack_dir"], "gw1": ["fixture_pack_dir"]}.get(worker, [])
+    for name in first:
+        if name in needed:
+            try:
+                request.getfixturevalue(name)
+            except (pytest.skip.Exception, Exception):  # noqa: BLE001
+                # no real data, or the build failed: pytest keeps the fixture's outcome, so
+                # every test that needs the pack reports it; the other tests go on
+                pass
+
+
 def forbid_writes(monkeypatch) -> None:
     """Make every usual way of writing a file fail (for tests that sections write nothing)."""
     import builtins
