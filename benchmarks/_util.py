@@ -32,6 +32,8 @@ class Measurement:
         True when the watchdog stopped the child for exceeding the RSS cap.
     stderr_tail : str
         Last lines of the child's stderr (for failures).
+    cpu_seconds : float
+        User plus system CPU time of the child and the descendants it waited for (``wait4``).
     """
 
     name: str
@@ -40,6 +42,7 @@ class Measurement:
     returncode: int
     killed_over_cap: bool = False
     stderr_tail: str = ""
+    cpu_seconds: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -101,4 +104,5 @@ def run_measured(
         returncode=proc.returncode,
         killed_over_cap=killed.is_set(),
         stderr_tail=tail,
+        cpu_seconds=usage.ru_utime + usage.ru_stime,
     )
