@@ -4,6 +4,7 @@ published tables, the notebook on fixtures and on real data."""
 from __future__ import annotations
 
 import csv
+import functools
 import math
 import re
 from collections import Counter
@@ -124,6 +125,14 @@ def _standard_rows():
     return rows
 
 
+@functools.cache
+def _standard_data() -> ssd.StopSearchData:
+    """``_data(_standard_rows())`` built once per module. Its metrics are kept on the object
+    (``analysis.reports.computed``, handed out as copies), so the tests that only read it share
+    that work; a test that counts computations builds its own."""
+    return _data(_standard_rows())
+
+
 def _event_rr(a_months, c_months, n1, n2):
     """Rate ratio of events with the quasi-Poisson interval, by hand.
 
@@ -215,7 +224,7 @@ def test_population_variants():
 
 
 def test_force_rates_and_ratios_match_hand_computation():
-    data = _data(_standard_rows())
+    data = _standard_data()
     table = ss.search_rates_unsuppressed(data)
     force = table[(table["window"] == "quarter") & (table["area_level"] == "force")
                   & (table["ethnicity_definition"] == "self")].set_index("group")  # fmt: skip
@@ -251,7 +260,7 @@ def test_force_rates_and_ratios_match_hand_computation():
 
 
 def test_twelve_months_and_combined_definition():
-    data = _data(_standard_rows())
+    data = _standard_data()
     table = ss.search_rates_unsuppressed(data)
     pick = table[(table["area_level"] == "force")].set_index(
         ["window", "ethnicity_definition", "group"]
@@ -264,7 +273,7 @@ def test_twelve_months_and_combined_definition():
 
 
 def test_lad_rates_count_only_located_searches():
-    data = _data(_standard_rows())
+    data = _standard_data()
     table = ss.search_rates_unsuppressed(data)
     lad = table[(table["window"] == "quarter") & (table["area_level"] == "lad")
                 & (table["ethnicity_definition"] == "self")].set_index(["area_code", "group"])  # fmt: skip
@@ -284,7 +293,7 @@ def _recoverable(wide: pd.DataFrame) -> bool:
 
 def test_publish_policy_shows_every_count_as_it_is():
     """data.police.uk is "publish" in config/disclosure.yml: small counts are shown."""
-    data = _data(_standard_rows())
+    data = _standard_data()
     assert ss.disclosure_policy() == "publish"
     raw = ss.search_rates_unsuppressed(data)
     out = ss.search_rates(data)
@@ -300,7 +309,7 @@ def test_publish_policy_shows_every_count_as_it_is():
 
 
 def test_suppress_policy_hides_small_counts_rates_and_withholds_other_definitions():
-    data = _data(_standard_rows())
+    data = _standard_data()
     cfg = _suppress_config()
     assert ss.disclosure_policy(cfg) == "suppress"
     out = ss.search_rates(data, cfg)
@@ -417,7 +426,7 @@ def test_sensitivity_variants_move_counts_and_hide_small_differences():
 
 
 def test_sensitivity_variants_shown_under_publish_and_withheld_under_suppress():
-    data = _data(_standard_rows())  # 3 Mixed White and Black Caribbean searches in the quarter
+    data = _standard_data()  # 3 Mixed White and Black Caribbean searches in the quarter
     key = ["window", "ethnicity_definition", "mixed_white_black", "population_base", "group"]
     s = ss.sensitivity_ratios(data).set_index(key)
     variant = ("quarter", "self", "Black", "force_residents", "Black")
@@ -453,7 +462,7 @@ def _wilson(k, n):
 
 
 def test_outcomes_by_group_counts_and_wilson_intervals():
-    data = _data(_standard_rows())
+    data = _standard_data()
     table = ss.outcomes_by_group(data)
     q = table[table["window"] == "quarter"].set_index("group")
     assert q.loc["White", "searches"] == 92 and q.loc["White", "arrests"] == 50
@@ -471,7 +480,7 @@ def test_outcomes_by_group_counts_and_wilson_intervals():
 
 
 def test_hit_rate_test_across_areas_matches_hand_chi_square():
-    data = _data(_standard_rows())
+    data = _standard_data()
     funnel = ss.outcome_rate_by_area(data, "quarter")
     f = funnel.set_index("lad_code")
     # located quarter searches: E1 61 (12 outcomes), E2 66 (59 outcomes)
@@ -485,7 +494,7 @@ def test_hit_rate_test_across_areas_matches_hand_chi_square():
 
 
 def test_crosstab_and_removal_by_group():
-    data = _data(_standard_rows())
+    data = _standard_data()
     wide = ss.crosstab_by_group(data, "legislation", "quarter")
     row = wide.set_index("legislation").loc["PACE s1"]
     assert row["Total"] == 129 and row["White"] == 92
@@ -496,7 +505,7 @@ def test_crosstab_and_removal_by_group():
 
 
 def test_monthly_series_ratio_by_hand():
-    data = _data(_standard_rows())
+    data = _standard_data()
     series = ss.monthly_series(data)
     assert list(series.index) == ["2021-03", "2021-10", "2021-11", "2021-12"]
     assert series.loc["2021-11", "black"] == 14 and series.loc["2021-10", "white"] == 90
@@ -504,7 +513,7 @@ def test_monthly_series_ratio_by_hand():
 
 
 def test_data_quality_counts():
-    data = _data(_standard_rows())
+    data = _standard_data()
     dq = ss.data_quality_table(data)
     q = dq[dq["window"] == "quarter"].set_index("measure")
     assert q.loc["Self-defined ethnicity not stated", "numerator"] == 5
@@ -697,7 +706,7 @@ def test_notebook_on_real_northumbria_2021_q4(real_store_dir, tmp_path):
 
 
 def test_data_quality_counts_quarantined_rows_by_window():
-    data = replace(_data(_standard_rows()), quarantined_months=["2021-10", "2021-03", "2020-12"])
+    data = replace(_standard_data(), quarantined_months=["2021-10", "2021-03", "2020-12"])
     dq = ss.data_quality_table(data).set_index(["window", "measure"])
     assert dq.loc[("quarter", "Records quarantined at ingest"), "numerator"] == 1
     assert dq.loc[("12m", "Records quarantined at ingest"), "numerator"] == 2
@@ -752,7 +761,7 @@ def test_missing_data_reason_names_absent_months():
 def test_published_tables_write_the_contract_columns(tmp_path):
     from analysis.outputs import write_tables
 
-    data = _data(_standard_rows())
+    data = _standard_data()
     run = RunParameters(force="testforce", quarter="2021-Q4", output_dir=str(tmp_path))
     paths = write_tables(ss.published_tables(data), run, REPORT)
     assert [p.name for p in paths] == [
@@ -812,7 +821,7 @@ PUBLISHED_SENSITIVITY = [
 
 
 def test_published_tables_stems_columns_and_row_order():
-    tables = ss.published_tables(_data(_standard_rows()))
+    tables = ss.published_tables(_standard_data())
     assert list(tables) == [
         "search_rates",
         "outcomes_by_group",
@@ -839,7 +848,7 @@ def test_published_tables_stems_columns_and_row_order():
 
 
 def test_headline_sentences_carry_intervals():
-    data = _data(_standard_rows())
+    data = _standard_data()
     section = sections.headline(ss.search_rates(data), data)
     text = " ".join(section.findings)
     rr = (18 / 500) / (102 / 28150)  # 12 months: 18 Black and 102 White searches
@@ -871,7 +880,7 @@ def test_headline_sentences_carry_intervals():
 
 
 def test_searches_by_window_counts_people_and_missing_months():
-    got = ss.searches_by_window(_data(_standard_rows())).set_index("window")
+    got = ss.searches_by_window(_standard_data()).set_index("window")
     # quarter: 130 records in 2021-10..12 minus 1 vehicle-only; 5 with self-defined not stated
     assert got.loc["quarter", "searches"] == 129 and got.loc["quarter", "not_stated"] == 5
     assert got.loc["quarter", "months_held"] == 3 and got.loc["quarter", "months_missing"] == ""
@@ -891,7 +900,7 @@ def test_searches_by_window_counts_people_and_missing_months():
 
 
 def test_group_rates_for_any_months_match_hand_and_exact_poisson():
-    data = _data(_standard_rows())
+    data = _standard_data()
     got = ss.group_rates(data, ["2021-03"]).set_index("group")  # White 10, Black 4 in E1
     assert got.loc["Black", "searches"] == 4 and got.loc["White", "searches"] == 10
     assert got.loc["Black", "rate_per_1000"] == pytest.approx(4 / 500 * 1000)
@@ -908,7 +917,7 @@ def test_group_rates_for_any_months_match_hand_and_exact_poisson():
 
 def test_group_rates_and_outcome_rates_are_the_published_definitions():
     """The scorecard-facing functions give the report's own figures for the same window."""
-    data = _data(_standard_rows())
+    data = _standard_data()
     quarter = ["2021-10", "2021-11", "2021-12"]
     raw = ss.search_rates_unsuppressed(data)
     for definition in ("self", "combined"):
@@ -944,7 +953,7 @@ def test_standardised_ratio_small_count_uses_the_exact_interval():
 
 
 def test_removal_by_group_counts_and_policy():
-    data = _data(_standard_rows())
+    data = _standard_data()
     got = ss.removal_by_group(data, "quarter").set_index("group")
     # 2 Black searches in E2 with removal; 14 Black searches in the quarter
     assert got.loc["Black", "removals"] == 2 and got.loc["Black", "searches"] == 14
@@ -966,7 +975,7 @@ def test_sections_build_sections_and_write_no_file(tmp_path, monkeypatch):
 
     out = tmp_path / "out"
     data = replace(
-        _data(_standard_rows()),
+        _standard_data(),
         run=RunParameters(force="testforce", quarter="2021-Q4", output_dir=str(out)),
     )
     frames = {
