@@ -483,9 +483,11 @@ def predict_vintages(
     (:func:`analysis.ingest.build._parse_once` writes the batch again when one differs).
     """
     col = header.index("LSOA code")
+    only11_b = {c.encode() for c in only11}
+    only21_b = {c.encode() for c in only21}
     out: dict[str, int | None] = {}
     for pf in files:
-        lines = []
+        n11 = n21 = 0
         with open(pf.path, "rb") as fh:
             size = os.fstat(fh.fileno()).st_size
             with (
@@ -499,14 +501,18 @@ def predict_vintages(
                 while at < size:
                     end = data.find(b"\n", at)
                     end = size if end < 0 else end
-                    lines.append(data[at:end].decode("utf-8", errors="replace"))
+                    line = data[at:end]
+                    if b'"' in line:  # quoted fields: the csv module splits them
+                        fields = [
+                            f.encode() for f in next(csv.reader([line.decode("utf-8", "replace")]))
+                        ]
+                    else:
+                        fields = line.split(b",")
+                    if len(fields) > col:
+                        n11 += fields[col] in only11_b
+                        n21 += fields[col] in only21_b
                     nxt = data.find(b"\n", at + step - 1)  # the line after the next step
                     at = size if nxt < 0 else nxt + 1
-        n11 = n21 = 0
-        for row in csv.reader(lines):
-            if len(row) > col:
-                n11 += row[col] in only11
-                n21 += row[col] in only21
         out[pf.rel] = file_vintage(n11, n21)
     return out
 
