@@ -247,13 +247,18 @@ def child_duckdb_sorted(raw: Path, out: Path) -> None:
 
 
 def export_revision(rev: str, dest: Path) -> Path:
-    """Export ``src/`` and ``config/`` of git revision ``rev`` into ``dest`` (``git archive``)."""
+    """Export the whole tree of git revision ``rev`` into ``dest`` (``git archive``); return it.
+
+    The whole tree, not only ``src/``: the code of a revision finds its configuration by
+    recognising a checkout (``pyproject.toml`` and ``notebooks/`` beside ``src/``) and reads
+    ``config/``; run it with ``PYTHONPATH=<dest>/src``.
+    """
     import subprocess
 
     repo = Path(__file__).resolve().parents[1]
     dest.mkdir(parents=True)
     archive = subprocess.run(
-        ["git", "-C", str(repo), "archive", "--format=tar", rev, "src", "config"],
+        ["git", "-C", str(repo), "archive", "--format=tar", rev],
         check=True,
         capture_output=True,
     ).stdout
