@@ -372,12 +372,13 @@ def _reference_domains(con: duckdb.DuckDBPyConnection, check: bool = True) -> No
     """Create the ENUM types :data:`REFERENCE_ENUMS` and the ENUM-typed lookups ``codes_e``
     and ``areas_e``; check the value rules of the ENUM columns on every member.
 
-    The LSOA, ward and LAD columns are written from these types, so DuckDB's Parquet writer
-    copies their dictionaries instead of hashing every value; each holds every value the
-    reference can produce (the writer stores only the members a row group uses, so the
-    reference-wide domain costs no space: measured in benchmarks/README.md). Every value those
-    columns take is a member, so checking the members checks every row
-    (:data:`schemas.DOMAIN_CHECKED`).
+    The LSOA code as read, ward and LAD columns are written from these types, so DuckDB's
+    Parquet writer copies their dictionaries instead of hashing every value; each holds every
+    value the reference can produce. The writer puts a type's whole dictionary in every row
+    group, which readers decode: ``lsoa21_code`` (35,000 members, the column readers group
+    by) is therefore written as VARCHAR (a dictionary of the row group's own values), the
+    smaller domains as ENUMs (measured in benchmarks/README.md). Every value those columns
+    take is a member, so checking the members checks every row (:data:`schemas.DOMAIN_CHECKED`).
     """
     for name, values_sql in REFERENCE_ENUMS.items():
         con.execute(f"DROP TYPE IF EXISTS {name}")
@@ -802,7 +803,7 @@ def classified_sql(kind: str, header: list[str]) -> str:
     SELECT j.* EXCLUDE (chgind, code21, target, point_child, force_known, force_lads_e),
       CASE WHEN lsoa_code_raw IS NULL THEN NULL
            WHEN lsoa_vintage = 2021 THEN code21
-           ELSE coalesce(point_child, target) END AS lsoa21_code,
+           ELSE coalesce(point_child, target) END::VARCHAR AS lsoa21_code,
       CASE WHEN lsoa_code_raw IS NULL OR NOT force_known THEN NULL
            ELSE list_contains(force_lads_e, lad_code) END AS in_force_area,
       CASE WHEN lsoa_code_raw IS NULL THEN {_alloc("no-location")}
