@@ -32,6 +32,9 @@ class Measurement:
         True when the watchdog stopped the child for exceeding the RSS cap.
     stderr_tail : str
         Last lines of the child's stderr (for failures).
+    cpu_seconds : float
+        User + system CPU seconds of the child (``wait4``; its threads included, not its own
+        children).
     """
 
     name: str
@@ -40,6 +43,7 @@ class Measurement:
     returncode: int
     killed_over_cap: bool = False
     stderr_tail: str = ""
+    cpu_seconds: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -101,4 +105,5 @@ def run_measured(
         returncode=proc.returncode,
         killed_over_cap=killed.is_set(),
         stderr_tail=tail,
+        cpu_seconds=usage.ru_utime + usage.ru_stime,
     )
