@@ -1,13 +1,17 @@
-"""Police CSVs -> typed, harmonised rows, in bulk with DuckDB (no per-row Python).
+"""Police CSVs -> typed, harmonised rows, in bulk with DuckDB (no Python per row but the few
+rows that need point in polygon).
 
-Steps per batch of files of one kind, nothing staged: (1) a parallel ``read_csv`` of the files
-(all VARCHAR, rejects stored so ragged rows and invalid UTF-8 name their file and line) in
-one aggregate by file x LSOA code: rows per file, fatal checks (file month vs ``Month``
-column), LSOA vintages, the batch's codes, the points that need point in polygon;
-(2) point in polygon, in geopandas, only for the few distinct points that need it (split or
-irregular 2011 LSOAs; stop-and-search); (3) the batch's ENUM types and lookup tables;
-(4) a second ``read_csv`` numbered row by row, and one SQL statement that types, quarantines,
-harmonises LSOA 2011 -> 2021 and attaches ward/LAD/force area, written by ``COPY``.
+Street and outcomes files are read from CSV once per batch, nothing staged: one ``read_csv``
+(all VARCHAR, rejects stored so ragged rows and invalid UTF-8 name their file and line),
+numbered row by row (line numbers from the independent row counts), and one SQL statement
+that types, quarantines, harmonises LSOA 2011 -> 2021 and attaches ward/LAD/force area,
+written by ``COPY``. What that statement needs from the batch is known without reading it
+first: the LSOA, ward and LAD columns take reference-wide ENUM types
+(:func:`register_lookups`); points of split or irregular 2011 LSOAs are located as the rows
+stream (:class:`SplitLocator`, a DuckDB function); each file's LSOA vintage is predicted from
+lines spread over it (:func:`predict_vintages`) and measured from every row when the written
+part is read back (the batch is written again when a prediction was wrong). Stop-and-search
+files are read twice: once for their points (:func:`scan_checks`), then for the write.
 """
 
 from __future__ import annotations
