@@ -467,8 +467,7 @@ def _build(
 
     con = _connect(work / "tmp", DUCKDB_MEMORY_LIMIT)
     locator = police.SplitLocator(reference.get("boundaries_lsoa"), reference["lsoa_2011_2021"])
-    police.register_lookups(con, reference, locator)
-    only = police.vintage_sets(con)
+    only = police.vintage_sets(reference)
     known_forces = set(reference["forces"]["force"])
     for force in sorted({pf.force for pf in files} - known_forces):
         warnings.append(
@@ -502,15 +501,17 @@ def _build(
         sizes = {pf.rel: pf.path.stat().st_size for pf in todo}
         for i, batch in enumerate(_batches(todo, sizes) if todo else []):
             jobs.append((kind, batch, kind_dir / f"part-{snap.name}-{i:04d}.parquet"))
-    local, opened = threading.local(), []
+    local, opened, opening = threading.local(), [], threading.Lock()
 
     def parse(kind: str, batch: list[PoliceFile], part: Path):
         for pf in batch:  # independent checks and row count (raise before parsing)
             facts_of(pf.rel)
         if not hasattr(local, "con"):
             local.con = _connect(work / f"tmp-{threading.get_ident()}", PARSER_MEMORY_LIMIT)
-            opened.append(local.con)
-            police.register_lookups(local.con, reference, locator, check=False)
+            with opening:
+                opened.append(local.con)
+                first = len(opened) == 1  # the ENUM members' rules are checked once
+            police.register_lookups(local.con, reference, locator, check=first)
         header = catalog.header({"stop_search": "stop-and-search"}.get(kind, kind))
         counts = {pf.rel: facts_of(pf.rel).records for pf in batch}
         return _parse_batch(local.con, kind, batch, header, reference, part, counts, only)
@@ -524,26 +525,34 @@ def _build(
                 for f in futures:
                     f.cancel()
                 raise
-    finally:
+        for (_kind, _batch, part), (quarantined, led, facts) in zip(jobs, results, strict=True):
+            fact_parts.append(facts)
+            if part.exists():
+                parts.update(
+                    {rel: part.relative_to(snap).as_posix() for rel, n in
+                     zip(led["source_file"], led["rows_loaded"], strict=True) if n}
+                )  # fmt: skip
+            for rel, parsed_rows in zip(led["source_file"], led["rows_read"], strict=True):
+                counted = facts_of(rel).records
+                if counted is not None and counted != parsed_rows:
+                    raise InputError(
+                        raw_dir / rel,
+                        f"the CSV parser read {parsed_rows:,} rows but the file has "
+                        f"{counted:,} data lines (rows lost or split by the parser)",
+                    )
+            quarantine_parts.append(quarantined)
+            ledger_parts.append(led)
+    except BaseException:
         for worker_con in opened:
             worker_con.close()
-    for (_kind, _batch, part), (quarantined, led, facts) in zip(jobs, results, strict=True):
-        fact_parts.append(facts)
-        if part.exists():
-            parts.update(
-                {rel: part.relative_to(snap).as_posix() for rel, n in
-                 zip(led["source_file"], led["rows_loaded"], strict=True) if n}
-            )  # fmt: skip
-        for rel, parsed_rows in zip(led["source_file"], led["rows_read"], strict=True):
-            counted = facts_of(rel).records
-            if counted is not None and counted != parsed_rows:
-                raise InputError(
-                    raw_dir / rel,
-                    f"the CSV parser read {parsed_rows:,} rows but the file has "
-                    f"{counted:,} data lines (rows lost or split by the parser)",
-                )
-        quarantine_parts.append(quarantined)
-        ledger_parts.append(led)
+        raise
+    if opened:  # a parser's database has the lookups already
+        con.close()
+        con, opened = opened[0], opened[1:]
+    else:
+        police.register_lookups(con, reference, locator)
+    for worker_con in opened:
+        worker_con.close()
     for kind in KINDS:
         header = catalog.header({"stop_search": "stop-and-search"}.get(kind, kind))
         _write_empty(con, kind, header, snap / kind)

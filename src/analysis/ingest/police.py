@@ -440,9 +440,9 @@ class SplitLocator:
                 polys["lsoa11_code"], polys["lsoa21_code"], polys["geometry"], strict=True
             ):
                 if geom is not None:
-                    shapely.prepare(geom)  # here, once, not on a worker thread
                     self.children.setdefault(code11, []).append((child, geom))
         self.cache: dict[tuple[str, float, float], str | None] = {}
+        self.prepared: set[str] = set()  # codes whose children are prepared (GEOS), once each
         self.lock = threading.Lock()
 
     def _locate_new(self, points: list[tuple[str, float, float]]) -> dict:
@@ -451,6 +451,11 @@ class SplitLocator:
         for key in points:
             by_code.setdefault(key[0], []).append(key)
         for code, keys in by_code.items():
+            if code not in self.prepared:
+                with self.lock:
+                    for _child, geom in self.children.get(code, []):
+                        shapely.prepare(geom)
+                    self.prepared.add(code)
             xs = np.array([k[1] for k in keys])
             ys = np.array([k[2] for k in keys])
             open_ = np.ones(len(keys), dtype=bool)
@@ -531,13 +536,12 @@ def file_vintage(n11: int, n21: int) -> int | None:
     return 2011 if n11 > 0 and n21 == 0 else None
 
 
-def vintage_sets(con: duckdb.DuckDBPyConnection) -> tuple[frozenset, frozenset]:
-    """The codes that exist only in 2011 and only in 2021 (``codes`` of :func:`register_lookups`)."""
-    rows = con.execute("SELECT code, is11, is21 FROM codes WHERE is11 <> is21").fetchall()
-    return (
-        frozenset(c for c, is11, _ in rows if is11),
-        frozenset(c for c, _, is21 in rows if is21),
-    )
+def vintage_sets(reference: dict[str, pd.DataFrame]) -> tuple[frozenset, frozenset]:
+    """The LSOA codes that exist only in 2011 and only in 2021 (the ``is11``/``is21`` of
+    ``codes`` in :func:`register_lookups`: 2011 codes of the lookup, 2021 codes of ``lsoa``)."""
+    codes11 = set(reference["lsoa_2011_2021"]["lsoa11_code"].dropna())
+    codes21 = set(reference["lsoa"]["lsoa21_code"].dropna())
+    return frozenset(codes11 - codes21), frozenset(codes21 - codes11)
 
 
 def measured_vintages(con: duckdb.DuckDBPyConnection, code_counts: pd.DataFrame) -> dict:
