@@ -502,12 +502,18 @@ def _build(
         for i, batch in enumerate(_batches(todo, sizes) if todo else []):
             jobs.append((kind, batch, kind_dir / f"part-{snap.name}-{i:04d}.parquet"))
     local, opened, opening = threading.local(), [], threading.Lock()
+    # cores shared by the parsers at work: with two batches at once each database gets one
+    # thread (less CPU than two threads each: measured in benchmarks/README.md); a lone batch
+    # (a monthly update) gets every core
+    threads = max(1, (os.cpu_count() or 1) // max(1, min(PARSERS, len(jobs))))
 
     def parse(kind: str, batch: list[PoliceFile], part: Path):
         for pf in batch:  # independent checks and row count (raise before parsing)
             facts_of(pf.rel)
         if not hasattr(local, "con"):
-            local.con = _connect(work / f"tmp-{threading.get_ident()}", PARSER_MEMORY_LIMIT)
+            local.con = _connect(
+                work / f"tmp-{threading.get_ident()}", PARSER_MEMORY_LIMIT, threads
+            )
             with opening:
                 opened.append(local.con)
                 first = len(opened) == 1  # the ENUM members' rules are checked once
@@ -634,12 +640,15 @@ PARSER_MEMORY_LIMIT = "600MB"
 """DuckDB's memory limit of each parser's database (batches stream from CSV to Parquet)."""
 
 
-def _connect(temp_dir: Path, memory_limit: str) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB database that spills to ``temp_dir`` beyond ``memory_limit``."""
+def _connect(
+    temp_dir: Path, memory_limit: str, threads: int | None = None
+) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB database that spills to ``temp_dir`` beyond ``memory_limit``, using
+    ``threads`` threads (default: one per core)."""
     con = duckdb.connect()
     con.execute(f"SET temp_directory = {_sql_string(temp_dir)}")
     con.execute(f"SET memory_limit = '{memory_limit}'")
-    con.execute(f"SET threads = {os.cpu_count() or 1}")
+    con.execute(f"SET threads = {threads or os.cpu_count() or 1}")
     con.execute("SET enable_progress_bar = false")
     # The CSV side of a join is estimated at a few hundred rows; left to choose, DuckDB builds
     # its hash table on the CSV rows when the lookup is larger (the reference-wide codes
