@@ -95,9 +95,9 @@ def test_each_police_csv_is_parsed_once(raw, tmp_path, monkeypatch):
     staged = []
     real = police.stage_files
 
-    def counting(con, kind, files, header, data_rows=None):
+    def counting(con, kind, files, header, *args):
         staged.extend(f.rel for f in files)
-        return real(con, kind, files, header, data_rows)
+        return real(con, kind, files, header, *args)
 
     monkeypatch.setattr(police, "stage_files", counting)
     with open(raw / STREET, newline="", encoding="utf-8-sig") as fh:
@@ -124,3 +124,88 @@ def test_a_new_reference_loader_rebuilds_instead_of_linking(raw, tmp_path, monke
     snap = processed / "snapshots" / report.snapshot_id
     assert "extra_table" in report.reference_tables
     pd.testing.assert_frame_equal(pd.read_parquet(snap / "extra_table.parquet"), extra)
+
+
+def test_wrongly_predicted_vintage_is_measured_and_written_again(raw, tmp_path, monkeypatch):
+    """Street files are read once with predicted LSOA vintages; a wrong prediction is caught
+    by the read-back (vintages measured from every row) and the batch is written again."""
+    expected = Store(ingest(raw, tmp_path / "right").processed_dir).query("SELECT * FROM street")
+    writes = []
+    real_write = build._write_part
+
+    def counting(con, kind, part):
+        writes.append(kind)
+        return real_write(con, kind, part)
+
+    # every file predicted 2021: wrong for the files whose codes are 2011 codes only
+    monkeypatch.setattr(police, "predict_vintages", lambda files, *a: {f.rel: None for f in files})
+    monkeypatch.setattr(build, "_write_part", counting)
+    got = Store(ingest(raw, tmp_path / "wrong").processed_dir).query("SELECT * FROM street")
+    from analysis.ingest.reference import load_reference
+
+    reference = load_reference(raw, load_catalog())
+    codes11 = set(reference["lsoa_2011_2021"]["lsoa11_code"])
+    codes21 = set(reference["lsoa"]["lsoa21_code"])
+    files_2011 = set()  # files with codes only in 2011 and none only in 2021 (csv module)
+    for path in (raw / "police").rglob("*-street.csv"):
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            codes = {row["LSOA code"] for row in csv.DictReader(fh)}
+        if codes & (codes11 - codes21) and not codes & (codes21 - codes11):
+            files_2011.add(path.relative_to(raw).as_posix())
+    assert files_2011
+    n_parts = len(list((tmp_path / "wrong").glob("snapshots/*/street/part-*.parquet")))
+    assert writes.count("street") == 2 * n_parts  # the fixture's one street batch, twice
+    both = got[got["source_file"].isin(files_2011) & got["lsoa_code_raw"].isin(codes11 & codes21)]
+    assert len(both) and set(both["lsoa_vintage"]) == {2011}
+    pd.testing.assert_frame_equal(
+        got.sort_values(["source_file", "source_line"], ignore_index=True),
+        expected.sort_values(["source_file", "source_line"], ignore_index=True),
+    )
+
+
+def test_split_locator_keeps_the_match_sjoin_keeps(fixture_raw_dir):
+    """Points of split or irregular 2011 codes get the child a geopandas ``sjoin`` (within,
+    first match) gives, including points outside every child and on a child's edge."""
+    import geopandas as gpd
+    import numpy as np
+
+    from analysis.ingest.reference import load_reference
+
+    reference = load_reference(fixture_raw_dir, load_catalog())
+    bridge, bounds = reference["lsoa_2011_2021"], reference["boundaries_lsoa"]
+    split = bridge[bridge["chgind"].isin(["S", "X"])]
+    children = bounds.merge(split, left_on="code", right_on="lsoa21_code")
+    assert len(children) >= 2
+    rng = np.random.default_rng(7)
+    points = []
+    for code11, geom in zip(children["lsoa11_code"], children["geometry"], strict=True):
+        x0, y0, x1, y1 = geom.bounds
+        pts = rng.uniform([x0, y0], [x1, y1], size=(20, 2))
+        points += [(code11, float(x), float(y)) for x, y in pts]
+        vx, vy = geom.exterior.coords[0] if geom.geom_type == "Polygon" else (x0, y0)
+        points.append((code11, float(vx), float(vy)))  # on the edge: in no child
+    frame = pd.DataFrame(points, columns=["code", "longitude", "latitude"]).drop_duplicates()
+    polys = gpd.GeoDataFrame(
+        children[["lsoa11_code", "lsoa21_code"]], geometry=children["geometry"], crs=4326
+    )
+    geo = gpd.GeoDataFrame(
+        frame, geometry=gpd.points_from_xy(frame["longitude"], frame["latitude"]), crs=4326
+    )
+    hit = gpd.sjoin(geo, polys, predicate="within")
+    hit = hit[hit["code"] == hit["lsoa11_code"]]
+    hit = hit[~hit.index.duplicated(keep="first")]
+    expected = dict.fromkeys(map(tuple, frame.itertuples(index=False)))
+    for code, x, y, child in zip(
+        hit["code"], hit["longitude"], hit["latitude"], hit["lsoa21_code"], strict=True
+    ):
+        expected[(code, x, y)] = child
+    assert 0 < sum(v is not None for v in expected.values()) < len(expected)
+    locator = police.SplitLocator(bounds, bridge)
+    import pyarrow as pa
+
+    keys = list(expected)
+    got = locator.locate(
+        pa.array([k[0] for k in keys]), pa.array([k[1] for k in keys]),
+        pa.array([k[2] for k in keys]),
+    ).to_pylist()  # fmt: skip
+    assert got == [expected[k] for k in keys]

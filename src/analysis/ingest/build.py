@@ -23,7 +23,7 @@ import pandas as pd
 from rich.console import Console
 
 from analysis.catalog import Catalog, load_catalog
-from analysis.errors import InputError
+from analysis.errors import CrimeplanError, InputError
 from analysis.ingest import checks, police, schemas
 from analysis.ingest.files import (
     FileFacts,
@@ -466,7 +466,8 @@ def _build(
         _write_reference(reference, snap)
 
     con = _connect(work / "tmp", DUCKDB_MEMORY_LIMIT)
-    police.register_lookups(con, reference)
+    locator = police.SplitLocator(reference.get("boundaries_lsoa"), reference["lsoa_2011_2021"])
+    only = police.vintage_sets(reference)
     known_forces = set(reference["forces"]["force"])
     for force in sorted({pf.force for pf in files} - known_forces):
         warnings.append(
@@ -500,17 +501,26 @@ def _build(
         sizes = {pf.rel: pf.path.stat().st_size for pf in todo}
         for i, batch in enumerate(_batches(todo, sizes) if todo else []):
             jobs.append((kind, batch, kind_dir / f"part-{snap.name}-{i:04d}.parquet"))
-    local, opened = threading.local(), []
+    local, opened, opening = threading.local(), [], threading.Lock()
+    # cores shared by the parsers at work: with two batches at once each database gets one
+    # thread (less CPU than two threads each: measured in benchmarks/README.md); a lone batch
+    # (a monthly update) gets every core
+    threads = max(1, (os.cpu_count() or 1) // max(1, min(PARSERS, len(jobs))))
 
     def parse(kind: str, batch: list[PoliceFile], part: Path):
         for pf in batch:  # independent checks and row count (raise before parsing)
             facts_of(pf.rel)
         if not hasattr(local, "con"):
-            local.con = _connect(work / f"tmp-{threading.get_ident()}", PARSER_MEMORY_LIMIT)
-            opened.append(local.con)
-            police.register_lookups(local.con, reference)
+            local.con = _connect(
+                work / f"tmp-{threading.get_ident()}", PARSER_MEMORY_LIMIT, threads
+            )
+            with opening:
+                opened.append(local.con)
+                first = len(opened) == 1  # the ENUM members' rules are checked once
+            police.register_lookups(local.con, reference, locator, check=first)
         header = catalog.header({"stop_search": "stop-and-search"}.get(kind, kind))
-        return _parse_batch(local.con, kind, batch, header, reference, part)
+        counts = {pf.rel: facts_of(pf.rel).records for pf in batch}
+        return _parse_batch(local.con, kind, batch, header, reference, part, counts, only)
 
     try:
         with ThreadPoolExecutor(max_workers=PARSERS) as pool:
@@ -521,26 +531,34 @@ def _build(
                 for f in futures:
                     f.cancel()
                 raise
-    finally:
+        for (_kind, _batch, part), (quarantined, led, facts) in zip(jobs, results, strict=True):
+            fact_parts.append(facts)
+            if part.exists():
+                parts.update(
+                    {rel: part.relative_to(snap).as_posix() for rel, n in
+                     zip(led["source_file"], led["rows_loaded"], strict=True) if n}
+                )  # fmt: skip
+            for rel, parsed_rows in zip(led["source_file"], led["rows_read"], strict=True):
+                counted = facts_of(rel).records
+                if counted is not None and counted != parsed_rows:
+                    raise InputError(
+                        raw_dir / rel,
+                        f"the CSV parser read {parsed_rows:,} rows but the file has "
+                        f"{counted:,} data lines (rows lost or split by the parser)",
+                    )
+            quarantine_parts.append(quarantined)
+            ledger_parts.append(led)
+    except BaseException:
         for worker_con in opened:
             worker_con.close()
-    for (_kind, _batch, part), (quarantined, led, facts) in zip(jobs, results, strict=True):
-        fact_parts.append(facts)
-        if part.exists():
-            parts.update(
-                {rel: part.relative_to(snap).as_posix() for rel, n in
-                 zip(led["source_file"], led["rows_loaded"], strict=True) if n}
-            )  # fmt: skip
-        for rel, parsed_rows in zip(led["source_file"], led["rows_read"], strict=True):
-            counted = facts_of(rel).records
-            if counted is not None and counted != parsed_rows:
-                raise InputError(
-                    raw_dir / rel,
-                    f"the CSV parser read {parsed_rows:,} rows but the file has "
-                    f"{counted:,} data lines (rows lost or split by the parser)",
-                )
-        quarantine_parts.append(quarantined)
-        ledger_parts.append(led)
+        raise
+    if opened:  # a parser's database has the lookups already
+        con.close()
+        con, opened = opened[0], opened[1:]
+    else:
+        police.register_lookups(con, reference, locator)
+    for worker_con in opened:
+        worker_con.close()
     for kind in KINDS:
         header = catalog.header({"stop_search": "stop-and-search"}.get(kind, kind))
         _write_empty(con, kind, header, snap / kind)
@@ -622,13 +640,20 @@ PARSER_MEMORY_LIMIT = "600MB"
 """DuckDB's memory limit of each parser's database (batches stream from CSV to Parquet)."""
 
 
-def _connect(temp_dir: Path, memory_limit: str) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB database that spills to ``temp_dir`` beyond ``memory_limit``."""
+def _connect(
+    temp_dir: Path, memory_limit: str, threads: int | None = None
+) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB database that spills to ``temp_dir`` beyond ``memory_limit``, using
+    ``threads`` threads (default: one per core)."""
     con = duckdb.connect()
     con.execute(f"SET temp_directory = {_sql_string(temp_dir)}")
     con.execute(f"SET memory_limit = '{memory_limit}'")
-    con.execute(f"SET threads = {os.cpu_count() or 1}")
+    con.execute(f"SET threads = {threads or os.cpu_count() or 1}")
     con.execute("SET enable_progress_bar = false")
+    # The CSV side of a join is estimated at a few hundred rows; left to choose, DuckDB builds
+    # its hash table on the CSV rows when the lookup is larger (the reference-wide codes
+    # table): slower, and the rows come out in lookup order instead of file order.
+    con.execute("SET disabled_optimizers = 'build_side_probe_side'")
     return con
 
 
@@ -656,49 +681,132 @@ def _parse_batch(
     header: list[str],
     reference: dict[str, pd.DataFrame],
     part: Path,
+    counts: dict[str, int | None],
+    only: tuple[frozenset, frozenset],
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Check, classify and write one batch of police files of ``kind`` to the part file ``part``.
+    """Classify one batch of police files of ``kind`` and write its loaded rows to ``part``.
 
-    Returns the batch's quarantined rows, its ledger rows (without sha256) and the quality
-    facts of its files (:func:`_part_facts`); ``rows_loaded`` is counted from the written file,
+    Street and outcomes files are read from CSV once (:func:`_parse_once`); stop-and-search
+    files are first read for their points (:func:`_parse_stop_search`). Returns the batch's
+    quarantined rows, its ledger rows (without sha256; ``rows_read`` is what the parser read:
+    rows loaded + quarantined, compared with the independent count ``counts`` by the caller)
+    and the quality facts of its files (:func:`_part_facts`), measured from the written file,
     which is validated row by row in the same read.
     """
-    police.stage_files(con, kind, batch, header)
-    points, n_quarantined, rows, codes = police.scan_checks(con, kind, header)
     if kind == "stop_search":
-        police.stop_search_points(con, points, reference.get("boundaries_lsoa"))
+        quarantined, facts = _parse_stop_search(con, kind, batch, header, reference, part)
     else:
-        police.split_points(
-            con, kind, points, reference.get("boundaries_lsoa"), reference["lsoa_2011_2021"]
+        quarantined, facts = _parse_once(con, kind, batch, header, part, counts, only)
+    loaded = dict(zip(facts["source_file"], facts["rows"], strict=True))
+    bad = quarantined["source_file"].value_counts().to_dict() if len(quarantined) else {}
+    led = pd.DataFrame(
+        {
+            "kind": kind,
+            "force": [pf.force for pf in batch],
+            "month": [pf.month for pf in batch],
+            "source_file": [pf.rel for pf in batch],
+            "rows_read": [int(loaded.get(pf.rel, 0) + bad.get(pf.rel, 0)) for pf in batch],
+            "rows_loaded": [int(loaded.get(pf.rel, 0)) for pf in batch],
+            "rows_quarantined": [int(bad.get(pf.rel, 0)) for pf in batch],
+        }
+    ).sort_values("source_file", ignore_index=True)
+    for view in ("stage", "scan"):
+        con.execute(f"DROP VIEW IF EXISTS {view}_{kind}")
+    return quarantined, led, facts.assign(kind=kind)
+
+
+def _no_quarantine() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in police.QUARANTINE_COLUMNS})
+
+
+def _parse_once(
+    con: duckdb.DuckDBPyConnection,
+    kind: str,
+    batch: list[PoliceFile],
+    header: list[str],
+    part: Path,
+    counts: dict[str, int | None],
+    only: tuple[frozenset, frozenset],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Street or outcomes batch: one numbered read of the CSVs, classified and written to ``part``.
+
+    Nothing is needed from an earlier read: line numbers come from the independent row counts
+    ``counts``, the LSOA, ward and LAD columns have reference-wide ENUM types, split points are
+    located as they stream (:class:`police.SplitLocator`) and each file's LSOA vintage is
+    predicted from its first lines (:func:`police.predict_vintages`). The read-back of ``part``
+    then measures the vintages from every row; when one differs from the prediction (or the
+    parser's rows differ from ``counts``, which the caller reports), the batch is classified
+    and written again with the measured vintages. A ``Month`` that is not the file's month
+    raises :class:`InputError` (:func:`police.raise_bad_month`).
+    """
+    paths = {pf.rel: str(pf.path) for pf in batch}
+    vintages = police.predict_vintages(batch, header, *only)
+    police.stage_files(con, kind, batch, header, {r: n or 0 for r, n in counts.items()}, vintages)
+    police.batch_domains(con, kind)
+    for _attempt in range(2):
+        police.number_rows(con, kind, batch, header)
+        police.classify(con, kind, header)
+        _write_part(con, kind, part)
+        police.raise_rejects(con, kind)  # ragged rows, bytes that are not UTF-8
+        facts, code_counts = _part_facts(con, kind, part)
+        loaded = dict(zip(facts["source_file"], facts["rows"], strict=True))
+        with_bad = [pf.rel for pf in batch if loaded.get(pf.rel, 0) != counts[pf.rel]]
+        quarantined = _no_quarantine()
+        if with_bad:  # read and classify again only the files that have rows not loaded
+            police.number_rows(con, kind, batch, header, only=with_bad)
+            quarantined = con.execute(police.quarantine_sql(kind, with_bad, with_code=True)).df()
+            police.raise_bad_month(quarantined, paths)
+            known = quarantined[quarantined["code_text"].notna()]
+            code_counts = pd.concat(
+                [code_counts, known.groupby(["source_file", "code_text"]).size()
+                 .rename("n").reset_index().rename(columns={"code_text": "code"})],
+                ignore_index=True,
+            )  # fmt: skip
+            quarantined = quarantined.drop(columns="code_text")
+        measured = police.measured_vintages(con, code_counts)
+        actual = {pf.rel: measured.get(pf.rel) for pf in batch}
+        if actual == vintages:
+            return quarantined, facts
+        vintages = actual  # a prediction was wrong: classify and write the batch again
+        con.register(
+            "vintages_df",
+            pd.DataFrame(
+                {"source_file": list(actual), "vintage": pd.array(list(actual.values()), "Int16")}
+            ),
         )
-    police.batch_domains(con, kind, codes)
+        con.execute(
+            f"""UPDATE files_{kind} f SET vintage = v.vintage::SMALLINT FROM vintages_df v
+                WHERE f.source_file = v.source_file"""
+        )
+        con.unregister("vintages_df")
+        part.unlink(missing_ok=True)
+    raise CrimeplanError(f"{part}: LSOA vintages still differ after writing the batch again")
+
+
+def _parse_stop_search(
+    con: duckdb.DuckDBPyConnection,
+    kind: str,
+    batch: list[PoliceFile],
+    header: list[str],
+    reference: dict[str, pd.DataFrame],
+    part: Path,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Stop-and-search batch: a read for the points to locate and the checks, then the write."""
+    police.stage_files(con, kind, batch, header)
+    points, n_quarantined, _rows, _codes = police.scan_checks(con, kind, header)
+    police.stop_search_points(con, points, reference.get("boundaries_lsoa"))
+    police.batch_domains(con, kind)
     police.number_rows(con, kind, batch, header)
     police.classify(con, kind, header)
-    _write_partitions(con, kind, batch, rows, n_quarantined, part)
+    _write_part(con, kind, part)
     police.raise_rejects(con, kind)  # the write read columns the checks did not
     with_bad = [pf.rel for pf in batch if n_quarantined.get(pf.rel, 0) > 0]
+    quarantined = _no_quarantine()
     if with_bad:  # read and classify again only the files that have quarantined rows
         police.number_rows(con, kind, batch, header, only=with_bad)
         quarantined = con.execute(police.quarantine_sql(kind, with_bad)).df()
-    else:
-        quarantined = pd.DataFrame({c: pd.Series(dtype=object) for c in police.QUARANTINE_COLUMNS})
-    facts = _part_facts(con, kind, part) if part.exists() else _empty_facts()
-    con.register("quarantined_df", quarantined[["source_file"]])
-    con.register("facts_df", facts[["source_file", "rows"]])
-    led = con.execute(
-        f"""SELECT '{kind}' AS kind, m.force, m.month, m.source_file, m.data_rows AS rows_read,
-                   coalesce(l.rows, 0) AS rows_loaded, coalesce(q.n, 0) AS rows_quarantined
-            FROM files_{kind} m
-            LEFT JOIN facts_df l USING (source_file)
-            LEFT JOIN (SELECT source_file, count(*) AS n FROM quarantined_df GROUP BY 1) q
-              USING (source_file)
-            ORDER BY m.source_file"""
-    ).df()
-    con.unregister("quarantined_df")
-    con.unregister("facts_df")
-    con.execute(f"DROP VIEW stage_{kind}")
-    con.execute(f"DROP VIEW scan_{kind}")
-    return quarantined, led, facts.assign(kind=kind)
+    facts, _codes = _part_facts(con, kind, part)
+    return quarantined, facts
 
 
 FACT_COLUMNS = ["rows", "outside_force_rows", "no_location_rows", "duplicate_crime_ids",
@@ -713,16 +821,39 @@ def _empty_facts() -> pd.DataFrame:
     )  # fmt: skip
 
 
-def _part_facts(con: duckdb.DuckDBPyConnection, kind: str, part: Path) -> pd.DataFrame:
-    """Read the part file ``part`` back once: its schema, every row rule, and quality facts.
+def _part_facts(
+    con: duckdb.DuckDBPyConnection, kind: str, part: Path
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Read the part file ``part`` back: its schema, every row rule, quality facts, LSOA codes.
 
     Raises :class:`CrimeplanError` when a column or type differs from
     :data:`schemas.POLICE` or a row breaks one of its rules (the value rules of the columns
-    written from ENUM types were checked on every member of those types by
-    :func:`police.batch_domains`). Returns one row per source file:
-    ``source_file, force, month`` and :data:`FACT_COLUMNS` (see :func:`quality_table`).
+    written from ENUM types were checked on every member of those types:
+    :func:`police.batch_domains`, :func:`police.register_lookups`). A part with no rows is
+    deleted.
+
+    Returns
+    -------
+    facts : DataFrame
+        One row per source file: ``source_file, force, month`` and :data:`FACT_COLUMNS` (see
+        :func:`quality_table`).
+    code_counts : DataFrame
+        ``source_file, code, n``: loaded rows per file and LSOA code (street, outcomes).
     """
+    no_codes = pd.DataFrame(
+        {"source_file": pd.Series(dtype=object), "code": pd.Series(dtype=object),
+         "n": pd.Series(dtype="int64")}
+    )  # fmt: skip
+    if not part.exists():
+        return _empty_facts(), no_codes
     schemas.check_police_schema(con, kind, part)
+    source = f"read_parquet({_sql_string(part)})"
+    # Street Crime IDs are unique in practice: their distinct 64-bit hashes are counted (cheaper
+    # than distinct strings; never more distinct than the IDs), and only a file where hashes
+    # repeat is counted again exactly. Outcomes repeat IDs by nature: counted exactly.
+    distinct = (
+        "CASE WHEN crime_id IS NOT NULL THEN hash(crime_id) END" if kind == "street" else "crime_id"
+    )
     if kind == "stop_search":
         extra = """count(*) FILTER (WHERE longitude IS NULL) AS no_location_rows,
                    0::BIGINT AS duplicate_crime_ids, 0::BIGINT AS asb_rows,
@@ -730,7 +861,7 @@ def _part_facts(con: duckdb.DuckDBPyConnection, kind: str, part: Path) -> pd.Dat
     else:
         asb = "count(*) FILTER (WHERE is_asb)" if kind == "street" else "0::BIGINT"
         extra = f"""count(*) FILTER (WHERE lsoa_code_raw IS NULL) AS no_location_rows,
-                    (count(crime_id) - count(DISTINCT crime_id)) AS duplicate_crime_ids,
+                    (count(crime_id) - count(DISTINCT {distinct})) AS duplicate_crime_ids,
                     {asb} AS asb_rows,
                     CASE WHEN min(lsoa_vintage) = max(lsoa_vintage) THEN min(lsoa_vintage) END
                       AS lsoa_vintage"""
@@ -739,31 +870,45 @@ def _part_facts(con: duckdb.DuckDBPyConnection, kind: str, part: Path) -> pd.Dat
                    count(*) AS rows,
                    count(*) FILTER (WHERE in_force_area = false) AS outside_force_rows, {extra},
                    {schemas.police_rule_counts_sql(kind, schemas.DOMAIN_CHECKED[kind])}
-            FROM read_parquet({_sql_string(part)}) GROUP BY source_file ORDER BY source_file"""
+            FROM {source} GROUP BY source_file ORDER BY source_file"""
     ).df()
     rules = [c for c in result.columns if c.startswith("rule_")]
     counts = result[rules].sum().to_dict()
     schemas.raise_rule_failures(kind, part, counts, schemas.DOMAIN_CHECKED[kind])
-    return result.drop(columns=rules)
+    result = result.drop(columns=rules)
+    if result.empty:
+        part.unlink()
+        return _empty_facts(), no_codes
+    if kind == "street" and (result["duplicate_crime_ids"] > 0).any():
+        again = result.loc[result["duplicate_crime_ids"] > 0, "source_file"].tolist()
+        exact = dict(
+            con.execute(
+                f"""SELECT source_file, count(crime_id) - count(DISTINCT crime_id) FROM {source}
+                    WHERE list_contains(?, source_file) GROUP BY 1""",
+                [again],
+            ).fetchall()
+        )
+        result["duplicate_crime_ids"] = [
+            exact.get(f, n) for f, n in zip(result["source_file"], result["duplicate_crime_ids"],
+                                            strict=True)
+        ]  # fmt: skip
+    if kind == "stop_search":
+        return result, no_codes
+    code_counts = con.execute(
+        f"""SELECT source_file, lsoa_code_raw AS code, count(*) AS n FROM {source}
+            WHERE lsoa_code_raw IS NOT NULL GROUP BY ALL"""
+    ).df()
+    return result, code_counts
 
 
-def _write_partitions(
-    con: duckdb.DuckDBPyConnection,
-    kind: str,
-    batch: list[PoliceFile],
-    rows: dict[str, int],
-    n_quarantined: dict[str, int],
-    part: Path,
-) -> None:
+def _write_part(con: duckdb.DuckDBPyConnection, kind: str, part: Path) -> None:
     """Write the loaded rows of the batch to the part file ``part``, in file order.
 
-    One ``COPY`` over the classified batch (a single parallel pass; insertion order kept, so
-    every row group covers a few consecutive source files and its min/max statistics on
-    ``force`` and ``month`` let readers skip it). No file is written when no row loads.
+    One ``COPY`` over the classified batch (insertion order kept, so every row group covers a
+    few consecutive source files and its min/max statistics on ``force`` and ``month`` let
+    readers skip it). A part with no rows is deleted by :func:`_part_facts`.
     """
     cols = ", ".join(police.COLUMNS[kind])
-    if not any(rows.get(pf.rel, 0) > n_quarantined.get(pf.rel, 0) for pf in batch):
-        return
     con.execute(
         f"""COPY (SELECT {cols} FROM classified_{kind} WHERE reason IS NULL)
             TO {_sql_string(part)} (FORMAT parquet, ROW_GROUP_SIZE {ROW_GROUP_ROWS})"""
@@ -850,7 +995,7 @@ def _write_empty(
                        ''::VARCHAR AS force, ''::VARCHAR AS month, 0::BIGINT AS data_rows, NULL::SMALLINT AS vintage, false AS force_known,
                        []::VARCHAR[] AS force_lads WHERE false"""
         )
-        police.batch_domains(con, kind, [])
+        police.batch_domains(con, kind)
     elif f"stage_{kind}" not in views:  # the last batch's tables remain: an empty stage
         con.execute(
             f"CREATE VIEW stage_{kind} AS SELECT 0::INTEGER AS file_index, 0::BIGINT AS rn, "

@@ -1,23 +1,35 @@
-"""Police CSVs -> typed, harmonised rows, in bulk with DuckDB (no per-row Python).
+"""Police CSVs -> typed, harmonised rows, in bulk with DuckDB (no Python per row but the few
+rows that need point in polygon).
 
-Steps per batch of files of one kind, nothing staged: (1) a parallel ``read_csv`` of the files
-(all VARCHAR, rejects stored so ragged rows and invalid UTF-8 name their file and line) in
-one aggregate by file x LSOA code: rows per file, fatal checks (file month vs ``Month``
-column), LSOA vintages, the batch's codes, the points that need point in polygon;
-(2) point in polygon, in geopandas, only for the few distinct points that need it (split or
-irregular 2011 LSOAs; stop-and-search); (3) the batch's ENUM types and lookup tables;
-(4) a second ``read_csv`` numbered row by row, and one SQL statement that types, quarantines,
-harmonises LSOA 2011 -> 2021 and attaches ward/LAD/force area, written by ``COPY``.
+Street and outcomes files are read from CSV once per batch, nothing staged: one ``read_csv``
+(all VARCHAR, rejects stored so ragged rows and invalid UTF-8 name their file and line),
+numbered row by row (line numbers from the independent row counts), and one SQL statement
+that types, quarantines, harmonises LSOA 2011 -> 2021 and attaches ward/LAD/force area,
+written by ``COPY``. What that statement needs from the batch is known without reading it
+first: the LSOA, ward and LAD columns take reference-wide ENUM types
+(:func:`register_lookups`); points of split or irregular 2011 LSOAs are located as the rows
+stream (:class:`SplitLocator`, a DuckDB function); each file's LSOA vintage is predicted from
+lines spread over it (:func:`predict_vintages`) and measured from every row when the written
+part is read back (the batch is written again when a prediction was wrong). Stop-and-search
+files are read twice: once for their points (:func:`scan_checks`), then for the write.
 """
 
 from __future__ import annotations
 
+import csv
+import mmap
+import os
 import re
+import threading
 from collections.abc import Sequence
+from contextlib import nullcontext
 
 import duckdb
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import shapely
 
 from analysis.errors import InputError
 from analysis.ingest import schemas
@@ -53,6 +65,7 @@ def stage_files(
     files: list[PoliceFile],
     header: list[str],
     data_rows: dict[str, int] | None = None,
+    vintages: dict[str, int | None] | None = None,
 ) -> None:
     """Define table ``files_<kind>`` and view ``scan_<kind>`` over the CSVs of one batch.
 
@@ -62,9 +75,11 @@ def stage_files(
     of :func:`scan_checks` read it in parallel). :func:`number_rows` then defines the numbered
     view the classification reads. ``files_<kind>`` maps ``file_index`` to the file, with
     ``data_rows`` filled by :func:`scan_checks` when ``data_rows`` (rows per file) is not
-    known yet.
+    known yet. ``vintages`` sets ``files_<kind>.vintage``, the LSOA vintage a file's codes that
+    are valid in both vintages are read as (2011, or null for 2021: :func:`predict_vintages`).
     """
     data_rows = data_rows or {f.rel: 0 for f in files}
+    vintages = vintages or {}
     meta = pd.DataFrame(
         {
             "file_index": range(len(files)),
@@ -73,12 +88,14 @@ def stage_files(
             "force": [f.force for f in files],
             "month": [f.month for f in files],
             "data_rows": [data_rows[f.rel] for f in files],
+            "vintage": pd.array([vintages.get(f.rel) for f in files], dtype="Int16"),
         }
     )
     con.register("meta_df", meta)
     con.execute(
         f"""CREATE OR REPLACE TABLE files_{kind} AS
-            SELECT m.*, NULL::SMALLINT AS vintage, f.lads IS NOT NULL AS force_known,
+            SELECT m.* EXCLUDE (vintage), m.vintage::SMALLINT AS vintage,
+                   f.lads IS NOT NULL AS force_known,
                    coalesce(f.lads, []) AS force_lads
             FROM meta_df m
             LEFT JOIN (SELECT force, list(lad_code) AS lads FROM force_lads GROUP BY 1) f USING (force)
@@ -265,9 +282,22 @@ def raise_rejects(con: duckdb.DuckDBPyConnection, kind: str) -> None:
         raise InputError(path, what, int(line))
 
 
-def register_lookups(con: duckdb.DuckDBPyConnection, reference: dict[str, pd.DataFrame]) -> None:
-    """Create ``lsoa``, ``codes`` (every 2011/2021 LSOA code: vintages, change, largest child)
-    and ``force_lads`` in ``con``.
+def register_lookups(
+    con: duckdb.DuckDBPyConnection,
+    reference: dict[str, pd.DataFrame],
+    locator: SplitLocator | None = None,
+    check: bool = True,
+) -> None:
+    """Create the lookup tables, ENUM types and point lookup the classification uses, in ``con``.
+
+    Tables: ``lsoa``, ``codes`` (every 2011/2021 LSOA code: vintages, change, largest child),
+    ``force_lads``, ``codes_sx`` (split or irregular 2011 codes), ``codes_e`` (``codes`` with
+    ENUM-typed values, joined on ``code_text``) and ``areas_e`` (every 2021 child of a split or
+    irregular code with its ward and LAD, ENUM-typed). ENUM types: ``lsoa_allocation_t`` and
+    the reference-wide domains :data:`REFERENCE_ENUMS` (:func:`_reference_domains`). Function:
+    ``split_child(code, longitude, latitude)`` (:class:`SplitLocator`; one is built from
+    ``reference`` when ``locator`` is None). ``check``: check the value rules of the ENUM
+    types' members (once per ingest is enough: every database gets the same members).
 
     ``codes.target`` is the LSOA 2021 a code maps to without a point: itself when it is a 2021
     code, else the 2011 code's largest child (its only child when unchanged or merged); the
@@ -303,12 +333,228 @@ def register_lookups(con: duckdb.DuckDBPyConnection, reference: dict[str, pd.Dat
     con.execute(
         "CREATE OR REPLACE TABLE codes_sx AS SELECT code FROM codes WHERE chgind IN ('S', 'X')"
     )
+    con.execute(
+        """CREATE OR REPLACE TABLE split_children AS
+           SELECT DISTINCT lsoa21_code FROM bridge_df WHERE chgind IN ('S', 'X')"""
+    )
     con.execute("DROP TYPE IF EXISTS lsoa_allocation_t")
     con.execute(
         f"CREATE TYPE lsoa_allocation_t AS ENUM ({', '.join(map(_sql_string, ALLOCATIONS))})"
     )
     for name in ("lsoa_df", "bridge_df", "forces_df"):
         con.unregister(name)
+    _reference_domains(con, check)
+    locator = locator or SplitLocator(reference.get("boundaries_lsoa"), bridge)
+    try:
+        con.remove_function("split_child")
+    except (duckdb.InvalidInputException, duckdb.CatalogException):
+        pass  # not registered yet
+    con.create_function(
+        "split_child",
+        locator.locate,
+        [duckdb.sqltype("VARCHAR"), duckdb.sqltype("DOUBLE"), duckdb.sqltype("DOUBLE")],
+        duckdb.sqltype("VARCHAR"),
+        type="arrow",
+        null_handling="special",
+    )
+
+
+REFERENCE_ENUMS = {
+    "lsoa_code_t": "SELECT code FROM codes",
+    "lsoa21_t": """SELECT code FROM codes WHERE is21 UNION SELECT target FROM codes
+                   UNION SELECT lsoa21_code FROM split_children""",
+    "ward_code_t": "SELECT ward_code FROM lsoa",
+    "ward_name_t": "SELECT ward_name FROM lsoa",
+    "lad_code_t": "SELECT lad_code FROM lsoa",
+    "lad_name_t": "SELECT lad_name FROM lsoa",
+}
+"""ENUM types of the LSOA, ward and LAD columns: every value the lookups can give them."""
+_AREA = ("ward_code", "ward_name", "lad_code", "lad_name")
+
+
+def _reference_domains(con: duckdb.DuckDBPyConnection, check: bool = True) -> None:
+    """Create the ENUM types :data:`REFERENCE_ENUMS` and the ENUM-typed lookups ``codes_e``
+    and ``areas_e``; check the value rules of the ENUM columns on every member.
+
+    The LSOA code as read, ward and LAD columns are written from these types, so DuckDB's
+    Parquet writer copies their dictionaries instead of hashing every value; each holds every
+    value the reference can produce. The writer puts a type's whole dictionary in every row
+    group, which readers decode: ``lsoa21_code`` (35,000 members, the column readers group
+    by) is therefore written as VARCHAR (a dictionary of the row group's own values), the
+    smaller domains as ENUMs (measured in benchmarks/README.md). Every value those columns
+    take is a member, so checking the members checks every row (:data:`schemas.DOMAIN_CHECKED`).
+    """
+    for name, values_sql in REFERENCE_ENUMS.items():
+        con.execute(f"DROP TYPE IF EXISTS {name}")
+        con.execute(
+            f"CREATE TYPE {name} AS ENUM (SELECT DISTINCT v FROM ({values_sql}) t(v) "
+            "WHERE v IS NOT NULL ORDER BY v)"
+        )
+    for column, type_name in (("lsoa21_code", "lsoa21_t"), ("lad_code", "lad_code_t")):
+        if not check:
+            break
+        (members,) = con.execute(f"SELECT enum_range(NULL::{type_name})").fetchone()
+        schemas.check_domain(con, "street/outcomes", column, list(members))
+    area = ", ".join(f"l.{c}::{c}_t AS {c}" for c in _AREA)
+    con.execute(
+        f"""CREATE OR REPLACE TABLE codes_e AS
+            SELECT code AS code_text, code::lsoa_code_t AS code, is11, is21, chgind,
+                   CASE WHEN is21 THEN code END::lsoa21_t AS code21,
+                   target::lsoa21_t AS target, {area}
+            FROM codes l"""
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TABLE areas_e AS
+            SELECT c.lsoa21_code AS code_text, c.lsoa21_code::lsoa21_t AS lsoa21_code, {area}
+            FROM split_children c LEFT JOIN lsoa l USING (lsoa21_code)"""
+    )
+
+
+class SplitLocator:
+    """The 2021 child LSOA containing a point, for rows whose 2011 code was split or irregular.
+
+    Called by DuckDB as the function ``split_child(code, longitude, latitude)`` on the rows
+    that need it (CASE evaluates it only on those), so the CSVs need no earlier pass to collect
+    the points. Each new distinct point is tested against its code's own 2021 children in the
+    order of the boundary table, and the first that contains it (GEOS ``contains``: inside,
+    not on the edge) is kept: the match a geopandas ``sjoin`` with predicate ``within`` keeps
+    first. Results are cached; the cache is shared by the parser threads (a point's result
+    never depends on the others). Shapely only (no CRS objects): this runs on DuckDB's threads.
+
+    Parameters
+    ----------
+    boundaries : GeoDataFrame or None
+        LSOA 2021 boundaries (``code``, ``geometry``, lon/lat); None: no point is located.
+    bridge : DataFrame
+        The LSOA 2011 -> 2021 lookup (``lsoa11_code``, ``lsoa21_code``, ``chgind``).
+    """
+
+    def __init__(self, boundaries: gpd.GeoDataFrame | None, bridge: pd.DataFrame) -> None:
+        self.children: dict[str, list[tuple[str, object]]] = {}
+        if boundaries is not None and not boundaries.empty:
+            candidates = bridge[bridge["chgind"].isin(["S", "X"])][["lsoa11_code", "lsoa21_code"]]
+            polys = boundaries[["code", "geometry"]].merge(
+                candidates, left_on="code", right_on="lsoa21_code"
+            )
+            for code11, child, geom in zip(
+                polys["lsoa11_code"], polys["lsoa21_code"], polys["geometry"], strict=True
+            ):
+                if geom is not None:
+                    self.children.setdefault(code11, []).append((child, geom))
+        self.cache: dict[tuple[str, float, float], str | None] = {}
+        self.prepared: set[str] = set()  # codes whose children are prepared (GEOS), once each
+        self.lock = threading.Lock()
+
+    def _locate_new(self, points: list[tuple[str, float, float]]) -> dict:
+        found: dict[tuple[str, float, float], str | None] = dict.fromkeys(points)
+        by_code: dict[str, list[tuple[str, float, float]]] = {}
+        for key in points:
+            by_code.setdefault(key[0], []).append(key)
+        for code, keys in by_code.items():
+            if code not in self.prepared:
+                with self.lock:
+                    for _child, geom in self.children.get(code, []):
+                        shapely.prepare(geom)
+                    self.prepared.add(code)
+            xs = np.array([k[1] for k in keys])
+            ys = np.array([k[2] for k in keys])
+            open_ = np.ones(len(keys), dtype=bool)
+            for child, geom in self.children.get(code, []):
+                inside = shapely.contains_xy(geom, xs, ys) & open_
+                for i in np.flatnonzero(inside):
+                    found[keys[i]] = child
+                open_ &= ~inside
+        return found
+
+    def locate(self, codes: pa.Array, longitudes: pa.Array, latitudes: pa.Array) -> pa.Array:
+        """Child LSOA 2021 code of each ``(code, longitude, latitude)``, null when none holds it."""
+        keys = list(
+            zip(codes.to_pylist(), longitudes.to_pylist(), latitudes.to_pylist(), strict=True)
+        )
+        cache = self.cache
+        new = list(dict.fromkeys(k for k in keys if k not in cache and None not in k))
+        if new:
+            found = self._locate_new(new)
+            with self.lock:
+                cache.update(found)
+        return pa.array([cache.get(k) for k in keys], type=pa.string())
+
+
+def predict_vintages(
+    files: Sequence[PoliceFile], header: list[str], only11: frozenset, only21: frozenset
+) -> dict[str, int | None]:
+    """Predicted ``files_<kind>.vintage`` of each file from :data:`VINTAGE_SAMPLE` of its lines.
+
+    The LSOA vintage of a file is 2011 when it has codes that exist only in 2011 and none only
+    in 2021, else 2021 (null); it decides how codes valid in both vintages are read. It is
+    predicted from lines spread evenly over the file (police files are sorted by crime type
+    and LSOA, so the first lines would not do), so the CSV is read only once by DuckDB; the
+    write is checked against the vintages measured from every row
+    (:func:`analysis.ingest.build._parse_once` writes the batch again when one differs).
+    """
+    col = header.index("LSOA code")
+    only11_b = {c.encode() for c in only11}
+    only21_b = {c.encode() for c in only21}
+    out: dict[str, int | None] = {}
+    for pf in files:
+        n11 = n21 = 0
+        with open(pf.path, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            with (
+                mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+                if size
+                else nullcontext(b"") as data
+            ):
+                start = data.find(b"\n") + 1  # after the header
+                step = max((size - start) // VINTAGE_SAMPLE, 1)
+                at = start if start else size
+                while at < size:
+                    end = data.find(b"\n", at)
+                    end = size if end < 0 else end
+                    line = data[at:end]
+                    if b'"' in line:  # quoted fields: the csv module splits them
+                        fields = [
+                            f.encode() for f in next(csv.reader([line.decode("utf-8", "replace")]))
+                        ]
+                    else:
+                        fields = line.split(b",")
+                    if len(fields) > col:
+                        n11 += fields[col] in only11_b
+                        n21 += fields[col] in only21_b
+                    nxt = data.find(b"\n", at + step - 1)  # the line after the next step
+                    at = size if nxt < 0 else nxt + 1
+        out[pf.rel] = file_vintage(n11, n21)
+    return out
+
+
+VINTAGE_SAMPLE = 256
+"""Lines of a police file read by :func:`predict_vintages`, spread evenly over the file."""
+
+
+def file_vintage(n11: int, n21: int) -> int | None:
+    """``files_<kind>.vintage`` from the rows with codes only in 2011 (``n11``) or only in 2021."""
+    return 2011 if n11 > 0 and n21 == 0 else None
+
+
+def vintage_sets(reference: dict[str, pd.DataFrame]) -> tuple[frozenset, frozenset]:
+    """The LSOA codes that exist only in 2011 and only in 2021 (the ``is11``/``is21`` of
+    ``codes`` in :func:`register_lookups`: 2011 codes of the lookup, 2021 codes of ``lsoa``)."""
+    codes11 = set(reference["lsoa_2011_2021"]["lsoa11_code"].dropna())
+    codes21 = set(reference["lsoa"]["lsoa21_code"].dropna())
+    return frozenset(codes11 - codes21), frozenset(codes21 - codes11)
+
+
+def measured_vintages(con: duckdb.DuckDBPyConnection, code_counts: pd.DataFrame) -> dict:
+    """``source_file -> files_<kind>.vintage`` from ``code_counts`` (``source_file, code, n``:
+    rows per file and LSOA code text, every row parsed)."""
+    con.register("code_counts_df", code_counts)
+    rows = con.execute(
+        """SELECT n.source_file, sum(n.n) FILTER (WHERE c.is11 AND NOT c.is21) AS n11,
+                  sum(n.n) FILTER (WHERE c.is21 AND NOT c.is11) AS n21
+           FROM code_counts_df n JOIN codes c ON c.code = n.code GROUP BY 1"""
+    ).fetchall()
+    con.unregister("code_counts_df")
+    return {rel: file_vintage(n11 or 0, n21 or 0) for rel, n11, n21 in rows}
 
 
 def _points_in_polygons(points: pd.DataFrame, polygons: gpd.GeoDataFrame) -> pd.DataFrame:
@@ -323,58 +569,6 @@ def _points_in_polygons(points: pd.DataFrame, polygons: gpd.GeoDataFrame) -> pd.
     return pd.DataFrame(hit.drop(columns=["geometry", "index_right"], errors="ignore"))
 
 
-def split_points(
-    con: duckdb.DuckDBPyConnection,
-    kind: str,
-    points: pd.DataFrame,
-    lsoa_boundaries: gpd.GeoDataFrame | None,
-    bridge: pd.DataFrame,
-) -> None:
-    """Table ``split_<kind>(code, longitude, latitude, lsoa21_code)``: 2021 child containing the point.
-
-    ``points`` are the distinct points of rows whose 2011 code was split or irregular; each is
-    tested only against that code's own 2021 children.
-    """
-    result = pd.DataFrame({"code": [], "longitude": [], "latitude": [], "lsoa21_code": []}).astype(
-        {"code": object, "lsoa21_code": object}
-    )
-    if not points.empty and lsoa_boundaries is not None:
-        candidates = bridge[bridge["chgind"].isin(["S", "X"])][["lsoa11_code", "lsoa21_code"]]
-        polys = lsoa_boundaries[["code", "geometry"]].merge(
-            candidates, left_on="code", right_on="lsoa21_code"
-        )
-        polys = gpd.GeoDataFrame(
-            polys[["lsoa11_code", "lsoa21_code", "geometry"]], geometry="geometry", crs=4326
-        )
-        geo = gpd.GeoDataFrame(
-            points, geometry=gpd.points_from_xy(points["longitude"], points["latitude"]), crs=4326
-        )
-        hit = gpd.sjoin(geo, polys, predicate="within")
-        hit = hit[hit["code"] == hit["lsoa11_code"]]
-        hit = hit[~hit.index.duplicated(keep="first")]
-        result = pd.DataFrame(
-            {
-                "code": hit["code"],
-                "longitude": hit["longitude"],
-                "latitude": hit["latitude"],
-                "lsoa21_code": hit["lsoa21_code"],
-            }
-        )
-    con.register("split_df", result.astype({"longitude": "float64", "latitude": "float64"}))
-    con.execute(
-        f"""CREATE OR REPLACE TABLE splitraw_{kind} AS
-            SELECT code::VARCHAR AS code, longitude, latitude, lsoa21_code::VARCHAR AS lsoa21_code
-            FROM split_df"""
-    )
-    con.unregister("split_df")
-
-
-ENUM_COLUMNS = ("code", "ward_code", "ward_name", "lad_code", "lad_name", "force", "month",
-                "source_file")  # fmt: skip
-"""Per-batch ENUM types ``<column>_t_<kind>`` (:func:`batch_domains`)."""
-_AREA = ("ward_code", "ward_name", "lad_code", "lad_name")
-
-
 def _enum_type(con: duckdb.DuckDBPyConnection, name: str, values_sql: str) -> list[str]:
     """Create ENUM type ``name`` holding the distinct non-null values of ``values_sql``; return them."""
     rows = con.execute(f"SELECT DISTINCT v FROM ({values_sql}) WHERE v IS NOT NULL").fetchall()
@@ -383,71 +577,35 @@ def _enum_type(con: duckdb.DuckDBPyConnection, name: str, values_sql: str) -> li
     return values
 
 
-def batch_domains(con: duckdb.DuckDBPyConnection, kind: str, codes: list[str]) -> None:
-    """Typed lookup tables of one batch, whose text columns are ENUMs of the batch's own values.
+BATCH_ENUMS = ("force", "month", "source_file")
+"""Per-batch ENUM types ``<column>_t_<kind>`` (:func:`batch_domains`): the batch's file facts."""
 
-    Creates ``codes_<kind>`` (the rows of ``codes`` for ``codes``, the batch's known LSOA
-    codes, plus ``code_text``, the code as VARCHAR to join on), ``split_<kind>`` (the points of
-    ``splitraw_<kind>`` with their areas) and adds the ENUM columns ``force_e, month_e,
-    source_file_e, force_lads_e`` to ``files_<kind>``. Each ENUM holds only the values the
-    batch can produce, so the dictionary the Parquet writer copies into every row group stays
-    small, and the writer need not hash every value of these columns.
+
+def batch_domains(con: duckdb.DuckDBPyConnection, kind: str) -> None:
+    """Add ENUM-typed columns ``force_e, month_e, source_file_e, force_lads_e`` to ``files_<kind>``.
+
+    ``force, month, source_file`` get ENUM types of the batch's own values (known from its
+    file names, so no read of the CSVs is needed), checked against their value rules; the
+    force's local authorities are typed ``lad_code_t`` (:data:`REFERENCE_ENUMS`). The Parquet
+    writer then copies these dictionaries instead of hashing every value.
     """
-    con.execute(f"DROP TABLE IF EXISTS codes_{kind}")
-    con.execute(f"DROP TABLE IF EXISTS split_{kind}")
-    enum_cols = {"force_e", "month_e", "source_file_e", "force_lads_e"}
+    enum_cols = {f"{c}_e" for c in BATCH_ENUMS} | {"force_lads_e"}
     if enum_cols & _columns(con, f"files_{kind}"):  # a previous batch's table
         con.execute(
             f"CREATE OR REPLACE TABLE files_{kind} AS SELECT * EXCLUDE ({', '.join(sorted(enum_cols))}) "
             f"FROM files_{kind} ORDER BY file_index"
         )
-    for col in ENUM_COLUMNS:
+    domain = {}
+    for col in BATCH_ENUMS:
         con.execute(f"DROP TYPE IF EXISTS {col}_t_{kind}")
-    con.execute(
-        f"CREATE TABLE IF NOT EXISTS splitraw_{kind} (code VARCHAR, longitude DOUBLE, "
-        "latitude DOUBLE, lsoa21_code VARCHAR)"
-    )
-    con.register("batch_codes_df", pd.DataFrame({"code": pd.Series(codes, dtype=object)}))
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE dom_{kind} AS
-            SELECT c.* FROM codes c SEMI JOIN batch_codes_df b ON b.code = c.code"""
-    )
-    con.unregister("batch_codes_df")
-    lsoa21 = f"SELECT target AS c FROM dom_{kind} UNION SELECT lsoa21_code FROM splitraw_{kind}"
-    domain = {
-        "lsoa21_code": _enum_type(
-            con, f"code_t_{kind}", f"SELECT code AS v FROM dom_{kind} UNION {lsoa21}"
-        )
-    }
-    for col in _AREA:
-        domain[col] = _enum_type(
-            con,
-            f"{col}_t_{kind}",
-            f"SELECT l.{col} AS v FROM lsoa l SEMI JOIN ({lsoa21}) d ON d.c = l.lsoa21_code",
-        )
-    for col in ("force", "month", "source_file"):
         domain[col] = _enum_type(con, f"{col}_t_{kind}", f"SELECT {col} AS v FROM files_{kind}")
-    domain["lsoa_allocation"] = ALLOCATIONS
-    for col in schemas.DOMAIN_CHECKED[kind]:  # every value these ENUM columns can be written with
+    for col in schemas.DOMAIN_CHECKED[kind] & set(BATCH_ENUMS):
         schemas.check_domain(con, kind, col, domain[col])
-    area = ", ".join(f"l.{c}::{c}_t_{kind} AS {c}" for c in _AREA)
-    con.execute(
-        f"""CREATE TABLE codes_{kind} AS
-            SELECT code AS code_text, code::code_t_{kind} AS code, is11, is21, chgind,
-                   target::code_t_{kind} AS target, {area}
-            FROM dom_{kind} l"""
-    )
-    con.execute(
-        f"""CREATE TABLE split_{kind} AS
-            SELECT n.code, n.longitude, n.latitude, n.lsoa21_code::code_t_{kind} AS lsoa21_code,
-                   {area}
-            FROM splitraw_{kind} n LEFT JOIN lsoa l USING (lsoa21_code)"""
-    )
-    enums = ", ".join(f"{c}::{c}_t_{kind} AS {c}_e" for c in ("force", "month", "source_file"))
+    enums = ", ".join(f"{c}::{c}_t_{kind} AS {c}_e" for c in BATCH_ENUMS)
     con.execute(
         f"""CREATE OR REPLACE TABLE files_{kind} AS
             SELECT *, {enums},
-                   list_filter(list_transform(force_lads, lambda x: TRY_CAST(x AS lad_code_t_{kind})),
+                   list_filter(list_transform(force_lads, lambda x: TRY_CAST(x AS lad_code_t)),
                                lambda x: x IS NOT NULL) AS force_lads_e
             FROM files_{kind} ORDER BY file_index"""
     )
@@ -515,11 +673,14 @@ def typed_sql(kind: str, view: str = "stage") -> str:
                FROM {view}_{kind} s"""
 
 
-def reason_sql(kind: str, lsoa: bool = True) -> str:
+def reason_sql(kind: str, lsoa: bool = True, month: bool = False) -> str:
     """SQL ``CASE`` giving the quarantine reason of a typed row ``t`` (null: the row loads).
 
     ``t`` is :func:`typed_sql`; street and outcomes need ``cc`` (the codes table) joined on
-    ``t.code``, unless ``lsoa`` is false (every reason but ``unknown-lsoa``).
+    ``t.code``, unless ``lsoa`` is false (every reason but ``unknown-lsoa``). With ``month``
+    (``m`` is the row's ``files_<kind>`` row), a ``Month`` other than the file name's month
+    gives :data:`BAD_MONTH` before any other reason: not a quarantine reason but a fatal error
+    (:func:`raise_bad_month`).
     """
     if kind == "stop_search":
         return f"""CASE {_COORD_REASONS}
@@ -534,10 +695,28 @@ def reason_sql(kind: str, lsoa: bool = True) -> str:
         ids = """WHEN t.crime_id IS NULL THEN 'missing-crime-id'
                 WHEN NULLIF(t.c_outcome_type, '') IS NULL THEN 'missing-outcome-type'"""
     unknown = "WHEN t.code IS NOT NULL AND cc.code IS NULL THEN 'unknown-lsoa'" if lsoa else ""
-    return f"""CASE {_COORD_REASONS}
+    bad_month = f"WHEN t.c_month IS DISTINCT FROM m.month THEN '{BAD_MONTH}'" if month else ""
+    return f"""CASE {bad_month} {_COORD_REASONS}
              {ids}
              {unknown}
              ELSE NULL END"""
+
+
+BAD_MONTH = "month-differs-from-file-name"
+"""Reason of a row whose ``Month`` is not its file's month: raised as an error, never stored."""
+
+
+def raise_bad_month(quarantined: pd.DataFrame, paths: dict[str, str]) -> None:
+    """Raise :class:`InputError` for the first row of ``quarantined`` (in file order, then
+    line) whose reason is :data:`BAD_MONTH`; ``paths`` maps ``source_file`` to the file path."""
+    bad = quarantined[quarantined["reason"] == BAD_MONTH]
+    if len(bad):
+        row = bad.sort_values(["source_file", "source_line"]).iloc[0]
+        raise InputError(
+            paths[row["source_file"]],
+            f"Month differs from the file name's month {row['month']}",
+            int(row["source_line"]),
+        )
 
 
 ALLOCATIONS = [
@@ -599,8 +778,12 @@ def classified_sql(kind: str, header: list[str]) -> str:
         if kind == "street"
         else "NULLIF(t.c_outcome_type, '') AS outcome_type,"
     )
+    area = ", ".join(f"cc.{c} AS t_{c}" for c in _AREA)
+    by_point = ",\n        ".join(
+        f"CASE WHEN sp.lsoa21_code IS NOT NULL THEN sp.{c} ELSE j0.t_{c} END AS {c}" for c in _AREA
+    )
     return f"""
-    WITH j AS (
+    WITH j0 AS (
       SELECT {prov},
         t.crime_id,
         {specific}
@@ -612,21 +795,23 @@ def classified_sql(kind: str, header: list[str]) -> str:
              WHEN cc.is11 AND NOT cc.is21 THEN 2011
              WHEN cc.is21 AND NOT cc.is11 THEN 2021
              ELSE coalesce(m.vintage, 2021) END::SMALLINT AS lsoa_vintage,
-        cc.chgind, cc.target, sp.lsoa21_code AS point_child, m.force_known, m.force_lads_e,
-        CASE WHEN sp.lsoa21_code IS NOT NULL THEN sp.ward_code ELSE cc.ward_code END AS ward_code,
-        CASE WHEN sp.lsoa21_code IS NOT NULL THEN sp.ward_name ELSE cc.ward_name END AS ward_name,
-        CASE WHEN sp.lsoa21_code IS NOT NULL THEN sp.lad_code ELSE cc.lad_code END AS lad_code,
-        CASE WHEN sp.lsoa21_code IS NOT NULL THEN sp.lad_name ELSE cc.lad_name END AS lad_name,
-        {reason_sql(kind)} AS reason
+        cc.chgind, cc.code21, cc.target, m.force_known, m.force_lads_e, {area},
+        CASE WHEN cc.chgind IN ('S', 'X') THEN split_child(t.code, t.longitude, t.latitude)
+             END AS point_text,
+        t.code AS code_text,
+        {reason_sql(kind, month="Month" in header)} AS reason
       FROM ({typed_sql(kind)}) t JOIN files_{kind} m USING (file_index)
-      LEFT JOIN codes_{kind} cc ON cc.code_text = t.code
-      LEFT JOIN split_{kind} sp ON sp.code = t.code
-            AND sp.longitude = t.longitude AND sp.latitude = t.latitude
+      LEFT JOIN codes_e cc ON cc.code_text = t.code
+    ), j AS (
+      SELECT j0.* EXCLUDE (point_text, {", ".join(f"t_{c}" for c in _AREA)}),
+        sp.lsoa21_code AS point_child,
+        {by_point}
+      FROM j0 LEFT JOIN areas_e sp ON sp.code_text = j0.point_text
     )
-    SELECT j.* EXCLUDE (chgind, target, point_child, force_known, force_lads_e),
+    SELECT j.* EXCLUDE (chgind, code21, target, point_child, force_known, force_lads_e),
       CASE WHEN lsoa_code_raw IS NULL THEN NULL
-           WHEN lsoa_vintage = 2021 THEN lsoa_code_raw
-           ELSE coalesce(point_child, target) END AS lsoa21_code,
+           WHEN lsoa_vintage = 2021 THEN code21
+           ELSE coalesce(point_child, target) END::VARCHAR AS lsoa21_code,
       CASE WHEN lsoa_code_raw IS NULL OR NOT force_known THEN NULL
            ELSE list_contains(force_lads_e, lad_code) END AS in_force_area,
       CASE WHEN lsoa_code_raw IS NULL THEN {_alloc("no-location")}
@@ -669,18 +854,23 @@ QUARANTINE_COLUMNS = ["kind", "force", "month", "source_file", "source_line", "r
 
 
 def classify(con: duckdb.DuckDBPyConnection, kind: str, header: list[str]) -> None:
-    """View ``classified_<kind>``: every row read, ``file_index``, store columns, ``reason``, ``record``."""
+    """View ``classified_<kind>``: every row read, ``file_index``, store columns, ``reason``,
+    ``record`` and, for street and outcomes, ``code_text`` (the LSOA code as read)."""
     cols = ", ".join(COLUMNS[kind])
+    code = "" if kind == "stop_search" else ", code_text"
     con.execute(
         f"""CREATE OR REPLACE VIEW classified_{kind} AS
-        SELECT file_index, {cols}, reason, record FROM ({classified_sql(kind, header)})"""
+        SELECT file_index, {cols}, reason, record{code} FROM ({classified_sql(kind, header)})"""
     )
 
 
-def quarantine_sql(kind: str, source_files: Sequence[str] | None = None) -> str:
+def quarantine_sql(
+    kind: str, source_files: Sequence[str] | None = None, with_code: bool = False
+) -> str:
     """SQL of the quarantined rows in ``classified_<kind>`` (quarantine table columns).
 
-    ``source_files`` limits it to those files of the batch (the ones known to have such rows).
+    ``source_files`` limits it to those files of the batch (the ones known to have such rows);
+    ``with_code`` adds ``code_text`` (street and outcomes).
     """
     files = (
         f"AND list_contains({_sql_list(source_files)}, source_file::VARCHAR)"
@@ -689,5 +879,6 @@ def quarantine_sql(kind: str, source_files: Sequence[str] | None = None) -> str:
     )
     return f"""SELECT '{kind}' AS kind, force::VARCHAR AS force, month::VARCHAR AS month,
                       source_file::VARCHAR AS source_file, source_line, reason, record
+                      {", code_text" if with_code else ""}
                FROM classified_{kind} WHERE reason IS NOT NULL {files}
                ORDER BY source_file, source_line"""
