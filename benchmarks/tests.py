@@ -34,17 +34,27 @@ TARGETS = {"unit": 60.0, "all": 360.0}
 
 
 def run_tier(tree: Path, tier: str, workers: str, log: Path):
-    """Run one tier of ``tree``'s tests (its own source first on the path); a Measurement."""
+    """Run one tier of ``tree``'s tests (its own source first on the path); a Measurement.
+    The names of failed tests are appended to ``log`` (a JUnit XML report beside it)."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env["PYTHONPATH"] = str(tree / "src")
     cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", workers,
-           "--dist", "loadfile", "--rootdir", str(tree), str(tree / "tests"), *TIERS[tier]]  # fmt: skip
+           "--dist", "loadfile", "--rootdir", str(tree), str(tree / "tests"),
+           "--junitxml", str(log.with_suffix(".xml")), *TIERS[tier]]  # fmt: skip
     old = Path.cwd()
     os.chdir(tree)  # relative paths in tests are taken from the tree's root
     try:
-        return run_measured(f"{tier} @ {tree.name}", cmd, log_path=log, env=env)
+        measured = run_measured(f"{tier} @ {tree.name}", cmd, log_path=log, env=env)
     finally:
         os.chdir(old)
+    if not measured.ok and log.with_suffix(".xml").is_file():
+        import xml.etree.ElementTree as ET
+
+        cases = ET.parse(log.with_suffix(".xml")).getroot().iter("testcase")
+        bad = [f"{c.get('classname')}::{c.get('name')}: {(c.find('failure') if c.find('failure') is not None else c.find('error')).get('message', '')[:300]}"
+               for c in cases if c.find("failure") is not None or c.find("error") is not None]  # fmt: skip
+        measured.stderr_tail += "\n" + "\n".join(bad)
+    return measured
 
 
 def main(argv: list[str] | None = None) -> int:
