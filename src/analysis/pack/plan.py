@@ -505,15 +505,14 @@ def data_check(
     :data:`FAILED` when a table it needs is in ``damaged`` (``{table: problem}``, from
     :func:`analysis.ingest.checks.damaged_tables`) or the check itself raised (details in
     ``error``, never in ``reason``)."""
-    bad = [t for t in spec.needs if t in (damaged or {})] or (
-        list(spec.needs) if "*" in (damaged or {}) else []
-    )
+    damaged = damaged or {}
+    bad = [t for t in spec.needs if t in damaged or "*" in damaged]
     if bad:
         reason = (
             f"its processed data files are damaged ({', '.join(bad)}); rebuild them with "
             "crimeplan ingest --repair"
         )
-        return reason, "; ".join(damaged.get(t, damaged.get("*", "")) for t in bad), FAILED
+        return reason, "; ".join(damaged.get(t) or damaged["*"] for t in bad), FAILED
     views = set(store.query("SELECT view_name FROM duckdb_views() WHERE NOT internal")["view_name"])
     absent = [t for t in spec.needs if t not in views]
     if absent:
