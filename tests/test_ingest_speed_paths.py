@@ -201,11 +201,6 @@ def test_split_locator_keeps_the_match_sjoin_keeps(fixture_raw_dir):
         expected[(code, x, y)] = child
     assert 0 < sum(v is not None for v in expected.values()) < len(expected)
     locator = police.SplitLocator(bounds, bridge)
-    import pyarrow as pa
-
     keys = list(expected)
-    got = locator.locate(
-        pa.array([k[0] for k in keys]), pa.array([k[1] for k in keys]),
-        pa.array([k[2] for k in keys]),
-    ).to_pylist()  # fmt: skip
-    assert got == [expected[k] for k in keys]
+    assert [locator.locate(*k) for k in keys] == [expected[k] for k in keys]
+    assert [locator.locate(*k) for k in keys] == [expected[k] for k in keys]  # from the cache

@@ -13,7 +13,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -60,6 +60,9 @@ class IngestReport:
     seconds : float
     reference_tables : list of str
         Names of the reference tables in the snapshot.
+    checksums : dict
+        ``{bytes, sha256}`` of each part file parsed in this run (relative path), taken as it
+        was written.
     """
 
     processed_dir: Path
@@ -77,6 +80,7 @@ class IngestReport:
     reference_tables: list[str] = field(default_factory=list)
     coverage: dict[str, dict[str, str]] = field(default_factory=dict)
     parts: dict[str, str] = field(default_factory=dict)
+    checksums: dict[str, dict] = field(default_factory=dict)
 
 
 def current_snapshot_id(processed_dir: Path) -> str | None:
@@ -371,7 +375,9 @@ def _ingest_locked(
             pd.DataFrame(
                 [{"path": i["path"], "sha256": i["sha256"], "bytes": i["bytes"]} for i in inputs]
             ).to_parquet(snap / "inputs.parquet", index=False)
-            stored = checks.checksum_files(snap, prev_manifest.get("files"), prev_dir)
+            stored = checks.checksum_files(
+                snap, prev_manifest.get("files"), prev_dir, report.checksums
+            )
             manifest = {
                 "snapshot": sid,
                 "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -520,8 +526,13 @@ def _build(
             police.register_lookups(local.con, reference, locator, check=first)
         header = catalog.header({"stop_search": "stop-and-search"}.get(kind, kind))
         counts = {pf.rel: facts_of(pf.rel).records for pf in batch}
-        return _parse_batch(local.con, kind, batch, header, reference, part, counts, only)
+        result = _parse_batch(local.con, kind, batch, header, reference, part, counts, only)
+        if part.exists():  # fsync and hash it now, while the page cache has it and batches run
+            sums[part.relative_to(snap).as_posix()] = summer.submit(checks.file_checksum, part)
+        return result
 
+    sums: dict[str, Future] = {}
+    summer = ThreadPoolExecutor(max_workers=1)
     try:
         with ThreadPoolExecutor(max_workers=PARSERS) as pool:
             futures = [pool.submit(parse, *job) for job in jobs]
@@ -551,6 +562,7 @@ def _build(
     except BaseException:
         for worker_con in opened:
             worker_con.close()
+        summer.shutdown(cancel_futures=True)
         raise
     if opened:  # a parser's database has the lookups already
         con.close()
@@ -599,6 +611,8 @@ def _build(
     report.reference_tables = sorted(reference_tables or reference)
     report.coverage = coverage
     report.parts = parts
+    report.checksums = {rel: f.result() for rel, f in sums.items()}
+    summer.shutdown()
     _fill_totals(report, snap)
     return report
 

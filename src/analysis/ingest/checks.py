@@ -250,18 +250,35 @@ def snapshot_files(snap: Path) -> list[Path]:
     return sorted(p for p in snap.rglob("*") if p.is_file() and p.name != "manifest.json")
 
 
+def file_checksum(path: Path) -> dict:
+    """``{bytes, sha256}`` of ``path``, fsynced first (durable before it is named in a manifest)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    return {"bytes": path.stat().st_size, "sha256": _sha256(path)}
+
+
 def checksum_files(
-    snap: Path, previous: dict[str, dict] | None = None, prev_snap: Path | None = None
+    snap: Path,
+    previous: dict[str, dict] | None = None,
+    prev_snap: Path | None = None,
+    known: dict[str, dict] | None = None,
 ) -> dict[str, dict]:
     """``{relative path: {bytes, sha256}}`` of every snapshot file, each fsynced first.
 
-    A file hard-linked from ``prev_snap`` (same inode) takes its checksum from ``previous``.
+    A file hard-linked from ``prev_snap`` (same inode) takes its checksum from ``previous``;
+    a file in ``known`` (checksummed by :func:`file_checksum` as it was written, while other
+    batches were parsed) takes it from there when its size is unchanged.
     """
     from concurrent.futures import ThreadPoolExecutor
 
     def one(path: Path) -> tuple[str, dict]:
         rel = path.relative_to(snap).as_posix()
         st = path.stat()
+        if known and rel in known and known[rel]["bytes"] == st.st_size:
+            return rel, known[rel]
         if previous and prev_snap is not None and rel in previous:
             try:
                 pst = (prev_snap / rel).stat()
@@ -269,12 +286,7 @@ def checksum_files(
                 pst = None
             if pst is not None and (pst.st_ino, pst.st_dev) == (st.st_ino, st.st_dev):
                 return rel, previous[rel]
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        return rel, {"bytes": st.st_size, "sha256": _sha256(path)}
+        return rel, file_checksum(path)
 
     with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
         out = dict(pool.map(one, snapshot_files(snap)))

@@ -28,7 +28,6 @@ import duckdb
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import shapely
 
 from analysis.errors import InputError
@@ -354,8 +353,9 @@ def register_lookups(
         locator.locate,
         [duckdb.sqltype("VARCHAR"), duckdb.sqltype("DOUBLE"), duckdb.sqltype("DOUBLE")],
         duckdb.sqltype("VARCHAR"),
-        type="arrow",
+        type="native",
         null_handling="special",
+        side_effects=False,
     )
 
 
@@ -466,18 +466,24 @@ class SplitLocator:
                 open_ &= ~inside
         return found
 
-    def locate(self, codes: pa.Array, longitudes: pa.Array, latitudes: pa.Array) -> pa.Array:
-        """Child LSOA 2021 code of each ``(code, longitude, latitude)``, null when none holds it."""
-        keys = list(
-            zip(codes.to_pylist(), longitudes.to_pylist(), latitudes.to_pylist(), strict=True)
-        )
+    def locate(
+        self, code: str | None, longitude: float | None, latitude: float | None
+    ) -> str | None:
+        """Child LSOA 2021 code of the point, None when no child holds it.
+
+        DuckDB calls this row by row (a ``native`` function: one call per row, the GIL taken
+        once per vector), only on rows of split or irregular codes; almost every call is a
+        cache hit (police.uk snaps locations to a fixed set of map points). Measured on one
+        batch of 958,344 rows: 0.10-0.15 CPU s less than an ``arrow`` function called once per
+        vector, whose fixed cost per call (about 0.25 ms, 457 calls) outweighed the work.
+        """
+        key = (code, longitude, latitude)
         cache = self.cache
-        new = list(dict.fromkeys(k for k in keys if k not in cache and None not in k))
-        if new:
-            found = self._locate_new(new)
-            with self.lock:
-                cache.update(found)
-        return pa.array([cache.get(k) for k in keys], type=pa.string())
+        if key in cache:
+            return cache[key]
+        found = None if None in key else self._locate_new([key])[key]
+        cache[key] = found
+        return found
 
 
 def predict_vintages(
