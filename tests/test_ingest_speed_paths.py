@@ -204,3 +204,40 @@ def test_split_locator_keeps_the_match_sjoin_keeps(fixture_raw_dir):
     keys = list(expected)
     assert [locator.locate(*k) for k in keys] == [expected[k] for k in keys]
     assert [locator.locate(*k) for k in keys] == [expected[k] for k in keys]  # from the cache
+
+
+def test_a_category_police_uk_never_used_is_stored_as_written(raw, tmp_path, monkeypatch):
+    """Crime types and outcome categories are written from ENUM types seeded with the known
+    police.uk values; a new value (here in a street file, and one only in a quarantined row)
+    makes the batch be written again with it added, and is stored as the CSV has it."""
+    with open(raw / STREET, newline="", encoding="utf-8-sig") as fh:
+        rows = list(csv.reader(fh))
+    header = rows[0]
+    ct, lo = header.index("Crime type"), header.index("Last outcome category")
+    crime = next(r for r in rows[1:] if r[0] and r[ct] != police.ASB)  # has a Crime ID
+    new = crime[:]
+    new[ct], new[lo] = "Fraud (new category)", "Referred to another force; outcome pending"
+    bad = crime[:]
+    bad[ct], bad[4], bad[5] = "Only in a quarantined row", "-1.6", "40.0"  # outside the UK
+    with open(raw / STREET, "a", newline="", encoding="utf-8") as fh:
+        csv.writer(fh, lineterminator="\r\n").writerows([new, bad])
+    writes = []
+    real_write = build._write_part
+
+    def counting(con, kind, part):
+        writes.append(kind)
+        return real_write(con, kind, part)
+
+    monkeypatch.setattr(build, "_write_part", counting)
+    report = ingest(raw, tmp_path / "p")
+    assert report.quarantined_by_reason == {"coordinates-outside-uk": 1}
+    street = Store(tmp_path / "p").query("SELECT * FROM street")
+    line = len(rows) + 1  # the appended row: header is line 1
+    got = street[(street["source_file"] == STREET.as_posix()) & (street["source_line"] == line)]
+    assert got[["crime_type", "last_outcome_category"]].values.tolist() == [
+        ["Fraud (new category)", "Referred to another force; outcome pending"]
+    ]
+    assert writes.count("street") == 2  # the fixture's one street batch, written again once
+    expected = {r[ct] for r in rows[1:]} | {"Fraud (new category)"}
+    assert set(street["crime_type"]) == expected
+    assert set(police.CATEGORIES["crime_type"]) >= {r[ct] for r in rows[1:]}  # seeds cover it

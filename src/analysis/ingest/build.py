@@ -757,18 +757,30 @@ def _parse_once(
     vintages = police.predict_vintages(batch, header, *only)
     police.stage_files(con, kind, batch, header, {r: n or 0 for r, n in counts.items()}, vintages)
     police.batch_domains(con, kind)
-    for _attempt in range(2):
+    categories_added = False
+    for _attempt in range(3):
         police.number_rows(con, kind, batch, header)
         police.classify(con, kind, header)
-        _write_part(con, kind, part)
-        police.raise_rejects(con, kind)  # ragged rows, bytes that are not UTF-8
-        facts, code_counts = _part_facts(con, kind, part)
-        loaded = dict(zip(facts["source_file"], facts["rows"], strict=True))
-        with_bad = [pf.rel for pf in batch if loaded.get(pf.rel, 0) != counts[pf.rel]]
-        quarantined = _no_quarantine()
-        if with_bad:  # read and classify again only the files that have rows not loaded
-            police.number_rows(con, kind, batch, header, only=with_bad)
-            quarantined = con.execute(police.quarantine_sql(kind, with_bad, with_code=True)).df()
+        try:
+            _write_part(con, kind, part)
+            police.raise_rejects(con, kind)  # ragged rows, bytes that are not UTF-8
+            facts, code_counts = _part_facts(con, kind, part)
+            loaded = dict(zip(facts["source_file"], facts["rows"], strict=True))
+            with_bad = [pf.rel for pf in batch if loaded.get(pf.rel, 0) != counts[pf.rel]]
+            quarantined = _no_quarantine()
+            if with_bad:  # read and classify again only the files that have rows not loaded
+                police.number_rows(con, kind, batch, header, only=with_bad)
+                quarantined = con.execute(
+                    police.quarantine_sql(kind, with_bad, with_code=True)
+                ).df()
+        except duckdb.ConversionException:
+            # a crime type or outcome category the ENUM types lack: add it, write again
+            if categories_added or not police.add_categories(con, kind, header):
+                raise
+            categories_added = True
+            part.unlink(missing_ok=True)
+            continue
+        if with_bad:
             police.raise_bad_month(quarantined, paths)
             known = quarantined[quarantined["code_text"].notna()]
             code_counts = pd.concat(

@@ -343,6 +343,7 @@ def register_lookups(
     for name in ("lsoa_df", "bridge_df", "forces_df"):
         con.unregister(name)
     _reference_domains(con, check)
+    category_types(con)
     locator = locator or SplitLocator(reference.get("boundaries_lsoa"), bridge)
     try:
         con.remove_function("split_child")
@@ -587,6 +588,84 @@ BATCH_ENUMS = ("force", "month", "source_file")
 """Per-batch ENUM types ``<column>_t_<kind>`` (:func:`batch_domains`): the batch's file facts."""
 
 
+CATEGORIES = {
+    "crime_type": (
+        "Anti-social behaviour", "Bicycle theft", "Burglary", "Criminal damage and arson",
+        "Drugs", "Other crime", "Other theft", "Possession of weapons", "Public order",
+        "Robbery", "Shoplifting", "Theft from the person", "Vehicle crime",
+        "Violence and sexual offences",
+    ),
+    "last_outcome_category": (
+        "Action to be taken by another organisation", "Awaiting court outcome",
+        "Court result unavailable", "Formal action is not in the public interest",
+        "Further action is not in the public interest",
+        "Further investigation is not in the public interest",
+        "Investigation complete; no suspect identified", "Local resolution",
+        "Offender given a caution", "Offender given a drugs possession warning",
+        "Offender given penalty notice", "Status update unavailable",
+        "Suspect charged as part of another case", "Unable to prosecute suspect",
+        "Under investigation",
+    ),
+    "outcome_type": (
+        "Investigation complete; no suspect identified", "Local resolution",
+        "Offender given a caution", "Offender given a drugs possession warning",
+        "Offender given penalty notice", "Suspect charged",
+        "Suspect charged as part of another case", "Unable to prosecute suspect",
+    ),
+}  # fmt: skip
+"""Category columns written from ENUM types ``<column>_t`` (the Parquet writer then copies a
+dictionary of a few dozen values instead of hashing every row's text). The members start as
+the police.uk categories in the real files (2020-2023) and grow in each database when a batch
+holds another value (:func:`add_categories`); the stored text is the CSV's either way."""
+CATEGORY_KINDS = {"street": ("crime_type", "last_outcome_category"), "outcomes": ("outcome_type",)}
+
+
+def category_types(con: duckdb.DuckDBPyConnection, extra: dict | None = None) -> None:
+    """(Re)create the ENUM types ``<column>_t`` of :data:`CATEGORIES`, with the members they
+    had in ``con`` plus ``extra`` (``column -> values``)."""
+    for column, seeds in CATEGORIES.items():
+        name = f"{column}_t"
+        have = con.execute(
+            "SELECT 1 FROM duckdb_types() WHERE type_name = ? AND NOT internal", [name]
+        ).fetchall()
+        members = list(seeds)
+        if have:
+            members = con.execute(f"SELECT unnest(enum_range(NULL::{name}))").fetchall()
+            members = [m for (m,) in members]
+        new = sorted(set((extra or {}).get(column, ())) - set(members))
+        if have and not new:
+            continue
+        con.execute(f"DROP TYPE IF EXISTS {name}")
+        con.execute(
+            f"CREATE TYPE {name} AS ENUM ({', '.join(_sql_string(v) for v in members + new)})"
+        )
+
+
+def add_categories(con: duckdb.DuckDBPyConnection, kind: str, header: list[str]) -> bool:
+    """Add to the category ENUM types the values the batch ``scan_<kind>`` holds that they
+    lack (one extra read of the batch, only after a write met such a value); False when it
+    holds none (the write failed for another reason)."""
+    extra = {}
+    for column in CATEGORY_KINDS.get(kind, ()):
+        raw = raw_column(_HEADER_OF[column])
+        rows = con.execute(
+            f"""SELECT DISTINCT {raw} FROM scan_{kind} WHERE NULLIF({raw}, '') IS NOT NULL
+                AND TRY_CAST({raw} AS {column}_t) IS NULL"""
+        ).fetchall()
+        if rows:
+            extra[column] = [v for (v,) in rows]
+    if extra:
+        category_types(con, extra)
+    return bool(extra)
+
+
+_HEADER_OF = {
+    "crime_type": "Crime type",
+    "last_outcome_category": "Last outcome category",
+    "outcome_type": "Outcome type",
+}
+
+
 def batch_domains(con: duckdb.DuckDBPyConnection, kind: str) -> None:
     """Add ENUM-typed columns ``force_e, month_e, source_file_e, force_lads_e`` to ``files_<kind>``.
 
@@ -779,10 +858,11 @@ def classified_sql(kind: str, header: list[str]) -> str:
         LEFT JOIN points_stop_search p ON p.longitude = t.longitude AND p.latitude = t.latitude
         """
     specific = (
-        f"""NULLIF(t.c_crime_type, '') AS crime_type, NULLIF(t.c_crime_type, '') = '{ASB}' AS is_asb,
-           NULLIF(t.c_last_outcome_category, '') AS last_outcome_category,"""
+        f"""NULLIF(t.c_crime_type, '')::crime_type_t AS crime_type,
+           NULLIF(t.c_crime_type, '') = '{ASB}' AS is_asb,
+           NULLIF(t.c_last_outcome_category, '')::last_outcome_category_t AS last_outcome_category,"""
         if kind == "street"
-        else "NULLIF(t.c_outcome_type, '') AS outcome_type,"
+        else "NULLIF(t.c_outcome_type, '')::outcome_type_t AS outcome_type,"
     )
     area = ", ".join(f"cc.{c} AS t_{c}" for c in _AREA)
     by_point = ",\n        ".join(
