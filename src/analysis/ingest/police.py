@@ -490,12 +490,13 @@ class SplitLocator:
 def predict_vintages(
     files: Sequence[PoliceFile], header: list[str], only11: frozenset, only21: frozenset
 ) -> dict[str, int | None]:
-    """Predicted ``files_<kind>.vintage`` of each file from :data:`VINTAGE_SAMPLE` of its lines.
+    """Predicted ``files_<kind>.vintage`` of each file from up to :data:`VINTAGE_SAMPLE` lines.
 
     The LSOA vintage of a file is 2011 when it has codes that exist only in 2011 and none only
     in 2021, else 2021 (null); it decides how codes valid in both vintages are read. It is
     predicted from lines spread evenly over the file (police files are sorted by crime type
-    and LSOA, so the first lines would not do), so the CSV is read only once by DuckDB; the
+    and LSOA, so the first lines would not do), read until :data:`VINTAGE_EVIDENCE` lines
+    had a code of one vintage only, so the CSV is read only once by DuckDB; the
     write is checked against the vintages measured from every row
     (:func:`analysis.ingest.build._parse_once` writes the batch again when one differs).
     """
@@ -513,12 +514,18 @@ def predict_vintages(
                 else nullcontext(b"") as data
             ):
                 start = data.find(b"\n") + 1  # after the header
-                step = max((size - start) // VINTAGE_SAMPLE, 1)
-                at = start if start else size
-                while at < size:
+                step = max((size - start) // VINTAGE_SAMPLE, 1) if start else 0
+                for k in _SPREAD:  # coarse to fine over the file, so an early stop still spreads
+                    at = start + k * step
+                    if not start or at >= size or n11 + n21 >= VINTAGE_EVIDENCE:
+                        break
+                    if k:  # the line after the one holding byte ``at``
+                        nxt = data.find(b"\n", at - 1)
+                        if nxt < 0 or nxt + 1 >= size:
+                            continue
+                        at = nxt + 1
                     end = data.find(b"\n", at)
-                    end = size if end < 0 else end
-                    line = data[at:end]
+                    line = data[at : size if end < 0 else end]
                     if b'"' in line:  # quoted fields: the csv module splits them
                         fields = [
                             f.encode() for f in next(csv.reader([line.decode("utf-8", "replace")]))
@@ -528,14 +535,20 @@ def predict_vintages(
                     if len(fields) > col:
                         n11 += fields[col] in only11_b
                         n21 += fields[col] in only21_b
-                    nxt = data.find(b"\n", at + step - 1)  # the line after the next step
-                    at = size if nxt < 0 else nxt + 1
         out[pf.rel] = file_vintage(n11, n21)
     return out
 
 
 VINTAGE_SAMPLE = 256
-"""Lines of a police file read by :func:`predict_vintages`, spread evenly over the file."""
+"""Lines of a police file read at most by :func:`predict_vintages`, spread evenly over it."""
+VINTAGE_EVIDENCE = 3
+"""Lines with a code of one vintage only after which :func:`predict_vintages` stops reading a
+file (about 50 lines when 6% of rows have such codes; the real files 2020-2024 have one
+vintage each, so the first such line already decides)."""
+_BITS = (VINTAGE_SAMPLE - 1).bit_length()
+_SPREAD = sorted(range(VINTAGE_SAMPLE), key=lambda k: int(f"{k:0{_BITS}b}"[::-1], 2))
+"""Sample positions 0..255 in bit-reversed order (0, 128, 64, 192, ...): each prefix spreads
+evenly over the file."""
 
 
 def file_vintage(n11: int, n21: int) -> int | None:
