@@ -35,3 +35,22 @@ def test_exported_revision_runs_as_a_checkout(tmp_path):
     ).stdout.splitlines()  # fmt: skip
     assert probe == [str(dest / "src" / "analysis" / "__init__.py"), "True", str(dest / "config")]
     assert (dest / "config" / "catalog.yml").is_file()
+
+
+def test_paired_ratios_take_the_median_of_each_rounds_own_ratio():
+    bench = _bench()
+    Measurement = bench.Measurement
+
+    def m(seconds, cpu, rc=0):
+        return Measurement("x", seconds, 1, rc, cpu_seconds=cpu)
+
+    runs = {
+        "ingest": [m(30.0, 60.0), m(36.0, 70.0), m(31.0, 58.0), m(10.0, 10.0, rc=1)],
+        "duckdb": [m(20.0, 40.0), m(18.0, 35.0), m(24.0, 40.0), m(18.0, 30.0)],
+    }
+    out = bench.paired_ratios(runs)
+    # rounds: 30/20 = 1.5, 36/18 = 2.0, 31/24 = 1.2917; the failed fourth round is left out
+    assert out["ratio_ingest_over_duckdb_rounds"] == [1.5, 2.0, 1.292]
+    assert out["ratio_ingest_over_duckdb"] == 1.5
+    assert out["cpu_ratio_ingest_over_duckdb"] == 1.5  # 60/40, 70/35 = 2, 58/40 = 1.45
+    assert "ratio_ingest_over_duckdb_sorted" not in out
