@@ -671,21 +671,32 @@ def _connect(
     return con
 
 
-BATCH_BYTES = 200 * 2**20
-"""CSV bytes parsed and written per DuckDB pass (about 1M street rows; bounds memory)."""
+BATCH_BYTES = 400 * 2**20
+"""Most CSV bytes parsed and written per DuckDB pass (about 2M street rows): each batch has a
+fixed cost (about 0.1 CPU s: its tables, types and the read-back), and DuckDB streams a batch,
+so memory does not grow with it."""
+SPLIT_BYTES = 16 * 2**20
+"""Files of one kind above this size are cut into a multiple of :data:`PARSERS` batches, so
+the parsers finish together (a lone batch leaves a core idle: its numbered read is one thread)."""
 
 
 def _batches(files: list[PoliceFile], sizes: dict[str, int]) -> list[list[PoliceFile]]:
-    """Consecutive groups of ``files`` of at most :data:`BATCH_BYTES` (at least one file each)."""
-    out: list[list[PoliceFile]] = [[]]
-    total = 0
+    """Consecutive groups of ``files`` of about equal bytes (at least one file each).
+
+    As few groups as keep each within :data:`BATCH_BYTES`, rounded up to a multiple of
+    :data:`PARSERS` when the files hold more than :data:`SPLIT_BYTES`; a file goes to the
+    group its middle byte falls in.
+    """
+    total = sum(sizes[pf.rel] for pf in files)
+    n = max(1, -(-total // BATCH_BYTES))
+    if total > SPLIT_BYTES:
+        n = -(-n // PARSERS) * PARSERS
+    out: list[list[PoliceFile]] = [[] for _ in range(n)]
+    before = 0
     for pf in files:
-        if out[-1] and total + sizes[pf.rel] > BATCH_BYTES:
-            out.append([])
-            total = 0
-        out[-1].append(pf)
-        total += sizes[pf.rel]
-    return out
+        out[min(n - 1, int((before + sizes[pf.rel] / 2) * n / max(total, 1)))].append(pf)
+        before += sizes[pf.rel]
+    return [group for group in out if group]
 
 
 def _parse_batch(
