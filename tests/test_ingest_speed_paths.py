@@ -241,3 +241,32 @@ def test_a_category_police_uk_never_used_is_stored_as_written(raw, tmp_path, mon
     expected = {r[ct] for r in rows[1:]} | {"Fraud (new category)"}
     assert set(street["crime_type"]) == expected
     assert set(police.CATEGORIES["crime_type"]) >= {r[ct] for r in rows[1:]}  # seeds cover it
+
+
+def test_duplicate_crime_ids_are_counted_per_file(raw, tmp_path):
+    """Street duplicates are looked for once per part (distinct hashes); when any repeat, every
+    file is counted exactly: rows whose Crime ID repeats an earlier row of the same file. A
+    Crime ID found in two files is not a duplicate of either."""
+    street = sorted((raw / "police").rglob("*-street.csv"))
+    assert len(street) >= 2
+    with open(street[0], newline="", encoding="utf-8-sig") as fh:
+        rows = list(csv.reader(fh))
+    crimes = [r for r in rows[1:] if r[0]]
+    with open(street[0], "a", newline="", encoding="utf-8") as fh:  # two repeats of one ID,
+        csv.writer(fh, lineterminator="\r\n").writerows([crimes[0], crimes[0], crimes[1]])
+    other = [crimes[2][0], street[1].name[:7], *crimes[2][2:]]  # an ID of the first file
+    with open(street[1], "a", newline="", encoding="utf-8") as fh:
+        csv.writer(fh, lineterminator="\r\n").writerow(other)
+    expected = {}
+    for path in street:  # independent count with the csv module
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            ids = [r["Crime ID"].strip() for r in csv.DictReader(fh) if r["Crime ID"].strip()]
+        expected[path.relative_to(raw).as_posix()] = len(ids) - len(set(ids))
+    assert expected[street[0].relative_to(raw).as_posix()] == 3
+    ingest(raw, tmp_path / "p")
+    quality = Store(tmp_path / "p").quality()
+    got = quality[quality["kind"] == "street"]
+    for path in street:
+        force, month = path.name.split("-", 2)[2].rsplit("-street", 1)[0], path.name[:7]
+        row = got[(got["force"] == force) & (got["month"] == month)]
+        assert row["duplicate_crime_ids"].tolist() == [expected[path.relative_to(raw).as_posix()]]
