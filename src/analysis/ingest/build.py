@@ -885,11 +885,12 @@ def _part_facts(
         return _empty_facts(), no_codes
     schemas.check_police_schema(con, kind, part)
     source = f"read_parquet({_sql_string(part)})"
-    # Street Crime IDs are unique in practice: the part's distinct 64-bit hashes are counted
-    # once over the whole part (never more distinct than the IDs; a global count costs about
-    # half of one per file) and, only if some repeat, every file is counted exactly. Outcomes
-    # repeat IDs by nature: counted exactly per file.
-    dupes = "0::BIGINT" if kind == "street" else "(count(crime_id) - count(DISTINCT crime_id))"
+    # Street Crime IDs are unique in practice: their distinct 64-bit hashes are counted (cheaper
+    # than distinct strings; never more distinct than the IDs), and only a file where hashes
+    # repeat is counted again exactly. Outcomes repeat IDs by nature: counted exactly.
+    distinct = (
+        "CASE WHEN crime_id IS NOT NULL THEN hash(crime_id) END" if kind == "street" else "crime_id"
+    )
     if kind == "stop_search":
         extra = """count(*) FILTER (WHERE longitude IS NULL) AS no_location_rows,
                    0::BIGINT AS duplicate_crime_ids, 0::BIGINT AS asb_rows,
@@ -897,7 +898,7 @@ def _part_facts(
     else:
         asb = "count(*) FILTER (WHERE is_asb)" if kind == "street" else "0::BIGINT"
         extra = f"""count(*) FILTER (WHERE lsoa_code_raw IS NULL) AS no_location_rows,
-                    {dupes} AS duplicate_crime_ids,
+                    (count(crime_id) - count(DISTINCT {distinct})) AS duplicate_crime_ids,
                     {asb} AS asb_rows,
                     CASE WHEN min(lsoa_vintage) = max(lsoa_vintage) THEN min(lsoa_vintage) END
                       AS lsoa_vintage"""
@@ -915,19 +916,19 @@ def _part_facts(
     if result.empty:
         part.unlink()
         return _empty_facts(), no_codes
-    if (
-        kind == "street"
-        and con.execute(
-            f"SELECT count(crime_id) - count(DISTINCT hash(crime_id)) FROM {source}"
-        ).fetchone()[0]
-    ):
+    if kind == "street" and (result["duplicate_crime_ids"] > 0).any():
+        again = result.loc[result["duplicate_crime_ids"] > 0, "source_file"].tolist()
         exact = dict(
             con.execute(
                 f"""SELECT source_file, count(crime_id) - count(DISTINCT crime_id) FROM {source}
-                    GROUP BY 1"""
+                    WHERE list_contains(?, source_file) GROUP BY 1""",
+                [again],
             ).fetchall()
         )
-        result["duplicate_crime_ids"] = [exact[f] for f in result["source_file"]]
+        result["duplicate_crime_ids"] = [
+            exact.get(f, n) for f, n in zip(result["source_file"], result["duplicate_crime_ids"],
+                                            strict=True)
+        ]  # fmt: skip
     if kind == "stop_search":
         return result, no_codes
     code_counts = con.execute(
