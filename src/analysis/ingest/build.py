@@ -948,12 +948,17 @@ def _write_part(con: duckdb.DuckDBPyConnection, kind: str, part: Path) -> None:
     cols = ", ".join(police.COLUMNS[kind])
     con.execute(
         f"""COPY (SELECT {cols} FROM classified_{kind} WHERE reason IS NULL)
-            TO {_sql_string(part)} (FORMAT parquet, ROW_GROUP_SIZE {ROW_GROUP_ROWS})"""
+            TO {_sql_string(part)} ({PART_FORMAT})"""
     )
 
 
 ROW_GROUP_ROWS = 122_880
 """Rows per Parquet row group (DuckDB's default; min/max statistics per group)."""
+PART_FORMAT = f"FORMAT parquet, COMPRESSION uncompressed, ROW_GROUP_SIZE {ROW_GROUP_ROWS}"
+"""``COPY`` options of police part files. Uncompressed: on a batch of 1.3M street rows the
+write took 6% less CPU and the read-back 6% less than with snappy, for files 12% larger
+(dictionary and run-length encodings still apply; the Crime IDs, a third of the bytes, are
+random hex that snappy barely shrinks); reader queries took the same time."""
 
 
 def _reuse_parts(
@@ -989,7 +994,7 @@ def _reuse_parts(
         con.execute(
             f"""COPY (SELECT * FROM read_parquet({_sql_string(prev_dir / part)})
                       WHERE list_contains({police._sql_list(keep)}, source_file))
-                TO {_sql_string(snap / target)} (FORMAT parquet, ROW_GROUP_SIZE {ROW_GROUP_ROWS})"""
+                TO {_sql_string(snap / target)} ({PART_FORMAT})"""
         )
         out.update(dict.fromkeys(keep, target))
     return out
