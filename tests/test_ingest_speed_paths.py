@@ -270,3 +270,20 @@ def test_duplicate_crime_ids_are_counted_per_file(raw, tmp_path):
         force, month = path.name.split("-", 2)[2].rsplit("-street", 1)[0], path.name[:7]
         row = got[(got["force"] == force) & (got["month"] == month)]
         assert row["duplicate_crime_ids"].tolist() == [expected[path.relative_to(raw).as_posix()]]
+
+
+def test_trimmed_equals_duckdb_trim_on_every_character():
+    """``police.trimmed`` skips ``trim`` on ASCII text without a space: equal to ``trim`` for
+    every code point below U+3100 at either end (spaces, NBSP, ideographic space, tabs...)."""
+    import duckdb
+
+    con = duckdb.connect()
+    values = [f"{chr(i)}ab{chr(i)}" for i in range(1, 0x3100)] + ["", " ", "a b", " x "]
+    values += [f"ab{chr(i)}" for i in range(1, 0x3100)] + [f"{chr(0x3000)}ID"]
+    con.execute("CREATE TABLE t AS SELECT unnest(?::VARCHAR[]) AS s", [values])
+    differ = con.execute(
+        f"SELECT count(*) FROM t WHERE trim(s) IS DISTINCT FROM ({police.trimmed('s')})"
+    ).fetchone()[0]
+    changed = con.execute("SELECT count(*) FROM t WHERE trim(s) <> s").fetchone()[0]
+    assert differ == 0
+    assert changed > 30  # the values trim changes are among them (spaces of several kinds)
