@@ -53,4 +53,5 @@ def test_paired_ratios_take_the_median_of_each_rounds_own_ratio():
     assert out["ratio_ingest_over_duckdb_rounds"] == [1.5, 2.0, 1.292]
     assert out["ratio_ingest_over_duckdb"] == 1.5
     assert out["cpu_ratio_ingest_over_duckdb"] == 1.5  # 60/40, 70/35 = 2, 58/40 = 1.45
+    assert out["ratio_ingest_over_duckdb_fastest"] == 30.0 / 18.0  # failed round left out
     assert "ratio_ingest_over_duckdb_sorted" not in out
