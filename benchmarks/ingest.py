@@ -39,6 +39,7 @@ import argparse
 import csv
 import json
 import os
+import re
 import shutil
 import statistics
 import sys
@@ -84,14 +85,23 @@ def source_street_files(shared: Path = DEFAULT_SHARED) -> list[tuple[str, Path, 
     return out
 
 
+_OWN_ID = re.compile(rb"(?m)^[0-9a-f]{2}(?=[0-9a-f]{62},)")
+"""The first two hex digits of a 64-digit Crime ID at the start of a line."""
+
+
 def build_scaled_tree(
     root: Path,
     forces: int,
     months: int | None,
     shared: Path = DEFAULT_SHARED,
     skip_last: bool = False,
+    distinct_ids: bool = False,
 ) -> dict:
     """Create ``root/raw`` with ``forces`` pseudo-forces x ``months`` months of symlinked street files.
+
+    With ``distinct_ids`` each file is a copy instead, its Crime IDs made the pseudo-force's
+    own (first two hex digits replaced by the force number), so no two pseudo-forces share
+    one, as in real data: DuckDB's Parquet dictionaries then gain nothing from the repeats.
 
     Returns
     -------
@@ -112,14 +122,20 @@ def build_scaled_tree(
     for month, path, rows in sources:
         folder = police / month
         folder.mkdir()
+        data = path.read_bytes() if distinct_ids else b""
         for i in range(1, forces + 1):
-            (folder / f"{month}-force{i:02d}-street.csv").symlink_to(path)
+            target = folder / f"{month}-force{i:02d}-street.csv"
+            if distinct_ids:
+                target.write_bytes(_OWN_ID.sub(f"{i:02x}".encode(), data))
+            else:
+                target.symlink_to(path)
             n_files += 1
             n_rows += rows
             n_bytes += path.stat().st_size
     return {
         "raw_dir": str(raw),
         "shared": str(shared),
+        "distinct_ids": distinct_ids,
         "files": n_files,
         "rows": n_rows,
         "bytes": n_bytes,
@@ -437,6 +453,11 @@ def print_report(
     print(
         f"scaled tree: {tree['forces']} pseudo-forces x {len(tree['months'])} months = {tree['files']:,} files, "
         f"{tree['rows']:,} rows, {tree['bytes'] / GIB:.2f} GiB of CSV ({tree['months'][0]}..{tree['months'][-1]})"
+        + (
+            ", each pseudo-force with its own Crime IDs (copies)"
+            if tree.get("distinct_ids")
+            else ""
+        )
     )
     print(
         f"machine: {env['cpus']} CPUs, load average at start {env['load_at_start']} (shared machine)"
@@ -504,7 +525,9 @@ def _measure(name: str, base: Path, raw: Path, out: Path, args, env=None) -> Mea
 
 def part_compare(base: Path, args, env: dict, child_env) -> dict:
     """(a) ingest, (b) peer, (c) DuckDB alone on one tree; ratios and the sample comparison."""
-    tree = build_scaled_tree(base / "compare", args.forces, args.months, args.shared)
+    tree = build_scaled_tree(
+        base / "compare", args.forces, args.months, args.shared, distinct_ids=args.distinct_ids
+    )
     only = [c.strip() for c in args.only.split(",") if c.strip()]
     results: dict[str, Measurement] = {}
     rows: dict[str, int | None] = {}
@@ -689,6 +712,12 @@ def main(argv: list[str] | None = None) -> int:
         "--workdir", type=Path, default=None, help="where to build the tree (default: a temp dir)"
     )
     parser.add_argument("--keep", action="store_true", help="keep the trees and outputs")
+    parser.add_argument(
+        "--distinct-ids",
+        action="store_true",
+        help="compare part: copy the files and give each pseudo-force its own Crime IDs (as in "
+        "real data; 4.6 GB written at full scale) instead of symlinking identical files",
+    )
     parser.add_argument(
         "--repeat",
         type=int,

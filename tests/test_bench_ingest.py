@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -55,3 +57,31 @@ def test_paired_ratios_take_the_median_of_each_rounds_own_ratio():
     assert out["cpu_ratio_ingest_over_duckdb"] == 1.5  # 60/40, 70/35 = 2, 58/40 = 1.45
     assert out["ratio_ingest_over_duckdb_fastest"] == 30.0 / 18.0  # failed round left out
     assert "ratio_ingest_over_duckdb_sorted" not in out
+
+
+@pytest.mark.realdata
+def test_distinct_ids_tree_gives_each_pseudo_force_its_own_crime_ids(tmp_path, real_raw_dir):
+    """``--distinct-ids``: copies whose Crime IDs differ between pseudo-forces and nothing else."""
+    import csv as csv_module
+
+    bench = _bench()
+    shared = real_raw_dir
+    tree = bench.build_scaled_tree(tmp_path, 3, 1, shared, distinct_ids=True)
+    files = sorted(Path(tree["raw_dir"]).rglob("*-street.csv"))
+    assert len(files) == 3 and not any(f.is_symlink() for f in files)
+    source = bench.source_street_files(shared)[0][1]
+    with open(source, newline="", encoding="utf-8-sig") as fh:
+        original = list(csv_module.reader(fh))
+    ids = []
+    for i, path in enumerate(files, start=1):
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            rows = list(csv_module.reader(fh))
+        assert len(rows) == len(original)
+        for got, want in zip(rows[1:], original[1:], strict=True):
+            assert got[1:] == want[1:]  # every other field as it was
+            if want[0]:
+                assert got[0] == f"{i:02x}" + want[0][2:]
+            else:
+                assert got[0] == ""
+        ids.append({r[0] for r in rows[1:] if r[0]})
+    assert not (ids[0] & ids[1]) and not (ids[1] & ids[2])
