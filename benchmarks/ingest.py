@@ -4,8 +4,13 @@ Builds a scaled raw tree in a temporary folder: the real Northumbria street file
 ``../shared/data/police`` replicated as pseudo-forces ``force01`` ... ``force43``. Every file is a
 symlink named ``<YYYY-MM>-<slug>-street.csv`` pointing at the real file of that month (so the
 ``Month`` column matches the name), and ``reference`` is a symlink to the real reference folder;
-nothing is copied. Each candidate runs in a fresh subprocess; wall time and peak RSS
-(``ru_maxrss``) are measured. Parts (``--parts``, default all):
+nothing is copied. The ``compare`` part instead writes copies in which each pseudo-force has its
+own Crime IDs (first two hex digits replaced by its number), as real forces do: with identical
+files side by side in the glob, (c)'s Parquet dictionaries succeed on repeats that real data
+never has (``--identical-ids`` keeps the symlinks). Each candidate runs in a fresh subprocess;
+wall time, CPU seconds and peak RSS (``ru_maxrss``) are measured; ``--repeat N`` alternates the
+candidates over N rounds and takes the median of each round's ratio. Parts (``--parts``,
+default all):
 
 ``compare``
     (a) ``crimeplan ingest`` (the real CLI); (b) the fair peer: pandas/geopandas reading each
@@ -526,8 +531,9 @@ def _measure(name: str, base: Path, raw: Path, out: Path, args, env=None) -> Mea
 def part_compare(base: Path, args, env: dict, child_env) -> dict:
     """(a) ingest, (b) peer, (c) DuckDB alone on one tree; ratios and the sample comparison."""
     tree = build_scaled_tree(
-        base / "compare", args.forces, args.months, args.shared, distinct_ids=args.distinct_ids
-    )
+        base / "compare", args.forces, args.months, args.shared,
+        distinct_ids=not args.identical_ids,
+    )  # fmt: skip
     only = [c.strip() for c in args.only.split(",") if c.strip()]
     results: dict[str, Measurement] = {}
     rows: dict[str, int | None] = {}
@@ -713,10 +719,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--keep", action="store_true", help="keep the trees and outputs")
     parser.add_argument(
-        "--distinct-ids",
+        "--identical-ids",
         action="store_true",
-        help="compare part: copy the files and give each pseudo-force its own Crime IDs (as in "
-        "real data; 4.6 GB written at full scale) instead of symlinking identical files",
+        help="compare part: symlink the real files, so every pseudo-force has the same Crime "
+        "IDs (no copies; (c) then profits from the repeats). Default: copies with each "
+        "pseudo-force's own Crime IDs, as in real data (4.6 GB written at full scale)",
     )
     parser.add_argument(
         "--repeat",
