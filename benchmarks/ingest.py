@@ -381,11 +381,17 @@ def compare_sample(ingest_out: Path, peer_out: Path, files: int = 3) -> dict:
     return {"files": len(sample), "rows_compared": compared, "rows_differing": mismatched}
 
 
-def summarise(tree: dict, results: dict[str, Measurement], rows: dict[str, int | None]) -> dict:
+def summarise(
+    tree: dict,
+    results: dict[str, Measurement],
+    rows: dict[str, int | None],
+    runs: dict[str, list[Measurement]] | None = None,
+) -> dict:
     """Ratios and pass/fail against the targets (``None`` where a candidate is missing or failed).
 
     When the pandas loop was killed for exceeding the RSS cap, b/a is computed from the time it
-    had run, so it is a lower bound (``pandas_ratio_is_lower_bound``).
+    had run, so it is a lower bound (``pandas_ratio_is_lower_bound``). With ``runs`` of more
+    than one round, the DuckDB ratios (and the a/c check) are those of :func:`paired_ratios`.
     """
     a, b, c = (results.get(k) for k in ("ingest", "pandas", "duckdb"))
     a_ok = a is not None and a.ok
@@ -394,6 +400,8 @@ def summarise(tree: dict, results: dict[str, Measurement], rows: dict[str, int |
     cpu_to_duckdb = a.cpu_seconds / c.cpu_seconds if a_ok and c and c.ok and c.cpu_seconds else None
     c2 = results.get("duckdb_sorted")
     to_sorted = a.seconds / c2.seconds if a_ok and c2 and c2.ok else None
+    paired = paired_ratios(runs) if runs and max(map(len, runs.values())) > 1 else {}
+    to_duckdb = paired.get("ratio_ingest_over_duckdb", to_duckdb)
     checks = {
         "ingest >= 3x faster than pandas (b/a)": None
         if speedup is None
@@ -414,6 +422,7 @@ def summarise(tree: dict, results: dict[str, Measurement], rows: dict[str, int |
         "ratio_ingest_over_duckdb": to_duckdb,
         "cpu_ratio_ingest_over_duckdb": cpu_to_duckdb,
         "ratio_ingest_over_duckdb_sorted": to_sorted,
+        **paired,
         "checks": checks,
     }
 
@@ -421,7 +430,8 @@ def summarise(tree: dict, results: dict[str, Measurement], rows: dict[str, int |
 def paired_ratios(runs: dict[str, list[Measurement]]) -> dict:
     """a/c and a/c' as the median over rounds of each round's own ratio (candidates alternate
     within a round, so a round's ratio compares runs under about the same load); the a/c
-    check then uses that median. Rounds where either run failed are left out."""
+    check of :func:`summarise` then uses that median. Rounds where either run failed are left
+    out."""
     out: dict = {}
     a = runs.get("ingest", [])
     for key, other in (("duckdb", "ratio_ingest_over_duckdb"),
@@ -554,13 +564,7 @@ def part_compare(base: Path, args, env: dict, child_env) -> dict:
     sample = None
     if all(k in results and results[k].ok for k in ("ingest", "pandas")):
         sample = compare_sample(base / "compare" / "out-ingest", base / "compare" / "out-pandas")
-    summary = summarise(tree, results, rows)
-    if args.repeat > 1:
-        summary.update(paired_ratios(runs))
-        if summary.get("ratio_ingest_over_duckdb_rounds"):
-            summary["checks"]["ingest <= 1.5x DuckDB time (a/c)"] = (
-                summary["ratio_ingest_over_duckdb"] <= TARGET_RATIO_TO_DUCKDB
-            )
+    summary = summarise(tree, results, rows, runs)
     print_report(tree, results, rows, summary, env)
     if sample:
         print(

@@ -127,7 +127,7 @@ def _swap_current(processed_dir: Path, sid: str) -> None:
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, processed_dir / "CURRENT")
-    checks.fsync_dir(processed_dir)
+    checks.fsync_path(processed_dir)
 
 
 def _reference_inputs(raw_dir: Path, catalog: Catalog) -> list[tuple[str, Path]]:
@@ -394,7 +394,7 @@ def _ingest_locked(
                 "files": stored,
             }
             _write_durably(snap / "manifest.json", json.dumps(manifest, indent=1))
-            checks.fsync_dir(snap)
+            checks.fsync_path(snap)
             _swap_current(processed_dir, sid)
         except BaseException:
             shutil.rmtree(snap, ignore_errors=True)
@@ -786,7 +786,7 @@ def _parse_once(
                 ).df()
         except duckdb.ConversionException:
             # a crime type or outcome category the ENUM types lack: add it, write again
-            if categories_added or not police.add_categories(con, kind, header):
+            if categories_added or not police.add_categories(con, kind):
                 raise
             categories_added = True
             part.unlink(missing_ok=True)

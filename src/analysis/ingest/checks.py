@@ -252,11 +252,7 @@ def snapshot_files(snap: Path) -> list[Path]:
 
 def file_checksum(path: Path) -> dict:
     """``{bytes, sha256}`` of ``path``, fsynced first (durable before it is named in a manifest)."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    fsync_path(path)
     return {"bytes": path.stat().st_size, "sha256": _sha256(path)}
 
 
@@ -291,13 +287,13 @@ def checksum_files(
     with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
         out = dict(pool.map(one, snapshot_files(snap)))
     for folder in sorted({p.parent for p in snap.rglob("*")} | {snap}, reverse=True):
-        fsync_dir(folder)
+        fsync_path(folder)
     return out
 
 
-def fsync_dir(folder: Path) -> None:
-    """fsync a folder so the names in it (new files, renames) are durable."""
-    fd = os.open(folder, os.O_RDONLY)
+def fsync_path(path: Path) -> None:
+    """fsync a file (its bytes) or a folder (the names in it: new files, renames)."""
+    fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:

@@ -654,13 +654,13 @@ def category_types(con: duckdb.DuckDBPyConnection, extra: dict | None = None) ->
         )
 
 
-def add_categories(con: duckdb.DuckDBPyConnection, kind: str, header: list[str]) -> bool:
+def add_categories(con: duckdb.DuckDBPyConnection, kind: str) -> bool:
     """Add to the category ENUM types the values the batch ``scan_<kind>`` holds that they
     lack (one extra read of the batch, only after a write met such a value); False when it
     holds none (the write failed for another reason)."""
     extra = {}
     for column in CATEGORY_KINDS.get(kind, ()):
-        raw = raw_column(_HEADER_OF[column])
+        raw = f"c_{column}"  # the CSV column it is written from (``raw_column`` of its header)
         rows = con.execute(
             f"""SELECT DISTINCT {raw} FROM scan_{kind} WHERE NULLIF({raw}, '') IS NOT NULL
                 AND TRY_CAST({raw} AS {column}_t) IS NULL"""
@@ -670,13 +670,6 @@ def add_categories(con: duckdb.DuckDBPyConnection, kind: str, header: list[str])
     if extra:
         category_types(con, extra)
     return bool(extra)
-
-
-_HEADER_OF = {
-    "crime_type": "Crime type",
-    "last_outcome_category": "Last outcome category",
-    "outcome_type": "Outcome type",
-}
 
 
 def batch_domains(con: duckdb.DuckDBPyConnection, kind: str) -> None:

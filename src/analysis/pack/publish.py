@@ -25,6 +25,7 @@ import os
 import shutil
 from pathlib import Path
 
+from analysis.ingest.checks import fsync_path
 from analysis.pack.manifest import MANIFEST_NAME, read_manifest, write_manifest
 from analysis.pack.plan import PackInputError
 
@@ -109,7 +110,7 @@ class Publication:
         """Write ``manifest`` last into staging, flush everything to disk, and swap it in."""
         _fsync_tree(self.staging)
         write_manifest(manifest, self.staging)
-        _fsync_dir(self.staging)
+        fsync_path(self.staging)
         if not self.run_dir.exists():
             os.rename(self.staging, self.run_dir)
         elif _exchange(self.staging, self.run_dir):
@@ -119,7 +120,7 @@ class Publication:
             os.rename(self.run_dir, aside)
             os.rename(self.staging, self.run_dir)
             shutil.rmtree(aside)
-        _fsync_dir(self.parent)
+        fsync_path(self.parent)
         self._published = True
 
 
@@ -140,24 +141,12 @@ def _exchange(a: Path, b: Path) -> bool:
     raise OSError(code, os.strerror(code), str(a))
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _fsync_tree(root: Path) -> None:
     """fsync every file and folder under ``root`` (the swap must never expose unwritten data)."""
     for folder, _, files in os.walk(root):
         for name in files:
-            fd = os.open(os.path.join(folder, name), os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-        _fsync_dir(Path(folder))
+            fsync_path(Path(folder, name))
+        fsync_path(Path(folder))
 
 
 def die_with_parent(parent_pid: int) -> None:
